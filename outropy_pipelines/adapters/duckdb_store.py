@@ -1,0 +1,228 @@
+"""DuckDBStore: the one place that talks to the DuckDB file.
+
+- Schema creation (idempotent).
+- Partition writes: delete the partition's rows and insert the new ones in one transaction, from
+  Arrow tables (bulk, never row by row). Re-running a partition never duplicates.
+- Concurrency: DuckDB allows one process to hold the file. Every connection is taken under an
+  exclusive file lock (`<db>.lock`), held only for the duration of the read or write, and a
+  conflicting lock from a process that does not use ours is retried with jitter.
+- The LLM cache (`llm_calls`), as the `LLMCache` protocol of `outropy_pipelines.llm.base`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import random
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+SCHEMA_STATEMENTS: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS users (
+        user_id VARCHAR, name VARCHAR, real_name VARCHAR, email VARCHAR, tz VARCHAR,
+        is_bot BOOLEAN, deleted BOOLEAN)""",
+    """CREATE TABLE IF NOT EXISTS channels (
+        channel_id VARCHAR, name VARCHAR, kind VARCHAR, is_archived BOOLEAN, topic VARCHAR,
+        purpose VARCHAR)""",
+    "CREATE TABLE IF NOT EXISTS channel_members (channel_id VARCHAR, user_id VARCHAR)",
+    """CREATE TABLE IF NOT EXISTS subscriptions (
+        user_id VARCHAR, slack BOOLEAN, email BOOLEAN, email_address VARCHAR, active BOOLEAN)""",
+    """CREATE TABLE IF NOT EXISTS raw_messages (
+        day DATE, channel_id VARCHAR, ts VARCHAR, thread_ts VARCHAR, user_id VARCHAR,
+        subtype VARCHAR, text VARCHAR, target_ts VARCHAR, json VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS quarantine (
+        day DATE, source VARCHAR, location VARCHAR, reason VARCHAR, raw VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS threads (
+        day DATE, thread_id VARCHAR, channel_id VARCHAR, root_ts VARCHAR, kind VARCHAR,
+        participants VARCHAR[], first_ts VARCHAR, last_ts VARCHAR, message_count INTEGER,
+        new_message_count INTEGER)""",
+    """CREATE TABLE IF NOT EXISTS thread_messages (
+        day DATE, thread_id VARCHAR, channel_id VARCHAR, ts VARCHAR, user_id VARCHAR,
+        user_name VARCHAR, clean_text VARCHAR, is_new BOOLEAN, mentions VARCHAR[], is_bot BOOLEAN)""",
+    """CREATE TABLE IF NOT EXISTS items (
+        day DATE, item_id VARCHAR, thread_id VARCHAR, channel_id VARCHAR, kind VARCHAR,
+        title VARCHAR, detail VARCHAR, owners VARCHAR[], mentions VARCHAR[], due VARCHAR,
+        entities VARCHAR[], confidence DOUBLE, status VARCHAR, is_new BOOLEAN, provider VARCHAR,
+        prompt_version VARCHAR)""",
+    "CREATE TABLE IF NOT EXISTS item_sources (day DATE, item_id VARCHAR, channel_id VARCHAR, ts VARCHAR)",
+    """CREATE TABLE IF NOT EXISTS llm_failures (
+        day DATE, stage VARCHAR, subject_id VARCHAR, error VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS entity_summaries (
+        day DATE, entity_id VARCHAR, entity_kind VARCHAR, name VARCHAR, summary VARCHAR,
+        open_items VARCHAR, item_ids_today VARCHAR[], as_of VARCHAR, provider VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS briefings (
+        day DATE, user_id VARCHAR, user_name VARCHAR, markdown VARCHAR, blocks_json VARCHAR,
+        html VARCHAR, item_count INTEGER, llm_tokens INTEGER, content_hash VARCHAR,
+        created_at TIMESTAMP)""",
+    """CREATE TABLE IF NOT EXISTS briefing_lines (
+        day DATE, user_id VARCHAR, position INTEGER, section VARCHAR, item_id VARCHAR,
+        kind VARCHAR, text VARCHAR, reason VARCHAR, score DOUBLE, channel_id VARCHAR,
+        sources VARCHAR, permalinks VARCHAR[])""",
+    """CREATE TABLE IF NOT EXISTS deliveries (
+        day DATE, user_id VARCHAR, channel VARCHAR, status VARCHAR, attempts INTEGER,
+        last_error VARCHAR, sent_at TIMESTAMP, external_id VARCHAR, content_hash VARCHAR,
+        next_attempt_at TIMESTAMP)""",
+    """CREATE TABLE IF NOT EXISTS llm_calls (
+        cache_key VARCHAR PRIMARY KEY, provider VARCHAR, model VARCHAR, prompt_version VARCHAR,
+        input_tokens INTEGER, output_tokens INTEGER, response_json VARCHAR,
+        created_at TIMESTAMP DEFAULT current_timestamp)""",
+)
+
+_LOCK_RETRY_SECONDS = 120.0
+
+
+def _is_lock_conflict(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "lock" in text and ("conflicting" in text or "could not set" in text)
+
+
+def rows_to_arrow(rows: Sequence[Mapping[str, Any]] | pa.Table) -> pa.Table:
+    """Rows (dicts) to an Arrow table; nested values that are not lists of scalars go in as JSON."""
+    if isinstance(rows, pa.Table):
+        return rows
+    return pa.Table.from_pylist([dict(r) for r in rows])
+
+
+class DuckDBStore:
+    """All reads and writes of the pipeline's DuckDB file."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._schema_ready = False
+
+    # -- connections -------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        with open(lock_path, "a+") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short-lived connection under the file lock. Keep the work inside small."""
+        with self._file_lock():
+            deadline = time.monotonic() + _LOCK_RETRY_SECONDS
+            delay = 0.05
+            while True:
+                try:
+                    con = duckdb.connect(str(self.path))
+                    break
+                except duckdb.IOException as exc:
+                    if not _is_lock_conflict(exc) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(delay + random.uniform(0, delay))
+                    delay = min(delay * 2, 2.0)
+            try:
+                if not self._schema_ready:
+                    for stmt in SCHEMA_STATEMENTS:
+                        con.execute(stmt)
+                    self._schema_ready = True
+                yield con
+            finally:
+                con.close()
+
+    def ensure_schema(self) -> None:
+        with self.connect():
+            pass
+
+    # -- writes ------------------------------------------------------------------------------
+    def replace_partitions(
+        self, writes: Sequence[tuple[str, Mapping[str, Any], Sequence[Mapping[str, Any]] | pa.Table]]
+    ) -> dict[str, int]:
+        """In ONE transaction, for each (table, where, rows): delete rows matching `where` and insert
+        `rows`. `where` maps column -> value or list of values (an empty list matches nothing).
+        Returns rows inserted per table."""
+        prepared = [(table, where, rows_to_arrow(rows)) for table, where, rows in writes]
+        counts: dict[str, int] = {}
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for n, (table, where, arrow) in enumerate(prepared):
+                    self._delete_where(con, table, where)
+                    if arrow.num_rows:
+                        view = f"_incoming_{n}"
+                        con.register(view, arrow)
+                        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view}")
+                        con.unregister(view)
+                    counts[table] = counts.get(table, 0) + arrow.num_rows
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return counts
+
+    @staticmethod
+    def _delete_where(con: duckdb.DuckDBPyConnection, table: str, where: Mapping[str, Any]) -> None:
+        if not where:
+            con.execute(f"DELETE FROM {table}")
+            return
+        clauses: list[str] = []
+        params: list[Any] = []
+        for column, value in where.items():
+            if isinstance(value, list | tuple | set | frozenset):
+                values = list(value)
+                if not values:
+                    return  # matches nothing
+                clauses.append(f"{column} IN (SELECT unnest(?))")
+                params.append(values)
+            else:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        con.execute(f"DELETE FROM {table} WHERE {' AND '.join(clauses)}", params)
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        with self.connect() as con:
+            con.execute(sql, params or [])
+
+    # -- reads -------------------------------------------------------------------------------
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+        with self.connect() as con:
+            cur = con.execute(sql, params or [])
+            columns = [d[0] for d in cur.description]
+            return [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
+
+    def query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        with self.connect() as con:
+            return con.execute(sql, params or []).fetch_arrow_table()
+
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        with self.connect() as con:
+            row = con.execute(sql, params or []).fetchone()
+            return row[0] if row else None
+
+    # -- LLM cache ---------------------------------------------------------------------------
+    def get_llm_calls(self, cache_keys: Sequence[str]) -> dict[str, str]:
+        if not cache_keys:
+            return {}
+        rows = self.query(
+            "SELECT cache_key, response_json FROM llm_calls WHERE cache_key IN (SELECT unnest(?))",
+            [list(cache_keys)],
+        )
+        return {r["cache_key"]: r["response_json"] for r in rows}
+
+    def put_llm_calls(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        arrow = rows_to_arrow(rows)
+        with self.connect() as con:
+            con.register("_new_calls", arrow)
+            con.execute(
+                "INSERT INTO llm_calls BY NAME SELECT * FROM _new_calls ON CONFLICT (cache_key) DO NOTHING"
+            )
+            con.unregister("_new_calls")
+
+
+def to_json(value: Any) -> str:
+    """Stable JSON for nested values stored in VARCHAR columns."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
