@@ -1,0 +1,353 @@
+"""SlackExportReader: a standard Slack workspace export directory as typed rows.
+
+Layout understood: `users.json`, `channels.json` (public), `groups.json` (private), `dms.json`,
+`mpims.json`, and one folder per conversation (named by channel name, or by id for DMs) holding
+`YYYY-MM-DD.json` day files. Files beginning with `_` are not part of an export and are ignored.
+
+Nothing unreadable is dropped silently: an invalid JSON file, a record that is not a message object
+or has no valid `ts`, a duplicate `ts`, a folder that no conversation list names: each becomes a
+quarantine record with the reason and the raw content, and everything else goes on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from outropy_pipelines.domain.days import day_of_ts, day_window, parse_day
+from outropy_pipelines.domain.models import Channel, Directory, QuarantineRecord, User
+
+_DAY_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.json$")
+_TS = re.compile(r"^\d{9,11}(\.\d{1,6})?$")
+_CONVERSATION_LISTS = (
+    ("channels.json", "public"),
+    ("groups.json", "private"),
+    ("dms.json", "im"),
+    ("mpims.json", "mpim"),
+)
+
+
+class ExportFormatError(ValueError):
+    """The directory is not a Slack export at all."""
+
+
+@dataclass
+class DayRead:
+    """The rows of one day: raw message rows (dicts with RawMessage's fields) and quarantine."""
+
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    quarantine: list[QuarantineRecord] = field(default_factory=list)
+    files_read: int = 0
+    duplicates: int = 0
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("value") or "")
+    return str(value or "")
+
+
+def raw_row(record: dict[str, Any], channel_id: str, day: str, raw_json: str) -> dict[str, Any]:
+    """Typed columns of one message record (the record itself is kept verbatim in `json`)."""
+    subtype = record.get("subtype")
+    inner = record.get("message") if isinstance(record.get("message"), dict) else None
+    previous = record.get("previous_message") if isinstance(record.get("previous_message"), dict) else None
+    target_ts = None
+    thread_ts = record.get("thread_ts")
+    user = record.get("user")
+    text = record.get("text")
+    if subtype == "message_changed" and inner is not None:
+        target_ts = inner.get("ts")
+        thread_ts = inner.get("thread_ts") or thread_ts
+        user = inner.get("user") or user
+        text = inner.get("text")
+    elif subtype == "message_deleted":
+        target_ts = record.get("deleted_ts") or (previous or {}).get("ts")
+        thread_ts = (previous or {}).get("thread_ts") or thread_ts
+        user = (previous or {}).get("user") or user
+    if not user:
+        user = record.get("bot_id") or record.get("username")
+    return {
+        "day": day,
+        "channel_id": channel_id,
+        "ts": str(record["ts"]),
+        "thread_ts": str(thread_ts) if thread_ts else None,
+        "user_id": str(user) if user else None,
+        "subtype": str(subtype) if subtype else None,
+        "text": text if isinstance(text, str) else "",
+        "target_ts": str(target_ts) if target_ts else None,
+        "json": raw_json,
+    }
+
+
+class SlackExportReader:
+    """Reads one export directory. Cheap to construct; reads files on demand."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise ExportFormatError(f"Slack export directory not found: {self.root}")
+        self._directory: Directory | None = None
+        self._directory_quarantine: list[QuarantineRecord] = []
+        self._folders: dict[str, str] | None = None
+
+    # -- directory ---------------------------------------------------------------------------
+    def _load_list(self, name: str) -> list[Any]:
+        path = self.root / name
+        if not path.exists():
+            return []
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            self._directory_quarantine.append(
+                QuarantineRecord(
+                    source="export",
+                    location=name,
+                    reason=f"invalid JSON: {exc}",
+                    raw=path.read_text(encoding="utf-8", errors="replace"),
+                )
+            )
+            return []
+        if not isinstance(data, list):
+            self._directory_quarantine.append(
+                QuarantineRecord(
+                    source="export", location=name, reason="expected a JSON list", raw=json.dumps(data)[:100000]
+                )
+            )
+            return []
+        return data
+
+    def read_directory(self) -> tuple[Directory, list[QuarantineRecord]]:
+        """Users and conversations of the export, and what could not be read."""
+        if self._directory is not None:
+            return self._directory, list(self._directory_quarantine)
+        if not any((self.root / name).exists() for name, _ in _CONVERSATION_LISTS):
+            raise ExportFormatError(
+                f"{self.root} is not a Slack export: none of channels.json, groups.json, dms.json, "
+                "mpims.json is there"
+            )
+        users: dict[str, User] = {}
+        for n, rec in enumerate(self._load_list("users.json")):
+            if not isinstance(rec, dict) or not rec.get("id"):
+                self._quarantine_directory_record("users.json", n, rec, "user record without an id")
+                continue
+            profile = rec.get("profile") if isinstance(rec.get("profile"), dict) else {}
+            uid = str(rec["id"])
+            users[uid] = User(
+                user_id=uid,
+                name=str(rec.get("name") or profile.get("display_name") or uid),
+                real_name=str(rec.get("real_name") or profile.get("real_name") or ""),
+                email=profile.get("email") or rec.get("email") or None,
+                tz=rec.get("tz") or None,
+                is_bot=bool(rec.get("is_bot") or rec.get("is_app_user") or uid == "USLACKBOT"),
+                deleted=bool(rec.get("deleted")),
+            )
+        channels: dict[str, Channel] = {}
+        folders: dict[str, str] = {}
+        for list_name, kind in _CONVERSATION_LISTS:
+            for n, rec in enumerate(self._load_list(list_name)):
+                if not isinstance(rec, dict) or not rec.get("id"):
+                    self._quarantine_directory_record(list_name, n, rec, "conversation record without an id")
+                    continue
+                cid = str(rec["id"])
+                members = [str(m) for m in rec.get("members") or [] if m]
+                if kind == "im" and rec.get("user") and not members:
+                    members = [str(rec["user"])]
+                name = str(rec.get("name") or "")
+                if not name:
+                    if kind == "im":
+                        names = sorted(users[m].name if m in users else m for m in members)
+                        name = "dm-" + "-".join(names) if names else cid
+                    else:
+                        name = cid
+                channels[cid] = Channel(
+                    channel_id=cid,
+                    name=name,
+                    kind=kind,  # type: ignore[arg-type]
+                    is_archived=bool(rec.get("is_archived")),
+                    topic=_text(rec.get("topic")),
+                    purpose=_text(rec.get("purpose")),
+                    members=sorted(set(members)),
+                )
+                # exports name channel folders by name and DM folders by id; accept either
+                folders.setdefault(cid, cid)
+                if rec.get("name"):
+                    folders[str(rec["name"])] = cid
+        self._directory = Directory(users=list(users.values()), channels=list(channels.values()))
+        self._folders = folders
+        return self._directory, list(self._directory_quarantine)
+
+    def _quarantine_directory_record(self, list_name: str, n: int, rec: Any, reason: str) -> None:
+        self._directory_quarantine.append(
+            QuarantineRecord(source="export", location=f"{list_name}#{n}", reason=reason, raw=json.dumps(rec))
+        )
+
+    def folder_map(self) -> dict[str, str]:
+        """Folder name -> channel id."""
+        if self._folders is None:
+            self.read_directory()
+        assert self._folders is not None
+        return self._folders
+
+    def conversation_folders(self) -> Iterator[Path]:
+        for path in sorted(self.root.iterdir()):
+            if path.is_dir() and not path.name.startswith(("_", ".")):
+                yield path
+
+    def available_days(self) -> list[str]:
+        """Every day that has a day file in some conversation folder, sorted."""
+        days: set[str] = set()
+        for folder in self.conversation_folders():
+            for f in folder.iterdir():
+                m = _DAY_FILE.match(f.name)
+                if m:
+                    days.add(m.group(1))
+        return sorted(days)
+
+    # -- messages ----------------------------------------------------------------------------
+    def read_day(self, day: str | dt.date, timezone: str = "UTC") -> DayRead:
+        """Every message whose ts falls in `day` (workspace time zone), from every conversation.
+
+        Day files are named by date but exports differ in which zone they use, so the files of the
+        day before and after are read too and records are kept by their ts. Problems in a file are
+        quarantined on the partition of the file's own date, so each is reported once.
+        """
+        d = parse_day(day)
+        day_iso = d.isoformat()
+        start, end = day_window(d, timezone)
+        names = [(d + dt.timedelta(days=k)).isoformat() for k in (-1, 0, 1)]
+        folders = self.folder_map()
+        out = DayRead()
+        for folder in self.conversation_folders():
+            channel_id = folders.get(folder.name)
+            for file_day in names:
+                path = folder / f"{file_day}.json"
+                if not path.exists():
+                    continue
+                report = file_day == day_iso
+                location = f"{folder.name}/{path.name}"
+                if channel_id is None:
+                    if report:
+                        out.quarantine.append(
+                            QuarantineRecord(
+                                source="export",
+                                location=location,
+                                reason="unknown channel folder: not listed in channels.json, groups.json, "
+                                "dms.json or mpims.json",
+                                raw=path.read_text(encoding="utf-8", errors="replace"),
+                            )
+                        )
+                    continue
+                out.files_read += 1
+                self._read_file(path, location, channel_id, day_iso, timezone, start, end, report, out)
+        self._drop_duplicates(out)
+        return out
+
+    def _read_file(
+        self,
+        path: Path,
+        location: str,
+        channel_id: str,
+        day_iso: str,
+        timezone: str,
+        start: float,
+        end: float,
+        report: bool,
+        out: DayRead,
+    ) -> None:
+        raw_text = path.read_text(encoding="utf-8", errors="replace")
+        try:
+            records = json.loads(raw_text)
+        except ValueError as exc:
+            if report:
+                out.quarantine.append(
+                    QuarantineRecord(source="export", location=location, reason=f"invalid JSON: {exc}", raw=raw_text)
+                )
+            return
+        if not isinstance(records, list):
+            if report:
+                out.quarantine.append(
+                    QuarantineRecord(
+                        source="export", location=location, reason="day file is not a JSON list", raw=raw_text
+                    )
+                )
+            return
+        for n, rec in enumerate(records):
+            problem = self._record_problem(rec)
+            if problem:
+                if report:
+                    out.quarantine.append(
+                        QuarantineRecord(
+                            source="export",
+                            location=f"{location}#{n}",
+                            reason=problem,
+                            raw=json.dumps(rec, ensure_ascii=False),
+                        )
+                    )
+                continue
+            ts = float(rec["ts"])
+            if start <= ts < end:
+                out.messages.append(raw_row(rec, channel_id, day_iso, json.dumps(rec, ensure_ascii=False)))
+        del timezone  # the window already encodes it
+
+    @staticmethod
+    def _record_problem(rec: Any) -> str | None:
+        if not isinstance(rec, dict):
+            return "record is not a JSON object"
+        ts = rec.get("ts")
+        if ts is None:
+            return "message without ts"
+        if not isinstance(ts, str | int | float) or not _TS.match(str(ts)):
+            return f"message ts is not a Slack timestamp: {ts!r}"
+        if rec.get("type", "message") != "message":
+            return f"record type {rec.get('type')!r} is not a message"
+        return None
+
+    @staticmethod
+    def _drop_duplicates(out: DayRead) -> None:
+        seen: dict[tuple[str, str], int] = {}
+        keep: list[dict[str, Any]] = []
+        for row in out.messages:
+            key = (row["channel_id"], row["ts"])
+            if key in seen:
+                out.duplicates += 1
+                out.quarantine.append(
+                    QuarantineRecord(
+                        source="export",
+                        location=f"{row['channel_id']}/{row['ts']}",
+                        reason="duplicate message ts in one conversation (the first record was kept)",
+                        raw=row["json"],
+                    )
+                )
+                continue
+            seen[key] = len(keep)
+            keep.append(row)
+        out.messages = keep
+
+    def iter_all_messages(self, timezone: str = "UTC") -> Iterable[dict[str, Any]]:
+        """Every message of every conversation, as raw rows (for the `threads`/`items` tools)."""
+        folders = self.folder_map()
+        for folder in self.conversation_folders():
+            channel_id = folders.get(folder.name)
+            if channel_id is None:
+                continue
+            for path in sorted(folder.iterdir()):
+                if not _DAY_FILE.match(path.name):
+                    continue
+                try:
+                    records = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+                except ValueError:
+                    continue
+                if not isinstance(records, list):
+                    continue
+                for rec in records:
+                    if self._record_problem(rec):
+                        continue
+                    yield raw_row(
+                        rec, channel_id, day_of_ts(rec["ts"], timezone), json.dumps(rec, ensure_ascii=False)
+                    )

@@ -1,0 +1,214 @@
+"""`outropy`: run the pipeline, inspect its stages, print briefings.
+
+    outropy run [--export DIR] [--date D | --start D --end D]
+    outropy threads EXPORT_DIR --out FILE.jsonl
+    outropy items EXPORT_DIR --out FILE.jsonl
+    outropy briefing --date D --user U [--format md|html|blocks|text]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _err(msg: str) -> None:
+    print(f"outropy: {msg}", file=sys.stderr)
+
+
+# -- run ----------------------------------------------------------------------------------------
+def _prepare_dagster_home() -> Path:
+    home = os.environ.get("DAGSTER_HOME")
+    if not home:
+        cwd = Path.cwd()
+        home = str(cwd if (cwd / "dagster.yaml").exists() else cwd / "data" / "dagster_home")
+        os.environ["DAGSTER_HOME"] = home
+    path = Path(home)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    if args.export:
+        os.environ["OUTROPY_SLACK_EXPORT"] = str(Path(args.export).resolve())
+    home = _prepare_dagster_home()
+    from outropy_pipelines.config import load_settings
+    from outropy_pipelines.pipeline_runner import PipelineRunner
+
+    settings = load_settings()
+    runner = PipelineRunner(settings, progress=print)
+    try:
+        days = runner.select_days(date=args.date, start=args.start, end=args.end)
+    except ValueError as exc:
+        _err(str(exc))
+        return 2
+    if not days:
+        _err(f"no days to process in {settings.slack_export}")
+        return 2
+    print(
+        f"outropy: {len(days)} day(s) {days[0]} .. {days[-1]} from {settings.slack_export}\n"
+        f"         DuckDB {settings.duckdb_path}, Dagster instance {home}, LLM provider {settings.llm_provider}"
+    )
+    started = time.monotonic()
+    summary = runner.run(days)
+    print(f"\nDone in {time.monotonic() - started:.1f}s: {summary.briefings} briefings for {summary.users} people.")
+    print(f"  Markdown files : {settings.briefings_dir}/<day>/<user_id>.md")
+    print(f"  DuckDB tables  : briefings, briefing_lines in {settings.duckdb_path}")
+    if summary.example:
+        day, uid = summary.example
+        print(f"  Print one      : outropy briefing --date {day} --user {uid}")
+    return 0 if summary.ok else 1
+
+
+# -- threads / items ----------------------------------------------------------------------------
+def _builder_for_export(export: Path):
+    from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
+    from outropy_pipelines.stages.threading import builder_for
+
+    reader = SlackExportReader(export)
+    directory, _ = reader.read_directory()
+    return reader, directory, builder_for(directory)
+
+
+def cmd_threads(args: argparse.Namespace) -> int:
+    reader, _, builder = _builder_for_export(Path(args.export_dir))
+    rows = list(reader.iter_all_messages())
+    started = time.perf_counter()
+    result = builder.build(rows, day="", window=None)
+    elapsed = time.perf_counter() - started
+    written = 0
+    with open(args.out, "w", encoding="utf-8") as fh:
+        for row in rows:
+            key = (row["channel_id"], row["ts"])
+            tid = result.assignments.get(key, f"{key[0]}:{key[1]}")
+            fh.write(json.dumps({"channel_id": key[0], "ts": key[1], "thread_id": tid}) + "\n")
+            written += 1
+    rate = written / elapsed if elapsed > 0 else float("inf")
+    print(
+        f"{written} messages -> {len(result.threads)} conversations ({result.noise} noise) "
+        f"in {elapsed:.2f}s ({rate:,.0f} msg/s); wrote {args.out}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_items(args: argparse.Namespace) -> int:
+    from outropy_pipelines.config import load_settings
+    from outropy_pipelines.domain.classification import classify_threads
+    from outropy_pipelines.domain.days import day_of_ts
+    from outropy_pipelines.llm.base import LLMClient
+    from outropy_pipelines.llm.factory import build_provider
+
+    settings = load_settings()
+    reader, directory, builder = _builder_for_export(Path(args.export_dir))
+    result = builder.build(reader.iter_all_messages(settings.timezone), day="", window=None)
+    channels = {c.channel_id: (c.name, c.kind) for c in directory.channels}
+    user_names = {u.user_id: u.display_name for u in directory.users}
+    client = LLMClient(build_provider(settings.llm_provider, settings.llm_model, settings.openai_base_url))
+    by_day: dict[str, list] = {}
+    for t in result.threads:
+        day = day_of_ts(t.last_ts, settings.timezone)
+        by_day.setdefault(day, []).append(t.model_copy(update={"day": day}))
+    count = 0
+    with open(args.out, "w", encoding="utf-8") as fh:
+        for day in sorted(by_day):
+            out = classify_threads(by_day[day], client, channels, user_names, day)
+            for it in out.items:
+                fh.write(
+                    json.dumps(
+                        {
+                            "item_id": it.item_id,
+                            "kind": it.kind,
+                            "title": it.title,
+                            "detail": it.detail,
+                            "owners": it.owners,
+                            "mentions": it.mentions,
+                            "status": it.status,
+                            "due": it.due,
+                            "entities": it.entities,
+                            "confidence": it.confidence,
+                            "thread_id": it.thread_id,
+                            "channel_id": it.channel_id,
+                            "day": it.day,
+                            "sources": [s.model_dump() for s in it.sources],
+                        },
+                        ensure_ascii=False,
+                    )
+                    + "\n"
+                )
+                count += 1
+    print(f"{count} items from {len(result.threads)} conversations; wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+# -- briefing -----------------------------------------------------------------------------------
+def cmd_briefing(args: argparse.Namespace) -> int:
+    from outropy_pipelines.adapters.duckdb_store import DuckDBStore
+    from outropy_pipelines.config import load_settings
+
+    settings = load_settings()
+    if not settings.duckdb_path.exists():
+        _err(f"no DuckDB file at {settings.duckdb_path}: run `outropy run` first")
+        return 2
+    store = DuckDBStore(settings.duckdb_path)
+    rows = store.query(
+        """SELECT b.user_id, b.markdown, b.html, b.blocks_json FROM briefings b
+           LEFT JOIN users u ON u.user_id = b.user_id
+           WHERE b.day = ? AND (b.user_id = ? OR lower(u.name) = lower(?) OR lower(u.real_name) = lower(?))""",
+        [args.date, args.user, args.user, args.user],
+    )
+    if not rows:
+        _err(f"no briefing for user {args.user!r} on {args.date}")
+        return 1
+    row = rows[0]
+    if args.format == "html":
+        print(row["html"])
+    elif args.format == "blocks":
+        print(json.dumps(json.loads(row["blocks_json"]), indent=2, ensure_ascii=False))
+    else:
+        print(row["markdown"])
+    return 0
+
+
+# -- main ---------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="outropy", description="Daily Slack briefings (Dagster + DuckDB).")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the whole pipeline through Dagster on the local instance")
+    run.add_argument("--export", help="Slack export directory (default: OUTROPY_SLACK_EXPORT or data/sample_export)")
+    run.add_argument("--date", help="one day, YYYY-MM-DD")
+    run.add_argument("--start", help="first day, YYYY-MM-DD")
+    run.add_argument("--end", help="last day, YYYY-MM-DD")
+    run.set_defaults(func=cmd_run)
+
+    th = sub.add_parser("threads", help="thread reconstruction only: one JSON line per message")
+    th.add_argument("export_dir")
+    th.add_argument("--out", required=True)
+    th.set_defaults(func=cmd_threads)
+
+    it = sub.add_parser("items", help="classification only: one JSON line per item")
+    it.add_argument("export_dir")
+    it.add_argument("--out", required=True)
+    it.set_defaults(func=cmd_items)
+
+    br = sub.add_parser("briefing", help="print one stored briefing")
+    br.add_argument("--date", required=True)
+    br.add_argument("--user", required=True, help="user id or name")
+    br.add_argument("--format", choices=["md", "html", "blocks"], default="md")
+    br.set_defaults(func=cmd_briefing)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
