@@ -111,7 +111,9 @@ class RawMessage(_Record):
     subtype: str | None = None
     text: str = ""
     target_ts: str | None = None
-    json: str
+    raw_json: str = Field(alias="json", description="the record exactly as Slack gave it")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class QuarantineRecord(_Record):

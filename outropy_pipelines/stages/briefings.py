@@ -40,15 +40,14 @@ def brief_day(
     channels = directory.channel_by_id()
     user_names = {u.user_id: u.display_name for u in directory.users}
     items = load_items(store, day)
-    thread_ts_of = {
-        (r["channel_id"], r["ts"]): r["thread_ts"]
-        for r in store.query(
-            """SELECT DISTINCT r.channel_id, r.ts, r.thread_ts FROM raw_messages r
-               JOIN item_sources s ON s.channel_id = r.channel_id AND s.ts = r.ts
-               WHERE s.day = ?""",
-            [day],
-        )
-    }
+    source_rows = store.query(
+        """SELECT DISTINCT r.channel_id, r.ts, r.thread_ts, r.user_id FROM raw_messages r
+           JOIN item_sources s ON s.channel_id = r.channel_id AND s.ts = r.ts
+           WHERE s.day = ?""",
+        [day],
+    )
+    thread_ts_of = {(r["channel_id"], r["ts"]): r["thread_ts"] for r in source_rows}
+    authors_of = {(r["channel_id"], r["ts"]): r["user_id"] for r in source_rows}
     person_memory = {
         s.entity_id: s.open_items
         for s in load_entity_summaries(store, day, [f"person:{uid}" for uid in user_ids])
@@ -63,7 +62,9 @@ def brief_day(
         open_items: list[OpenItem] = [
             o for o in person_memory.get(f"person:{uid}", []) if uid in o.owners and o.since_day < day
         ]
-        b = build_briefing(day, user, items, channels, user_names, open_items, workspace_url, thread_ts_of)
+        b = build_briefing(
+            day, user, items, channels, user_names, open_items, workspace_url, thread_ts_of, authors_of=authors_of
+        )
         report.briefings.append(b)
         briefing_rows.append(
             {

@@ -1,0 +1,470 @@
+"""One `Briefing`, rendered four ways: Markdown, Slack Block Kit, HTML email and plain text.
+
+Renderers only read the briefing's own lines (already access-checked), escape every piece of
+user-supplied text for their format, and link only http(s) URLs.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from outropy_pipelines.domain.models import BRIEFING_SECTIONS, SECTION_TITLES, Briefing, BriefingLine
+
+EMPTY_MESSAGE = "Nothing needed you yesterday."
+ELLIPSIS = "…"
+SLACK_MAX_BLOCKS = 50
+SLACK_MAX_TEXT = 3000
+SLACK_MAX_HEADER = 150
+
+_WS = re.compile(r"\s+")
+_URL_UNSAFE = {
+    " ": "%20",
+    "(": "%28",
+    ")": "%29",
+    "<": "%3C",
+    ">": "%3E",
+    "|": "%7C",
+    '"': "%22",
+    "\n": "%0A",
+    "\r": "%0D",
+    "\t": "%09",
+}
+
+
+def title_of(b: Briefing) -> str:
+    return f"Your briefing for {b.day}"
+
+
+def _one_line(text: str) -> str:
+    return _WS.sub(" ", text or "").strip()
+
+
+def _safe_url(url: str) -> str | None:
+    """The URL if it is http(s), with characters that would break Markdown/Slack links encoded."""
+    url = (url or "").strip()
+    if not url.lower().startswith(("https://", "http://")):
+        return None
+    for ch, enc in _URL_UNSAFE.items():
+        url = url.replace(ch, enc)
+    return url
+
+
+def _sections(b: Briefing) -> list[tuple[str, list[BriefingLine]]]:
+    ordered = sorted(b.lines, key=lambda ln: ln.position)
+    out = []
+    for section in BRIEFING_SECTIONS:
+        lines = [ln for ln in ordered if ln.section == section]
+        if lines:
+            out.append((section, lines))
+    return out
+
+
+def _why_parts(line: BriefingLine) -> list[str]:
+    """The reason, then the channel label unless the reason already names it ("... in #eng")."""
+    reason, label = _one_line(line.reason), _one_line(line.channel_name)
+    parts = [p for p in (reason,) if p]
+    if label and not re.search(re.escape(label) + r"(?![\w-])", reason):
+        parts.append(label)
+    return parts
+
+
+def _links(line: BriefingLine) -> list[str]:
+    return [u for u in (_safe_url(p) for p in line.permalinks) if u]
+
+
+def _fit(text: str, budget: int, escape: Callable[[str], str]) -> str:
+    """`escape(text)`, or the longest escaped prefix of `text` plus an ellipsis within `budget` chars.
+
+    Whitespace is collapsed first; cuts fall between source characters, so an escape sequence
+    (`&amp;`) is never split.
+    """
+    text = _one_line(text)
+    full = escape(text)
+    if len(full) <= budget:
+        return full
+    if budget < len(ELLIPSIS):
+        return ""
+    out: list[str] = []
+    used = 0
+    for ch in text:
+        piece = escape(ch)
+        if used + len(piece) + len(ELLIPSIS) > budget:
+            break
+        out.append(piece)
+        used += len(piece)
+    return "".join(out).rstrip() + ELLIPSIS
+
+
+# ---------------------------------------------------------------------------------------------------
+# Markdown
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>~])")
+
+
+def md_escape(text: str) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", _one_line(text))
+
+
+def _md_line(line: BriefingLine) -> str:
+    links = _links(line)
+    title = md_escape(line.text)
+    head = f"[{title}]({links[0]})" if links else title
+    tail = " — " + " · ".join(md_escape(p) for p in _why_parts(line))
+    if len(links) > 1:
+        tail += " · " + " ".join(f"[{i}]({u})" for i, u in enumerate(links, 1))
+    return f"- {head}{tail}"
+
+
+def render_markdown(b: Briefing) -> str:
+    out = [f"# {md_escape(title_of(b))}", ""]
+    if _one_line(b.intro):
+        out += [md_escape(b.intro), ""]
+    sections = _sections(b)
+    if not sections:
+        out += [EMPTY_MESSAGE, ""]
+    for section, lines in sections:
+        out += [f"## {SECTION_TITLES[section]}", ""]
+        out += [_md_line(ln) for ln in lines]
+        out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Plain text
+
+
+def render_plain_text(b: Briefing) -> str:
+    out = [title_of(b), ""]
+    if _one_line(b.intro):
+        out += [_one_line(b.intro), ""]
+    sections = _sections(b)
+    if not sections:
+        out += [EMPTY_MESSAGE, ""]
+    for section, lines in sections:
+        out += [SECTION_TITLES[section], ""]
+        for ln in lines:
+            out.append(f"- {_one_line(ln.text)} — " + " · ".join(_why_parts(ln)))
+            out += [f"  {u}" for u in _links(ln)]
+        out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Slack Block Kit
+
+
+def _slack_esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_escape(text: str) -> str:
+    """Slack's mrkdwn escaping: only &, < and > are control characters."""
+    return _slack_esc(_one_line(text))
+
+
+def _slack_link_line(line: BriefingLine, max_text: int) -> str:
+    """`*<url|title>*  <url2|[2]> ...`, shortened to `max_text` by trimming the title, then extra links."""
+    links = _links(line)
+    title = _one_line(line.text) or "(untitled)"
+    if not links:
+        return _fit(title, max_text, _slack_esc)
+    extras = [f"<{u}|[{i}]>" for i, u in enumerate(links, 1)] if len(links) > 1 else []
+    while True:
+        extra = (" " + " ".join(extras)) if extras else ""
+        frame = len(f"*<{links[0]}|>*") + len(extra)
+        if frame + 1 + len(ELLIPSIS) <= max_text or not extras:
+            break
+        extras = extras[:-1]
+    if frame + 1 + len(ELLIPSIS) > max_text:  # even the first link does not fit: plain title
+        return _fit(title, max_text, _slack_esc)
+    return f"*<{links[0]}|{_fit(title, max_text - frame, _slack_esc)}>*{extra}"
+
+
+def _line_blocks(line: BriefingLine, max_text: int) -> list[dict]:
+    why = " · ".join(_why_parts(line))
+    return [
+        {
+            "type": "section",
+            "block_id": f"line-{line.position}",
+            "text": {"type": "mrkdwn", "text": _slack_link_line(line, max_text)},
+        },
+        {
+            "type": "context",
+            "block_id": f"line-{line.position}-why",
+            "elements": [{"type": "mrkdwn", "text": _fit(why, max_text, _slack_esc)}],
+        },
+    ]
+
+
+def _header_block(title: str) -> dict:
+    return {
+        "type": "header",
+        "block_id": "briefing-header",
+        "text": {"type": "plain_text", "text": _fit(title, SLACK_MAX_HEADER, str), "emoji": True},
+    }
+
+
+def _text_section(block_id: str, text: str, max_text: int) -> dict:
+    return {
+        "type": "section",
+        "block_id": block_id,
+        "text": {"type": "mrkdwn", "text": _fit(text, max_text, _slack_esc)},
+    }
+
+
+def _section_heading(section: str, continued: bool = False) -> dict:
+    title = SECTION_TITLES.get(section, section) + (" (continued)" if continued else "")
+    return {
+        "type": "section",
+        "block_id": f"section-{section}" + ("-continued" if continued else ""),
+        "text": {"type": "mrkdwn", "text": f"*{slack_escape(title)}*"},
+    }
+
+
+def _divider(section: str) -> dict:
+    return {"type": "divider", "block_id": f"section-{section}-divider"}
+
+
+def render_slack_blocks(b: Briefing, max_text: int = SLACK_MAX_TEXT) -> list[dict]:
+    """All blocks of the briefing in one list (may exceed 50 blocks: send via `split_slack_messages`).
+
+    Block ids mark the structure `split_slack_blocks` relies on: `briefing-header`,
+    `briefing-intro`, `briefing-empty`, `section-<name>-divider` + `section-<name>`, and per line
+    `line-<position>` (title and source links) + `line-<position>-why` (reason and channel).
+    """
+    blocks = [_header_block(title_of(b))]
+    if _one_line(b.intro):
+        blocks.append(_text_section("briefing-intro", b.intro, max_text))
+    sections = _sections(b)
+    if not sections:
+        blocks.append(_text_section("briefing-empty", EMPTY_MESSAGE, max_text))
+    for section, lines in sections:
+        blocks += [_divider(section), _section_heading(section)]
+        for ln in lines:
+            blocks += _line_blocks(ln, max_text)
+    return blocks
+
+
+_LINE_ID = re.compile(r"^line-\d+$")
+_LINK_TITLE = re.compile(r"^\*<[^|>]*\|(.*?)>\*")
+
+
+def _clip_mrkdwn(text: str, max_text: int) -> str:
+    """Shorten already-escaped mrkdwn without splitting an `&entity;` or a `<link|label>`."""
+    if len(text) <= max_text:
+        return text
+    cut = text[: max_text - len(ELLIPSIS)]
+    if cut.rfind("<") > cut.rfind(">"):
+        cut = cut[: cut.rfind("<")]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut.rstrip() + ELLIPSIS
+
+
+def _clip_texts(obj, max_text: int):
+    if isinstance(obj, dict):
+        return {
+            k: _clip_mrkdwn(v, max_text) if k == "text" and isinstance(v, str) else _clip_texts(v, max_text)
+            for k, v in obj.items()
+        }
+    if isinstance(obj, list):
+        return [_clip_texts(v, max_text) for v in obj]
+    return obj
+
+
+@dataclass
+class _Unit:
+    kind: str  # "section" (divider + heading), "line" (section + context) or "other"
+    blocks: list[dict]
+    section: str = ""
+    title: str = ""
+
+
+def _units(blocks: Sequence[dict]) -> list[_Unit]:
+    units: list[_Unit] = []
+    i = 0
+    while i < len(blocks):
+        block_id = str(blocks[i].get("block_id", ""))
+        nxt = blocks[i + 1] if i + 1 < len(blocks) else {}
+        next_id = str(nxt.get("block_id", ""))
+        if block_id.startswith("section-") and block_id.endswith("-divider") and next_id == block_id[:-8]:
+            units.append(_Unit("section", [blocks[i], nxt], section=next_id[len("section-") :]))
+            i += 2
+        elif _LINE_ID.match(block_id) and next_id == f"{block_id}-why":
+            text = str(blocks[i].get("text", {}).get("text", ""))
+            m = _LINK_TITLE.match(text)
+            units.append(_Unit("line", [blocks[i], nxt], title=m.group(1) if m else text))
+            i += 2
+        else:
+            units.append(_Unit("other", [blocks[i]]))
+            i += 1
+    return units
+
+
+def _fallback_text(head: str, titles: Sequence[str], summary: str, max_text: int) -> str:
+    """Notification/accessibility text (mrkdwn): the heading, then the titles of the message's lines."""
+    if not titles:
+        return _clip_mrkdwn(f"{head}: {summary}" if summary else head, max_text)
+    text = _clip_mrkdwn(head, max_text)
+    for i, title in enumerate(titles):
+        bullet = "\n• " + title
+        left_after = len(titles) - i - 1
+        reserve = len(f"\n… and {left_after} more") if left_after else 0
+        if len(text) + len(bullet) + reserve > max_text:
+            more = f"\n… and {len(titles) - i} more"
+            if len(text) + len(more) <= max_text:
+                text += more
+            break
+        text += bullet
+    return text
+
+
+def split_slack_blocks(
+    blocks: Sequence[dict], max_blocks: int = SLACK_MAX_BLOCKS, max_text: int = SLACK_MAX_TEXT
+) -> list[dict]:
+    """Blocks from `render_slack_blocks` (e.g. a stored `blocks_json`) as chat.postMessage payloads.
+
+    Returns `[{"text": fallback, "blocks": [...]}, ...]`: each message has at most `max_blocks`
+    blocks and every text field at most `max_text` chars. Splits fall between lines, never inside
+    one (a line's title block and reason block stay together), and a section heading never ends a
+    message. Messages after the first open with a "continued" context block and, mid-section, repeat
+    the section heading.
+    """
+    if max_blocks < 5:
+        raise ValueError("max_blocks must be at least 5")
+    if max_text < 100:
+        raise ValueError("max_text must be at least 100")
+    blocks = _clip_texts(list(blocks), max_text)
+    header = next((b for b in blocks if b.get("block_id") == "briefing-header"), None)
+    title = str(header["text"]["text"]) if header else "Your briefing"
+    summary = next(
+        (b["text"]["text"] for b in blocks if b.get("block_id") in ("briefing-intro", "briefing-empty")), ""
+    )
+    units = _units(blocks)
+
+    messages: list[list[dict]] = [[]]
+    titles: list[list[str]] = [[]]
+    section = ""
+
+    def start_message() -> None:
+        # Placeholder for the "continued" context block; filled once the number of parts is known.
+        messages.append([{"type": "context", "block_id": "briefing-continued", "elements": []}])
+        titles.append([])
+
+    for k, unit in enumerate(units):
+        need = len(unit.blocks)
+        if unit.kind == "section":
+            following = units[k + 1] if k + 1 < len(units) else None
+            need += len(following.blocks) if following and following.kind == "line" else 0
+        if messages[-1] and len(messages[-1]) + need > max_blocks:
+            start_message()
+            if unit.kind == "line" and section:
+                messages[-1].append(_section_heading(section, continued=True))
+        if unit.kind == "section":
+            section = unit.section
+        messages[-1].extend(unit.blocks)
+        if unit.kind == "line":
+            titles[-1].append(unit.title)
+
+    parts = len(messages)
+    out = []
+    for n, (msg, msg_titles) in enumerate(zip(messages, titles, strict=True), 1):
+        head = _slack_esc(title) + (f" ({n}/{parts})" if parts > 1 else "")
+        if n > 1:
+            label = _clip_mrkdwn(f"{_slack_esc(title)} · continued ({n}/{parts})", max_text)
+            msg[0]["elements"] = [{"type": "mrkdwn", "text": label}]
+        out.append(
+            {"text": _fallback_text(head, msg_titles, summary if n == 1 else "", max_text), "blocks": msg}
+        )
+    return out
+
+
+def split_slack_messages(
+    b: Briefing, max_blocks: int = SLACK_MAX_BLOCKS, max_text: int = SLACK_MAX_TEXT
+) -> list[dict]:
+    """The briefing as chat.postMessage payloads; see `split_slack_blocks` for the guarantees.
+
+    A single line too long for `max_text` is shortened with an ellipsis, keeping its links if they fit.
+    """
+    return split_slack_blocks(render_slack_blocks(b, max_text), max_blocks, max_text)
+
+
+# ---------------------------------------------------------------------------------------------------
+# HTML email
+
+_FONT = "-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif"
+_STYLE = {
+    "body": "margin:0;padding:0;background:#f4f4f5;",
+    "wrap": f"max-width:640px;margin:0 auto;padding:24px;background:#ffffff;font-family:{_FONT};"
+    "color:#1d1c1d;font-size:15px;line-height:1.5;",
+    "h1": "font-size:22px;margin:0 0 12px 0;",
+    "intro": "margin:0 0 16px 0;color:#333333;",
+    "h2": "font-size:17px;margin:24px 0 8px 0;padding-top:12px;border-top:1px solid #e4e4e7;",
+    "ul": "margin:0;padding:0 0 0 18px;",
+    "li": "margin:0 0 10px 0;",
+    "a": "color:#1264a3;text-decoration:none;",
+    "src": "color:#1264a3;text-decoration:none;font-size:13px;",
+    "why": "color:#616061;font-size:13px;",
+    "empty": "margin:16px 0;color:#616061;",
+}
+
+
+def _h(text: str) -> str:
+    return html.escape(_one_line(text), quote=True)
+
+
+def _html_line(line: BriefingLine) -> str:
+    links = _links(line)
+    title = _h(line.text)
+    head = f'<a href="{_h(links[0])}" style="{_STYLE["a"]}">{title}</a>' if links else title
+    extra = ""
+    if len(links) > 1:
+        extra = " " + " ".join(
+            f'<a href="{_h(u)}" style="{_STYLE["src"]}">[{i}]</a>' for i, u in enumerate(links, 1)
+        )
+    why = " · ".join(_h(p) for p in _why_parts(line))
+    return f'<li style="{_STYLE["li"]}">{head}{extra}<br><span style="{_STYLE["why"]}">{why}</span></li>'
+
+
+def render_html(b: Briefing) -> str:
+    title = _h(title_of(b))
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        '<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{title}</title></head>",
+        f'<body style="{_STYLE["body"]}">',
+        f'<div style="{_STYLE["wrap"]}">',
+        f'<h1 style="{_STYLE["h1"]}">{title}</h1>',
+    ]
+    if _one_line(b.intro):
+        parts.append(f'<p style="{_STYLE["intro"]}">{_h(b.intro)}</p>')
+    sections = _sections(b)
+    if not sections:
+        parts.append(f'<p style="{_STYLE["empty"]}">{_h(EMPTY_MESSAGE)}</p>')
+    for section, lines in sections:
+        parts.append(f'<h2 style="{_STYLE["h2"]}">{_h(SECTION_TITLES[section])}</h2>')
+        parts.append(f'<ul style="{_STYLE["ul"]}">')
+        parts += [_html_line(ln) for ln in lines]
+        parts.append("</ul>")
+    parts += ["</div>", "</body>", "</html>"]
+    return "\n".join(parts) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------------
+
+
+def render_into(b: Briefing) -> Briefing:
+    """A copy of `b` with `markdown`, `blocks_json` and `html` rendered from its lines and intro."""
+    return b.model_copy(
+        update={
+            "markdown": render_markdown(b),
+            "blocks_json": json.dumps(render_slack_blocks(b), ensure_ascii=False),
+            "html": render_html(b),
+        }
+    )
