@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -206,6 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Dagster flags beta/preview parameters (backfill_policy, ...) on every definition load
+    warnings.filterwarnings("ignore", module=r"dagster(\.|$)")
+    warnings.filterwarnings("ignore", message=r".*(beta|preview|experimental).*")
     args = build_parser().parse_args(argv)
     return int(args.func(args) or 0)
 

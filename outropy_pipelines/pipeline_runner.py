@@ -31,6 +31,7 @@ class RunSummary:
     briefings: int = 0
     users: int = 0
     example: tuple[str, str] | None = None
+    check_failures: list[str] = field(default_factory=list)
 
 
 class PipelineRunner:
@@ -50,6 +51,7 @@ class PipelineRunner:
         self.days_per_run = days_per_run or int(os.environ.get("OUTROPY_DAYS_PER_RUN", "7"))
         self.users_per_run = users_per_run or int(os.environ.get("OUTROPY_BRIEFING_USERS_PER_RUN", "1000"))
         self.store = DuckDBStore(settings.duckdb_path)
+        self.log_level = os.environ.get("OUTROPY_LOG_LEVEL", "WARNING").upper()
 
     def select_days(self, date: str | None = None, start: str | None = None, end: str | None = None) -> list[str]:
         if date and (start or end):
@@ -77,9 +79,18 @@ class PipelineRunner:
         ordered = list(self.instance.get_dynamic_partitions(SUBSCRIBED_USERS))
         return [u for u in ordered if u in set(wanted)]
 
-    def _execute(self, job_name: str, tags: dict[str, str]) -> bool:
+    def _execute(self, job_name: str, tags: dict[str, str], summary: RunSummary) -> bool:
         job = self.defs.resolve_job_def(job_name)
-        result = job.execute_in_process(instance=self.instance, tags=tags, raise_on_error=False)
+        run_config = {"loggers": {"console": {"config": {"log_level": self.log_level}}}}
+        result = job.execute_in_process(
+            instance=self.instance, tags=tags, run_config=run_config, raise_on_error=False
+        )
+        summary.runs.append(result.run_id)
+        for evaluation in result.get_asset_check_evaluations():
+            if not evaluation.passed:
+                name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+                summary.check_failures.append(name)
+                self.progress(f"      check failed: {name} {dict(evaluation.metadata)}")
         return result.success
 
     def run(self, days: list[str]) -> RunSummary:
@@ -88,7 +99,7 @@ class PipelineRunner:
         for chunk in chunks:
             self.progress(f"[1/2] daily assets for {chunk[0]} .. {chunk[-1]} ...")
             tags = {ASSET_PARTITION_RANGE_START_TAG: chunk[0], ASSET_PARTITION_RANGE_END_TAG: chunk[-1]}
-            if not self._execute("daily_pipeline", tags):
+            if not self._execute("daily_pipeline", tags, summary):
                 self.progress("      FAILED: see the run in the Dagster UI (dagster dev) for the error")
                 summary.ok = False
                 return summary
@@ -114,7 +125,7 @@ class PipelineRunner:
                 self.progress(
                     f"[2/2] briefings for {chunk[0]} .. {chunk[-1]} x {len(group)} users ..."
                 )
-                if not self._execute("user_briefings_job", briefing_range_tags(chunk[0], chunk[-1], group)):
+                if not self._execute("user_briefings_job", briefing_range_tags(chunk[0], chunk[-1], group), summary):
                     self.progress("      FAILED: see the run in the Dagster UI (dagster dev) for the error")
                     summary.ok = False
                     return summary

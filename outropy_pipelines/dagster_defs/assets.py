@@ -5,7 +5,6 @@ in its own transaction; `user_briefings` takes a rectangle of (days x users) in 
 inside the step that wrote the data, on exactly the partitions it wrote.
 """
 
-from __future__ import annotations
 
 from collections.abc import Sequence
 

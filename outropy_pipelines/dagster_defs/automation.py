@@ -8,7 +8,6 @@ costs seconds). `sync_subscribed_users` keeps the user partitions in step with `
 partitions are only ever added (an unsubscribed user simply stops getting runs).
 """
 
-from __future__ import annotations
 
 from collections.abc import Sequence
 

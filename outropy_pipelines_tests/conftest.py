@@ -1,0 +1,60 @@
+"""Shared fixtures: the whole pipeline materialized once on the sample workspace.
+
+Real components only: the committed sample export, a temporary DuckDB file, a temporary Dagster
+instance, real assets run through the real jobs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from dagster import DagsterInstance
+
+from outropy_pipelines.adapters.duckdb_store import DuckDBStore
+from outropy_pipelines.config import Settings
+from outropy_pipelines.pipeline_runner import PipelineRunner, RunSummary
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_EXPORT = REPO / "data" / "sample_export"
+
+
+def make_settings(tmp: Path, export: Path = SAMPLE_EXPORT, **overrides) -> Settings:
+    values = {
+        "duckdb_path": tmp / "outropy.duckdb",
+        "slack_export": export,
+        "timezone": "UTC",
+        "briefings_dir": tmp / "briefings",
+        "workspace_url": "https://acme.slack.com",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@dataclass
+class PipelineRun:
+    settings: Settings
+    instance: DagsterInstance
+    runner: PipelineRunner
+    store: DuckDBStore
+    days: list[str]
+    summary: RunSummary
+    answer_key: dict
+
+
+@pytest.fixture(scope="session")
+def answer_key() -> dict:
+    return json.loads((SAMPLE_EXPORT / "_answer_key.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory, answer_key) -> PipelineRun:
+    tmp = tmp_path_factory.mktemp("sample_run")
+    settings = make_settings(tmp)
+    instance = DagsterInstance.ephemeral()
+    runner = PipelineRunner(settings, instance=instance, days_per_run=4, users_per_run=12)
+    days = runner.select_days()
+    summary = runner.run(days)
+    return PipelineRun(settings, instance, runner, DuckDBStore(settings.duckdb_path), days, summary, answer_key)
