@@ -1,0 +1,364 @@
+"""Classification: threads -> typed items, through one structured LLM call per thread.
+
+Pure Python (no Dagster, no DuckDB). The LLM only ever sees `ClassifyThreadInput` (short message
+ids m1, m2, ... instead of Slack timestamps) and its answer is checked here before it becomes an
+`Item`: an item citing a message id that was not in the input is rejected (a model that follows
+instructions hidden in a message cannot invent sources), and owners or mentions that are not people
+of the thread are dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from outropy_pipelines.domain.models import OPEN_ENDED_KINDS, Item, SourceRef, Thread
+from outropy_pipelines.llm.base import LLMClient
+from outropy_pipelines.llm.prompts import CLASSIFY_THREAD
+from outropy_pipelines.llm.tasks import ClassifyThreadInput, ClassifyThreadOutput, ThreadMessageInput
+
+#: a message's text is cut to this many characters before it is sent (log dumps, pasted files)
+MAX_MESSAGE_CHARS = 3000
+MAX_TITLE_CHARS = 300
+
+# ---------------------------------------------------------------------------------------------
+# Noise: greetings, thanks, acknowledgements, emoji, joins. Shared with the local provider.
+# ---------------------------------------------------------------------------------------------
+
+
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+NOISE_WORDS: frozenset[str] = _word_set(
+    """
+    hi hello hey heya hiya hallo yo sup howdy morning mornin gm good afternoon evening night gn
+    all everyone everybody team folks guys yall y'all there
+    thanks thank thx thnx tx ty tysm tyvm cheers appreciated appreciate appreciation much so very lot
+    a you u ya again for too as always
+    ok okay k kk okk okey alright aight cool nice great awesome perfect sweet neat amazing excellent
+    lovely brilliant fantastic wonderful
+    yes yep yeah yup ya yea sure np no nope problem worries welcome
+    lol lmao haha hahaha hehe heh rofl xd
+    congrats congratulations grats wow omg woo woohoo yay hooray
+    +1 ++ ack noted roger gotcha got it lgtm sgtm
+    """
+)
+_EMOJI_CODE_RE = re.compile(r":[a-z0-9_+\-']+:", re.IGNORECASE)
+_MENTION_MARKUP_RE = re.compile(r"<[@!#][^>]*>|@[\w.\-]+(?:\s+[A-Z][\w.\-]*)?")
+_LINK_RE = re.compile(r"<?https?://\S+")
+_TOKEN_RE = re.compile(r"[\w+']+")
+_JOIN_RE = re.compile(
+    r"^\s*(?:<@[^>]+>|\S+(?: \S+)?) (?:has )?(?:joined|left) (?:the )?(?:channel|group|conversation)\b"
+    r"|^\s*(?:<@[^>]+>|\S+) (?:set the channel (?:topic|purpose)|renamed the channel|"
+    r"archived the channel|unarchived the channel)"
+    r"|^\s*(?:<@[^>]+>\s*)?(?:added|removed|disabled|enabled) an integration\b",
+    re.IGNORECASE,
+)
+# Bot messages are noise unless they look like an alert or a failure.
+_ALERT_RE = re.compile(
+    r"\b(?:firing|critical|alert|alarm|incident|outage|down|sev[\s-]?\d|p[01]|error|errors|failed|"
+    r"failing|failure|degraded|unhealthy|panic|exception|timeout|resolved|recovered)\b",
+    re.IGNORECASE,
+)
+
+
+def is_noise_text(text: str) -> bool:
+    """True for a message with no content: empty, greetings, thanks, acks, emoji, joins."""
+    if not text or text.isspace():
+        return True
+    if _JOIN_RE.search(text):
+        return True
+    stripped = _MENTION_MARKUP_RE.sub(" ", text)
+    if ":" in stripped:
+        stripped = _EMOJI_CODE_RE.sub(" ", stripped)
+    if "http" in stripped and _LINK_RE.search(stripped):
+        return False  # a shared link is content
+    tokens = _TOKEN_RE.findall(stripped.lower())
+    if not tokens:
+        return True  # emoji-only, punctuation-only
+    if len(tokens) > 12:
+        return False
+    return all(t.strip("'") in NOISE_WORDS for t in tokens)
+
+
+def _is_noise_message(text: str, is_bot: bool) -> bool:
+    if is_noise_text(text):
+        return True
+    return is_bot and not _ALERT_RE.search(text)
+
+
+def is_contentless(thread: Thread) -> bool:
+    """Cheap prefilter: the thread holds only greetings, thanks, emoji, joins or bot noise, so it
+    is not worth an LLM call."""
+    return all(_is_noise_message(m.clean_text, m.is_bot) for m in thread.messages)
+
+
+# ---------------------------------------------------------------------------------------------
+# Input building and output validation
+# ---------------------------------------------------------------------------------------------
+
+
+def _ts_key(ts: str) -> tuple[int, int]:
+    whole, _, frac = ts.partition(".")
+    try:
+        return int(whole), int((frac + "000000")[:6])
+    except ValueError:
+        return (0, 0)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def build_classify_input(
+    thread: Thread, channel_name: str, channel_kind: str, user_names: Mapping[str, str]
+) -> tuple[ClassifyThreadInput, dict[str, SourceRef]]:
+    """The LLM input for one thread: messages in ts order with short ids m1, m2, ...; returns the
+    id -> SourceRef map used to check the answer.
+
+    Bot messages that are not alerts (deploy notices, commit feeds) are left out: they are not work
+    items and only cost tokens. Alerts ("[FIRING] ...") stay."""
+    ordered = sorted(
+        (m for m in thread.messages if not (m.is_bot and not _ALERT_RE.search(m.clean_text or ""))),
+        key=lambda m: _ts_key(m.ts),
+    )
+    people: dict[str, str] = {}
+
+    def add_person(uid: str | None, fallback: str = "") -> None:
+        if uid and uid not in people:
+            people[uid] = user_names.get(uid) or fallback or uid
+
+    for uid in thread.participants:
+        add_person(uid)
+    messages: list[ThreadMessageInput] = []
+    id_map: dict[str, SourceRef] = {}
+    for i, m in enumerate(ordered, start=1):
+        mid = f"m{i}"
+        id_map[mid] = SourceRef(channel_id=m.channel_id, ts=m.ts)
+        add_person(m.user_id, m.user_name)
+        mentions = [u for u in dict.fromkeys(m.mentions) if u]
+        for u in mentions:
+            add_person(u)
+        messages.append(
+            ThreadMessageInput(
+                id=mid,
+                author_id=m.user_id or "",
+                author_name=(user_names.get(m.user_id or "") or m.user_name or m.user_id or "unknown"),
+                text=_clip(m.clean_text or "", MAX_MESSAGE_CHARS),
+                is_new=m.is_new,
+                mentions=mentions,
+            )
+        )
+    payload = ClassifyThreadInput(
+        thread_id=thread.thread_id,
+        channel_id=thread.channel_id,
+        channel_name=channel_name,
+        channel_kind=channel_kind,
+        day=thread.day,
+        people=people,
+        messages=messages,
+    )
+    return payload, id_map
+
+
+_NORMALISE_PUNCT_RE = re.compile(r"[^\w\s]+")
+_WS_RE = re.compile(r"\s+")
+
+
+def _normalise_title(title: str) -> str:
+    return _WS_RE.sub(" ", _NORMALISE_PUNCT_RE.sub(" ", title.lower())).strip()
+
+
+def make_item_id(thread_id: str, kind: str, title: str) -> str:
+    """Stable id: sha256 of thread_id|kind|normalised title (lowercase, no punctuation, single
+    spaces), first 16 hex chars."""
+    key = f"{thread_id}|{kind}|{_normalise_title(title)}"
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+def _known_people(thread: Thread) -> set[str]:
+    known = {u for u in thread.participants if u}
+    for m in thread.messages:
+        if m.user_id:
+            known.add(m.user_id)
+        known.update(u for u in m.mentions if u)
+    return known
+
+
+def _valid_iso_date(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return _dt.date.fromisoformat(value.strip()[:10]).isoformat()
+    except ValueError:
+        return None
+
+
+def items_from_output(
+    thread: Thread,
+    output: ClassifyThreadOutput,
+    id_map: dict[str, SourceRef],
+    *,
+    day: str,
+    provider: str,
+    prompt_version: str,
+    new_ts: set[str],
+) -> tuple[list[Item], list[str]]:
+    """Turn a validated LLM answer into Items; returns (items, rejection reasons).
+
+    An item citing a message id that is not in `id_map` is rejected whole. Owners and mentions that
+    are not people of the thread are dropped. Status is made consistent with the kind (open-ended
+    kinds are open or resolved, the others info). Items with the same id are merged.
+    """
+    known = _known_people(thread)
+    rejections: list[str] = []
+    by_id: dict[str, Item] = {}
+    for n, extracted in enumerate(output.items):
+        unknown = [sid for sid in extracted.source_ids if sid not in id_map]
+        if unknown:
+            rejections.append(
+                f"{thread.thread_id} item {n} ({extracted.kind}): cites unknown message id(s) "
+                f"{', '.join(repr(s[:20]) for s in unknown[:5])}"
+            )
+            continue
+        title = _WS_RE.sub(" ", extracted.title).strip()
+        if not title:
+            rejections.append(f"{thread.thread_id} item {n} ({extracted.kind}): empty title")
+            continue
+        title = _clip(title, MAX_TITLE_CHARS)
+        owners = [u for u in dict.fromkeys(extracted.owners) if u in known]
+        mentions = [u for u in dict.fromkeys(extracted.mentions) if u in known]
+        if extracted.kind in OPEN_ENDED_KINDS:
+            status = "resolved" if extracted.status == "resolved" else "open"
+        else:
+            status = "info"
+        sources = sorted(
+            {id_map[sid] for sid in extracted.source_ids}, key=lambda s: (s.channel_id, _ts_key(s.ts))
+        )
+        entities = [e for e in dict.fromkeys(x.strip() for x in extracted.entities) if e]
+        item_id = make_item_id(thread.thread_id, extracted.kind, title)
+        item = Item(
+            day=day,
+            item_id=item_id,
+            thread_id=thread.thread_id,
+            channel_id=thread.channel_id,
+            kind=extracted.kind,
+            title=title,
+            detail=_clip(extracted.detail.strip(), 2000),
+            owners=owners,
+            mentions=mentions,
+            due=_valid_iso_date(extracted.due),
+            entities=entities,
+            confidence=float(extracted.confidence),
+            status=status,
+            is_new=any(s.ts in new_ts for s in sources),
+            provider=provider,
+            prompt_version=prompt_version,
+            sources=sources,
+        )
+        previous = by_id.get(item_id)
+        if previous is None:
+            by_id[item_id] = item
+        else:
+            by_id[item_id] = _merge_items(previous, item, new_ts)
+    return list(by_id.values()), rejections
+
+
+def _merge_items(a: Item, b: Item, new_ts: set[str]) -> Item:
+    sources = sorted(set(a.sources) | set(b.sources), key=lambda s: (s.channel_id, _ts_key(s.ts)))
+    status = a.status
+    if "resolved" in (a.status, b.status):
+        status = "resolved"
+    return a.model_copy(
+        update={
+            "owners": list(dict.fromkeys([*a.owners, *b.owners])),
+            "mentions": list(dict.fromkeys([*a.mentions, *b.mentions])),
+            "entities": list(dict.fromkeys([*a.entities, *b.entities])),
+            "due": a.due or b.due,
+            "detail": a.detail or b.detail,
+            "confidence": max(a.confidence, b.confidence),
+            "status": status,
+            "sources": sources,
+            "is_new": any(s.ts in new_ts for s in sources),
+        }
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The stage
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ClassificationResult:
+    items: list[Item]
+    failures: list[tuple[str, str]]  # (thread_id, error)
+    skipped: int
+    stats: dict[str, int] = field(default_factory=dict)
+    rejections: list[tuple[str, str]] = field(default_factory=list)  # (thread_id, reason)
+
+
+def classify_threads(
+    threads: Sequence[Thread],
+    client: LLMClient,
+    channels: Mapping[str, tuple[str, str]],
+    user_names: Mapping[str, str],
+    day: str,
+) -> ClassificationResult:
+    """Classify a day's threads: prefilter, one call per thread (cached by the client), validate.
+
+    `channels` maps channel_id -> (name, kind). LLM failures are returned, never raised (an
+    exhausted token budget still raises, from the client)."""
+    todo: list[tuple[Thread, dict[str, SourceRef]]] = []
+    payloads: list[ClassifyThreadInput] = []
+    skipped = 0
+    for thread in threads:
+        if not thread.messages or is_contentless(thread):
+            skipped += 1
+            continue
+        name, kind = channels.get(thread.channel_id, (thread.channel_id, "public"))
+        payload, id_map = build_classify_input(thread, name, kind, user_names)
+        if payload.day != day:
+            payload = payload.model_copy(update={"day": day})
+        payloads.append(payload)
+        todo.append((thread, id_map))
+
+    outcomes = client.run_many(CLASSIFY_THREAD, payloads, ClassifyThreadOutput)
+    items: list[Item] = []
+    failures: list[tuple[str, str]] = []
+    rejections: list[tuple[str, str]] = []
+    cached = 0
+    for (thread, id_map), outcome in zip(todo, outcomes, strict=True):
+        if outcome.output is None:
+            failures.append((thread.thread_id, outcome.error or "no output"))
+            continue
+        cached += int(outcome.cached)
+        new_ts = {m.ts for m in thread.messages if m.is_new}
+        thread_items, reasons = items_from_output(
+            thread,
+            outcome.output,
+            id_map,
+            day=day,
+            provider=client.provider_name,
+            prompt_version=CLASSIFY_THREAD.version,
+            new_ts=new_ts,
+        )
+        items.extend(thread_items)
+        rejections.extend((thread.thread_id, r) for r in reasons)
+    stats = {
+        "threads": len(threads),
+        "threads_skipped": skipped,
+        "threads_classified": len(todo) - len(failures),
+        "threads_failed": len(failures),
+        "threads_cached": cached,
+        "items": len(items),
+        "items_new": sum(1 for i in items if i.is_new),
+        "items_rejected": len(rejections),
+    }
+    return ClassificationResult(
+        items=items, failures=failures, skipped=skipped, stats=stats, rejections=rejections
+    )
