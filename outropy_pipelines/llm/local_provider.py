@@ -726,6 +726,8 @@ _VERSION_SUFFIX_RE = re.compile(r"[-_ ](?:v?\d+(?:\.\d+)*|alpha|beta|dev|eng|tea
 
 # --- titles ----------------------------------------------------------------------------------
 _URL_RE = re.compile(r"<?(?:https?|mailto|tel):[^\s>|]+(?:\|([^>]*))?>?")
+# "label (https://...)" as the cleaner writes a labelled link: the label is enough in a title
+_LABELLED_URL_RE = re.compile(r"\s*\((?:https?|mailto|tel):[^\s)]+\)")
 _EMOJI_RE = re.compile(r":[a-z0-9_+\-']+:", _I)
 _FIRST_PERSON = (
     (re.compile(r"\bI'm\b|\bI am\b", _I), "{a} is"),
@@ -997,6 +999,7 @@ class _Context:
         if "<@" in text:
             text = _MENTION_TOKEN_RE.sub(lambda x: self.name(x.group(1)), text)
         if "http" in text or "mailto:" in text:
+            text = _LABELLED_URL_RE.sub("", text)
             text = _URL_RE.sub(lambda x: x.group(1) or "(link)", text)
         if ":" in text:
             text = _EMOJI_RE.sub("", text)
