@@ -42,14 +42,71 @@ class DayRead:
 
     messages: list[dict[str, Any]] = field(default_factory=list)
     quarantine: list[QuarantineRecord] = field(default_factory=list)
-    files_read: int = 0
+    files_read: int = 0  # day files (export) or conversations (Web API) read
     duplicates: int = 0
+    failed_conversations: list[str] = field(default_factory=list)  # ids that could not be read
+    not_joined: list[str] = field(default_factory=list)  # conversations the bot is not a member of
 
 
 def _text(value: Any) -> str:
     if isinstance(value, dict):
         return str(value.get("value") or "")
     return str(value or "")
+
+
+def user_from_record(rec: dict[str, Any]) -> User:
+    """A `users.json` record, or a `users.list` member (same shape), as a User."""
+    profile = rec.get("profile") if isinstance(rec.get("profile"), dict) else {}
+    uid = str(rec["id"])
+    return User(
+        user_id=uid,
+        name=str(rec.get("name") or profile.get("display_name") or uid),
+        real_name=str(rec.get("real_name") or profile.get("real_name") or ""),
+        email=profile.get("email") or rec.get("email") or None,
+        tz=rec.get("tz") or None,
+        is_bot=bool(rec.get("is_bot") or rec.get("is_app_user") or uid == "USLACKBOT"),
+        deleted=bool(rec.get("deleted")),
+    )
+
+
+def channel_from_record(rec: dict[str, Any], kind: str, members: list[str], users: dict[str, User]) -> Channel:
+    """A conversation record (export list or `conversations.list`) with its members, as a Channel.
+
+    DMs have no name: they are named `dm-<member names>` from the directory's users.
+    """
+    cid = str(rec["id"])
+    if kind == "im" and rec.get("user") and not members:
+        members = [str(rec["user"])]
+    name = str(rec.get("name") or "")
+    if not name:
+        if kind == "im":
+            names = sorted(users[m].name if m in users else m for m in members)
+            name = "dm-" + "-".join(names) if names else cid
+        else:
+            name = cid
+    return Channel(
+        channel_id=cid,
+        name=name,
+        kind=kind,  # type: ignore[arg-type]
+        is_archived=bool(rec.get("is_archived")),
+        topic=_text(rec.get("topic")),
+        purpose=_text(rec.get("purpose")),
+        members=sorted(set(members)),
+    )
+
+
+def record_problem(rec: Any) -> str | None:
+    """Why a message record cannot be ingested, or None when it can."""
+    if not isinstance(rec, dict):
+        return "record is not a JSON object"
+    ts = rec.get("ts")
+    if ts is None:
+        return "message without ts"
+    if not isinstance(ts, str | int | float) or not _TS.match(str(ts)):
+        return f"message ts is not a Slack timestamp: {ts!r}"
+    if rec.get("type", "message") != "message":
+        return f"record type {rec.get('type')!r} is not a message"
+    return None
 
 
 def raw_row(record: dict[str, Any], channel_id: str, day: str, raw_json: str) -> dict[str, Any]:
@@ -86,7 +143,12 @@ def raw_row(record: dict[str, Any], channel_id: str, day: str, raw_json: str) ->
 
 
 class SlackExportReader:
-    """Reads one export directory. Cheap to construct; reads files on demand."""
+    """Reads one export directory. Cheap to construct; reads files on demand.
+
+    One of the two `SlackSource`s (see `adapters/slack_source.py`); the other is the Web API.
+    """
+
+    name = "export"
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
@@ -136,17 +198,8 @@ class SlackExportReader:
             if not isinstance(rec, dict) or not rec.get("id"):
                 self._quarantine_directory_record("users.json", n, rec, "user record without an id")
                 continue
-            profile = rec.get("profile") if isinstance(rec.get("profile"), dict) else {}
-            uid = str(rec["id"])
-            users[uid] = User(
-                user_id=uid,
-                name=str(rec.get("name") or profile.get("display_name") or uid),
-                real_name=str(rec.get("real_name") or profile.get("real_name") or ""),
-                email=profile.get("email") or rec.get("email") or None,
-                tz=rec.get("tz") or None,
-                is_bot=bool(rec.get("is_bot") or rec.get("is_app_user") or uid == "USLACKBOT"),
-                deleted=bool(rec.get("deleted")),
-            )
+            user = user_from_record(rec)
+            users[user.user_id] = user
         channels: dict[str, Channel] = {}
         folders: dict[str, str] = {}
         for list_name, kind in _CONVERSATION_LISTS:
@@ -156,24 +209,7 @@ class SlackExportReader:
                     continue
                 cid = str(rec["id"])
                 members = [str(m) for m in rec.get("members") or [] if m]
-                if kind == "im" and rec.get("user") and not members:
-                    members = [str(rec["user"])]
-                name = str(rec.get("name") or "")
-                if not name:
-                    if kind == "im":
-                        names = sorted(users[m].name if m in users else m for m in members)
-                        name = "dm-" + "-".join(names) if names else cid
-                    else:
-                        name = cid
-                channels[cid] = Channel(
-                    channel_id=cid,
-                    name=name,
-                    kind=kind,  # type: ignore[arg-type]
-                    is_archived=bool(rec.get("is_archived")),
-                    topic=_text(rec.get("topic")),
-                    purpose=_text(rec.get("purpose")),
-                    members=sorted(set(members)),
-                )
+                channels[cid] = channel_from_record(rec, kind, members, users)
                 # exports name channel folders by name and DM folders by id; accept either
                 folders.setdefault(cid, cid)
                 if rec.get("name"):
@@ -186,6 +222,10 @@ class SlackExportReader:
         self._directory_quarantine.append(
             QuarantineRecord(source="export", location=f"{list_name}#{n}", reason=reason, raw=json.dumps(rec))
         )
+
+    def workspace_url(self) -> str | None:
+        """An export does not say where the workspace lives: permalinks use the configured URL."""
+        return None
 
     def folder_map(self) -> dict[str, str]:
         """Folder name -> channel id."""
@@ -297,16 +337,7 @@ class SlackExportReader:
 
     @staticmethod
     def _record_problem(rec: Any) -> str | None:
-        if not isinstance(rec, dict):
-            return "record is not a JSON object"
-        ts = rec.get("ts")
-        if ts is None:
-            return "message without ts"
-        if not isinstance(ts, str | int | float) or not _TS.match(str(ts)):
-            return f"message ts is not a Slack timestamp: {ts!r}"
-        if rec.get("type", "message") != "message":
-            return f"record type {rec.get('type')!r} is not a message"
-        return None
+        return record_problem(rec)
 
     @staticmethod
     def _drop_duplicates(out: DayRead) -> None:
