@@ -59,19 +59,30 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS briefings (
         day DATE, user_id VARCHAR, user_name VARCHAR, markdown VARCHAR, blocks_json VARCHAR,
         html VARCHAR, item_count INTEGER, llm_tokens INTEGER, content_hash VARCHAR,
-        created_at TIMESTAMP)""",
+        created_at TIMESTAMP, plain_text VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS briefing_lines (
         day DATE, user_id VARCHAR, position INTEGER, section VARCHAR, item_id VARCHAR,
         kind VARCHAR, text VARCHAR, reason VARCHAR, score DOUBLE, channel_id VARCHAR,
         sources VARCHAR, permalinks VARCHAR[])""",
+    # the delivery ledger: one row per (day, user, channel); see domain/delivery_plan.py
     """CREATE TABLE IF NOT EXISTS deliveries (
         day DATE, user_id VARCHAR, channel VARCHAR, status VARCHAR, attempts INTEGER,
         last_error VARCHAR, sent_at TIMESTAMP, external_id VARCHAR, content_hash VARCHAR,
-        next_attempt_at TIMESTAMP)""",
+        next_attempt_at TIMESTAMP, address VARCHAR, updated_at TIMESTAMP,
+        PRIMARY KEY (day, user_id, channel))""",
+    # columns added after the first release (no-ops on new files)
+    "ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS address VARCHAR",
+    "ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS updated_at TIMESTAMP",
+    "ALTER TABLE briefings ADD COLUMN IF NOT EXISTS plain_text VARCHAR",
     """CREATE TABLE IF NOT EXISTS llm_calls (
         cache_key VARCHAR PRIMARY KEY, provider VARCHAR, model VARCHAR, prompt_version VARCHAR,
         input_tokens INTEGER, output_tokens INTEGER, response_json VARCHAR,
         created_at TIMESTAMP DEFAULT current_timestamp)""",
+    # billable LLM usage per Dagster run: the per-run token budget spans the run's steps
+    """CREATE TABLE IF NOT EXISTS llm_run_usage (
+        run_id VARCHAR, prompt_version VARCHAR, provider VARCHAR, model VARCHAR, requests INTEGER,
+        cache_hits INTEGER, failures INTEGER, input_tokens BIGINT, output_tokens BIGINT,
+        cost_usd DOUBLE, recorded_at TIMESTAMP DEFAULT current_timestamp)""",
 )
 
 _LOCK_RETRY_SECONDS = 120.0
@@ -221,6 +232,24 @@ class DuckDBStore:
                 "INSERT INTO llm_calls BY NAME SELECT * FROM _new_calls ON CONFLICT (cache_key) DO NOTHING"
             )
             con.unregister("_new_calls")
+
+    # -- LLM usage ledger (per-run budget) -----------------------------------------------------
+    def llm_tokens_spent_in_run(self, run_id: str) -> int:
+        return int(
+            self.scalar(
+                "SELECT coalesce(sum(input_tokens + output_tokens), 0) FROM llm_run_usage WHERE run_id = ?",
+                [run_id],
+            )
+        )
+
+    def record_llm_usage(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        arrow = rows_to_arrow(rows)
+        with self.connect() as con:
+            con.register("_new_usage", arrow)
+            con.execute("INSERT INTO llm_run_usage BY NAME SELECT * FROM _new_usage")
+            con.unregister("_new_usage")
 
 
 def to_json(value: Any) -> str:

@@ -1,13 +1,19 @@
 """Who gets a briefing, and where.
 
 Default: every human, non-deleted member of the workspace, by Slack DM. A subscriptions file
-(YAML, OUTROPY_SUBSCRIPTIONS_FILE) overrides per person:
+(YAML: OUTROPY_SUBSCRIPTIONS_FILE, else data/subscriptions.yaml when present; an example is
+data/subscriptions.example.yaml) overrides per person:
 
-    defaults: {slack: true, email: false}      # optional; applies to everyone not listed
+    defaults: {delivery: slack}                # optional; applies to everyone not listed
     include_everyone: true                     # false: only the people listed below
     users:
-      U0123ABCD: {slack: true, email: true, email_address: ana@example.com}
+      U0123ABCD: {delivery: both, email_address: ana@example.com}
+      U0789IJKL: {delivery: none}              # still briefed (Markdown, UI), never sent
       U0456EFGH: {active: false}               # unsubscribed
+
+`delivery` is `slack`, `email`, `both` or `none`; it is shorthand for the booleans `slack` and
+`email`, which may be given instead. `email_address` defaults to the address in the directory
+(users.json / users.info). Unknown keys are errors, so a typo never silently changes delivery.
 """
 
 from __future__ import annotations
@@ -32,6 +38,38 @@ def default_subscriptions(directory: Directory) -> list[Subscription]:
     ]
 
 
+DELIVERY_CHOICES: dict[str, dict[str, bool]] = {
+    "slack": {"slack": True, "email": False},
+    "email": {"slack": False, "email": True},
+    "both": {"slack": True, "email": True},
+    "none": {"slack": False, "email": False},
+}
+_DEFAULT_KEYS = frozenset({"slack", "email", "delivery"})
+_USER_KEYS = frozenset({"slack", "email", "delivery", "email_address", "active"})
+
+
+def _prefs(path: Path, where: str, prefs: Any, allowed: frozenset[str]) -> dict[str, Any]:
+    """A preferences mapping checked for unknown keys, with `delivery:` expanded to slack/email."""
+    if prefs is None:
+        return {}
+    if not isinstance(prefs, dict):
+        raise SubscriptionsFileError(f"subscriptions file {path}: {where} must be a mapping")
+    unknown = sorted(set(map(str, prefs)) - allowed)
+    if unknown:
+        raise SubscriptionsFileError(
+            f"subscriptions file {path}: {where}: unknown key(s) {unknown}; allowed: {sorted(allowed)}"
+        )
+    out = dict(prefs)
+    if "delivery" in out:
+        choice = str(out.pop("delivery")).strip().lower()
+        if choice not in DELIVERY_CHOICES:
+            raise SubscriptionsFileError(
+                f"subscriptions file {path}: {where}: delivery must be one of {sorted(DELIVERY_CHOICES)}"
+            )
+        out = {**DELIVERY_CHOICES[choice], **{k: v for k, v in out.items() if k not in ("slack", "email")}}
+    return out
+
+
 def load_subscriptions_file(path: Path, directory: Directory, defaults: list[Subscription]) -> list[Subscription]:
     try:
         data: Any = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
@@ -39,19 +77,27 @@ def load_subscriptions_file(path: Path, directory: Directory, defaults: list[Sub
         raise SubscriptionsFileError(f"cannot read subscriptions file {path}: {exc}") from exc
     if not isinstance(data, dict):
         raise SubscriptionsFileError(f"subscriptions file {path} must be a mapping")
-    base = data.get("defaults") or {}
+    unknown = sorted(set(map(str, data)) - {"defaults", "include_everyone", "users"})
+    if unknown:
+        raise SubscriptionsFileError(f"subscriptions file {path}: unknown top-level key(s) {unknown}")
+    base = _prefs(path, "defaults", data.get("defaults"), _DEFAULT_KEYS)
     users = {u.user_id: u for u in directory.users}
     out: dict[str, Subscription] = {}
     if data.get("include_everyone", True):
         for s in defaults:
-            out[s.user_id] = s.model_copy(update={k: v for k, v in base.items() if k in ("slack", "email")})
+            out[s.user_id] = _updated(path, s, base)
     for uid, prefs in (data.get("users") or {}).items():
         uid = str(uid)
         if uid not in users:
             raise SubscriptionsFileError(f"subscriptions file {path}: unknown user id {uid}")
-        prefs = prefs or {}
-        if not isinstance(prefs, dict):
-            raise SubscriptionsFileError(f"subscriptions file {path}: entry for {uid} must be a mapping")
-        current = out.get(uid) or Subscription(user_id=uid, email_address=users[uid].email)
-        out[uid] = current.model_copy(update={k: prefs[k] for k in prefs if k in Subscription.model_fields})
+        prefs = _prefs(path, f"entry for {uid}", prefs, _USER_KEYS)
+        current = out.get(uid) or _updated(path, Subscription(user_id=uid, email_address=users[uid].email), base)
+        out[uid] = _updated(path, current, prefs)
     return sorted(out.values(), key=lambda s: s.user_id)
+
+
+def _updated(path: Path, sub: Subscription, prefs: dict[str, Any]) -> Subscription:
+    try:
+        return Subscription.model_validate({**sub.model_dump(), **prefs})
+    except ValueError as exc:
+        raise SubscriptionsFileError(f"subscriptions file {path}: entry for {sub.user_id}: {exc}") from exc

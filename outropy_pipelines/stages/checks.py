@@ -63,3 +63,16 @@ def duplicate_deliveries(store: DuckDBStore) -> int:
                GROUP BY ALL HAVING count(*) > 1)"""
         )
     )
+
+
+def failed_deliveries(store: DuckDBStore, days: Sequence[str] | None = None) -> int:
+    """Deliveries that gave up (`failed`) or whose outcome is unknown after a crash (`unknown`)."""
+    if days:
+        return int(
+            store.scalar(
+                """SELECT count(*) FROM deliveries WHERE status IN ('failed', 'unknown')
+                   AND day IN (SELECT CAST(unnest(?) AS DATE))""",
+                [list(days)],
+            )
+        )
+    return int(store.scalar("SELECT count(*) FROM deliveries WHERE status IN ('failed', 'unknown')"))

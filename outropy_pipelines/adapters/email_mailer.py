@@ -1,0 +1,194 @@
+"""Email delivery over SMTP: a multipart (plain text + HTML) message per briefing.
+
+Configured by SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_FROM, SMTP_STARTTLS, SMTP_SSL (see
+`config.DeliverySettings`); the password is read from SMTP_PASSWORD when connecting and is never
+stored or logged. One connection serves a whole batch and is reopened after an error.
+
+Every message carries a deterministic Message-ID (day, user, content hash), so a resend of the
+same content is recognisable as the same message, and List-Unsubscribe (+ List-Unsubscribe-Post
+for an https one-click URL).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import smtplib
+import ssl
+import urllib.parse
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, parseaddr
+from importlib import resources
+from string import Template
+
+from outropy_pipelines.config import DeliverySettings
+from outropy_pipelines.domain.briefing_rendering import title_of
+from outropy_pipelines.domain.delivery_plan import DeliveryError, Found, Outgoing, SendResult
+from outropy_pipelines.domain.models import Briefing
+
+DEFAULT_FROM = "Outropy briefings <briefings@localhost>"
+_BODY = re.compile(r"<body[^>]*>(.*)</body>", re.DOTALL | re.IGNORECASE)
+
+
+def _template(name: str) -> Template:
+    return Template(
+        resources.files("outropy_pipelines.adapters").joinpath("templates", name).read_text("utf-8")
+    )
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+class EmailComposer:
+    """Builds the email of a briefing (no network): headers, plain-text and HTML parts from templates."""
+
+    def __init__(
+        self, from_addr: str | None, unsubscribe_url: str | None = None, unsubscribe_mailto: str | None = None
+    ) -> None:
+        self.from_addr = from_addr or DEFAULT_FROM
+        _, sender = parseaddr(self.from_addr)
+        if "@" not in sender:
+            raise ValueError(f"SMTP_FROM is not an email address: {self.from_addr!r}")
+        self.sender = sender
+        self.domain = sender.rsplit("@", 1)[1]
+        self.unsubscribe_url = unsubscribe_url
+        self.unsubscribe_mailto = unsubscribe_mailto or sender
+        self._html = _template("briefing_email.html")
+        self._text = _template("briefing_email.txt")
+
+    def _unsubscribe(self, item: Outgoing) -> tuple[str | None, str]:
+        url = None
+        if self.unsubscribe_url:
+            url = self.unsubscribe_url.replace("{user_id}", urllib.parse.quote(item.user_id)).replace(
+                "{day}", item.day
+            )
+            if not url.lower().startswith(("https://", "http://")):
+                url = None
+        subject = urllib.parse.quote(f"unsubscribe {item.user_id}")
+        mailto = f"mailto:{self.unsubscribe_mailto}?subject={subject}"
+        return url, mailto
+
+    def compose(self, item: Outgoing) -> EmailMessage:
+        if not item.email_address or "@" not in item.email_address:
+            raise DeliveryError(
+                f"no email address for {item.user_id}: set email_address in the subscriptions file",
+                permanent=True,
+            )
+        title = title_of(Briefing(day=item.day, user_id=item.user_id, user_name=item.user_name))
+        url, mailto = self._unsubscribe(item)
+        msg = EmailMessage()
+        msg["Subject"] = title
+        msg["From"] = self.from_addr
+        msg["To"] = formataddr((item.user_name, item.email_address))
+        msg["Message-ID"] = f"<briefing.{item.day}.{item.user_id}.{item.content_hash or 'x'}@{self.domain}>"
+        msg["List-Unsubscribe"] = ", ".join(f"<{u}>" for u in (url, mailto) if u)
+        if url and url.lower().startswith("https://"):
+            msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        msg["Auto-Submitted"] = "auto-generated"
+        msg["X-Outropy-Briefing"] = f"{item.day} {item.user_id}"
+
+        if url:
+            unsub_text = f"Unsubscribe: {url} (or email {self.unsubscribe_mailto} with subject 'unsubscribe')"
+            unsub_html = f'<a href="{_esc(url)}" style="color:#1264a3;">Unsubscribe</a>'
+        else:
+            unsub_text = (
+                f"Unsubscribe: email {self.unsubscribe_mailto} with the subject 'unsubscribe {item.user_id}'."
+            )
+            unsub_html = f'<a href="{_esc(mailto)}" style="color:#1264a3;">Unsubscribe</a>'
+        plain = (item.plain_text or item.markdown).rstrip("\n")
+        msg.set_content(
+            self._text.safe_substitute(briefing=plain, unsubscribe_text=unsub_text), charset="utf-8"
+        )
+        body = _BODY.search(item.html or "")
+        inner = body.group(1).strip() if body else f"<pre>{_esc(item.markdown)}</pre>"
+        html = self._html.safe_substitute(title=_esc(title), briefing=inner, unsubscribe_html=unsub_html)
+        msg.add_alternative(html, subtype="html", charset="utf-8")
+        return msg
+
+
+class SmtpMailer:
+    """The email transport: `send` one briefing; SMTP cannot tell what was sent, so no reconciliation."""
+
+    channel = "email"
+
+    def __init__(self, settings: DeliverySettings) -> None:
+        if not settings.smtp_host:
+            raise ValueError("SMTP_HOST is not set")
+        self.settings = settings
+        self.composer = EmailComposer(
+            settings.smtp_from, settings.unsubscribe_url, settings.unsubscribe_mailto
+        )
+        self._smtp: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        context = ssl.create_default_context()
+        if s.smtp_ssl:
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds, context=context
+            )
+        else:
+            smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds)
+        try:
+            smtp.ehlo()
+            if s.smtp_starttls and not s.smtp_ssl:
+                smtp.starttls(context=context)
+                smtp.ehlo()
+            password = os.environ.get("SMTP_PASSWORD")
+            if s.smtp_user and password:
+                smtp.login(s.smtp_user, password)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def send(self, item: Outgoing) -> SendResult:
+        msg = self.composer.compose(item)
+        msg["Date"] = format_datetime(dt.datetime.now(dt.UTC))
+        try:
+            if self._smtp is None:
+                self._smtp = self._connect()
+            refused = self._smtp.send_message(msg)
+        except smtplib.SMTPRecipientsRefused as exc:
+            self.close()
+            codes = [code for code, _ in exc.recipients.values()]
+            raise DeliveryError(
+                f"recipient refused: {_smtp_reply(exc.recipients)}", permanent=all(c >= 500 for c in codes)
+            ) from exc
+        except smtplib.SMTPResponseException as exc:  # sender refused, data error, auth error, ...
+            self.close()
+            # a 5xx on the message itself is final; connect/auth/sender problems are configuration: retried
+            permanent = exc.smtp_code >= 500 and isinstance(exc, smtplib.SMTPDataError)
+            raise DeliveryError(
+                f"SMTP error {exc.smtp_code}: {_decode(exc.smtp_error)}", permanent=permanent
+            ) from exc
+        except (smtplib.SMTPException, OSError) as exc:  # refused, reset, timeout
+            self.close()
+            raise DeliveryError(
+                f"SMTP server {self.settings.smtp_host}:{self.settings.smtp_port} unavailable: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        if refused:
+            raise DeliveryError(f"recipient refused: {_smtp_reply(refused)}", permanent=True)
+        return SendResult(address=item.email_address or "", ids=[msg["Message-ID"]])
+
+    def find_sent(self, item: Outgoing, since: dt.datetime) -> Found | None:
+        return None  # SMTP has no way to ask what was delivered
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                self._smtp.close()
+            self._smtp = None
+
+
+def _decode(value) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _smtp_reply(recipients: dict) -> str:
+    return "; ".join(f"{addr}: {code} {_decode(text)}" for addr, (code, text) in recipients.items())

@@ -1,0 +1,270 @@
+"""Delivery planning: what is due, how long to wait before a retry, what a ledger row becomes.
+
+Pure: no DuckDB, no network, no clock (callers pass `now`, a naive UTC datetime as stored in
+DuckDB). `stages/delivery.py` runs it against the `deliveries` ledger; the adapters
+(`adapters/slack_messenger.py`, `adapters/email_mailer.py`) do the sending.
+
+The ledger has one row per (day, user_id, channel). Its status moves like this:
+
+    (no row) ──claim──► sending ──ok──────────────► sent
+                          │  ├──transient error──► retry ──(next_attempt_at reached)──► sending ...
+                          │  └──permanent error, or attempts = max_attempts ──► failed
+                          └──lease expired (the sender crashed between send and ledger write)
+                               ──reconcile──► sent (found at the destination)
+                                          ├─► sending again (provably not sent)
+                                          └─► unknown (cannot tell: never resent automatically)
+
+`failed` and `unknown` are terminal until an operator requeues them (`outropy deliver --requeue`).
+A `sent` row is sent again only when the briefing's content changed and `resend_on_change` is set.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+Channel = Literal["slack", "email"]
+CHANNELS: tuple[str, ...] = ("slack", "email")
+
+SENDING = "sending"
+SENT = "sent"
+RETRY = "retry"
+FAILED = "failed"
+UNKNOWN = "unknown"
+STATUSES: tuple[str, ...] = (SENDING, SENT, RETRY, FAILED, UNKNOWN)
+TERMINAL_PROBLEMS: tuple[str, ...] = (FAILED, UNKNOWN)
+
+Decision = Literal["send", "reconcile", "wait", "done", "gave_up"]
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """Retry, crash-recovery and batching rules (OUTROPY_DELIVERY_* variables)."""
+
+    max_attempts: int = 5
+    backoff_base_seconds: float = 60.0
+    backoff_max_seconds: float = 3600.0
+    lease_seconds: float = 600.0  # a 'sending' row older than this is presumed crashed
+    resend_on_change: bool = False
+    max_age_days: int | None = None  # briefings older than this (by day) are not delivered
+    batch_size: int = 50  # deliveries claimed per page
+    time_budget_seconds: float | None = None  # stop starting new sends after this (sensor ticks)
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if self.batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        if self.backoff_base_seconds < 0 or self.backoff_max_seconds < 0 or self.lease_seconds <= 0:
+            raise ValueError("backoff must be >= 0 and the lease > 0")
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """One row of the `deliveries` table."""
+
+    day: str
+    user_id: str
+    channel: str
+    status: str
+    attempts: int = 0
+    last_error: str | None = None
+    sent_at: dt.datetime | None = None
+    external_id: str | None = None
+    content_hash: str | None = None
+    next_attempt_at: dt.datetime | None = None
+    address: str | None = None
+    updated_at: dt.datetime | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.day, self.user_id, self.channel)
+
+
+class DeliveryError(Exception):
+    """A send that did not (completely) happen.
+
+    `permanent`: retrying cannot help (unknown recipient, rejected content). `retry_after`: the
+    server asked us to wait at least this many seconds. `sent_ids`: parts that did go out before
+    the error, including those of earlier attempts (a long Slack briefing is several messages), so a
+    retry resumes after them.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        retry_after: float | None = None,
+        sent_ids: Sequence[str] = (),
+        address: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+        self.sent_ids = list(sent_ids)
+        self.address = address
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """Where a delivery went (`address`: DM channel id or email address) and its message ids."""
+
+    address: str
+    ids: list[str]
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One briefing on its way to one channel, with everything the adapter needs to send it.
+
+    `resume_ids`: message ids of parts already delivered by an earlier attempt (Slack), skipped.
+    """
+
+    day: str
+    user_id: str
+    user_name: str
+    channel: str
+    content_hash: str | None
+    markdown: str
+    plain_text: str
+    html: str
+    blocks_json: str
+    email_address: str | None = None
+    resume_ids: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return delivery_key(self.day, self.user_id, self.channel)
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a destination says was already delivered (reconciliation): the ids, and whether all are there."""
+
+    address: str
+    ids: list[str]
+    complete: bool
+
+
+def delivery_key(day: str, user_id: str, channel: str) -> str:
+    """The ordering and cursor key of a (day, user, channel): `2026-11-03|U123|slack`."""
+    return f"{day}|{user_id}|{channel}"
+
+
+def join_ids(ids: Sequence[str]) -> str | None:
+    return ",".join(ids) if ids else None
+
+
+def split_ids(external_id: str | None) -> list[str]:
+    return [p for p in (external_id or "").split(",") if p]
+
+
+def is_too_old(day: str, now: dt.datetime, policy: DeliveryPolicy) -> bool:
+    if policy.max_age_days is None:
+        return False
+    return dt.date.fromisoformat(day) < now.date() - dt.timedelta(days=policy.max_age_days)
+
+
+def decide(
+    row: LedgerRow | None, content_hash: str | None, now: dt.datetime, policy: DeliveryPolicy
+) -> Decision:
+    """What to do about one (day, user, channel) whose briefing has `content_hash`, given its ledger row."""
+    if row is None:
+        return "send"
+    if row.status == SENT:
+        changed = content_hash is not None and row.content_hash != content_hash
+        return "send" if policy.resend_on_change and changed else "done"
+    if row.status == RETRY:
+        return "send" if row.next_attempt_at is None or row.next_attempt_at <= now else "wait"
+    if row.status == SENDING:
+        return "reconcile" if row.next_attempt_at is None or row.next_attempt_at <= now else "wait"
+    return "gave_up"  # failed, unknown (or anything unexpected): never automatically
+
+
+def backoff_seconds(attempts: int, policy: DeliveryPolicy, retry_after: float | None = None) -> float:
+    """Delay before the next attempt after `attempts` failed ones: base * 2^(attempts-1), capped,
+    but never shorter than the server's Retry-After."""
+    delay = min(policy.backoff_base_seconds * (2 ** max(attempts - 1, 0)), policy.backoff_max_seconds)
+    if retry_after is not None:
+        delay = max(delay, float(retry_after))
+    return delay
+
+
+def claim(
+    row: LedgerRow | None,
+    day: str,
+    user_id: str,
+    channel: str,
+    content_hash: str | None,
+    now: dt.datetime,
+    policy: DeliveryPolicy,
+) -> LedgerRow:
+    """The row to write before sending: `sending`, one more attempt, leased until now + lease.
+
+    Parts already sent of the same content (a partial Slack delivery) are kept in `external_id` so
+    the send resumes after them; new content (resend on change) starts over with a fresh count.
+    """
+    same_content = row is not None and row.content_hash == content_hash
+    fresh = row is None or row.status == SENT or not same_content
+    return LedgerRow(
+        day=day,
+        user_id=user_id,
+        channel=channel,
+        status=SENDING,
+        attempts=1 if fresh else row.attempts + 1,
+        last_error=None if fresh else row.last_error,
+        sent_at=None,
+        external_id=None if fresh else row.external_id,
+        content_hash=content_hash,
+        next_attempt_at=now + dt.timedelta(seconds=policy.lease_seconds),
+        address=None if fresh else row.address,
+        updated_at=now,
+    )
+
+
+def after_success(claimed: LedgerRow, result: SendResult, now: dt.datetime) -> LedgerRow:
+    return replace(
+        claimed,
+        status=SENT,
+        sent_at=now,
+        external_id=join_ids(result.ids),
+        address=result.address,
+        last_error=None,
+        next_attempt_at=None,
+        updated_at=now,
+    )
+
+
+def after_failure(
+    claimed: LedgerRow, error: DeliveryError, now: dt.datetime, policy: DeliveryPolicy
+) -> LedgerRow:
+    """`retry` at now + backoff, or `failed` when permanent or out of attempts."""
+    message = str(error)[:500] or type(error).__name__
+    ids = error.sent_ids or split_ids(claimed.external_id)
+    give_up = error.permanent or claimed.attempts >= policy.max_attempts
+    if give_up and not error.permanent:
+        message = f"gave up after {claimed.attempts} attempts: {message}"
+    return replace(
+        claimed,
+        status=FAILED if give_up else RETRY,
+        last_error=message,
+        external_id=join_ids(ids),
+        address=error.address or claimed.address,
+        next_attempt_at=None
+        if give_up
+        else now + dt.timedelta(seconds=backoff_seconds(claimed.attempts, policy, error.retry_after)),
+        updated_at=now,
+    )
+
+
+def after_unknown(row: LedgerRow, now: dt.datetime, reason: str) -> LedgerRow:
+    """A crashed `sending` row whose outcome cannot be established: never resent automatically."""
+    return replace(row, status=UNKNOWN, last_error=reason[:500], next_attempt_at=None, updated_at=now)
+
+
+def requeue(row: LedgerRow, now: dt.datetime) -> LedgerRow:
+    """An operator's decision to try a `failed` or `unknown` delivery again, with a fresh count."""
+    return replace(row, status=RETRY, attempts=0, next_attempt_at=now, updated_at=now)
