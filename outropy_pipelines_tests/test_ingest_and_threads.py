@@ -149,3 +149,18 @@ def test_noise_dropped_but_assigned_and_bots_keep_attachment_text(export, tmp_pa
     bot = [m for t in result.threads for m in t.messages if m.is_bot]
     assert len(bot) == 1 and "api deployed to prod" in bot[0].clean_text
     assert set(result.assignments) == {(r["channel_id"], r["ts"]) for r in rows}
+
+
+def test_our_own_briefing_dms_are_never_read_back_as_content(tmp_path):
+    b = ExportBuilder()
+    ana, bot = b.user("U01", "ana"), b.user("UBOT", "outropy", is_bot=True)
+    dm = b.dm("D01", [ana, bot])
+    b.post(dm, ts_at(D1, 7), bot, "Your briefing: incident in #incidents, 2 decisions",
+           metadata={"event_type": "outropy_briefing", "event_payload": {"day": D1}})
+    b.post(dm, ts_at(D1, 8), ana, "<@UBOT> thanks, can you also watch #deploys?")
+    root = b.write(tmp_path / "exp")
+    reader = SlackExportReader(root)
+    result = _builder(reader).build(_rows(reader, [D1]), day=D1, window=day_window(D1, "UTC"))
+    texts = [m.clean_text for t in result.threads for m in t.messages]
+    assert texts == ["@Outropy thanks, can you also watch #deploys?"]
+    assert result.noise == 1

@@ -42,8 +42,9 @@ from slack_sdk.http_retry import (
 from outropy_pipelines.config import DeliverySettings
 from outropy_pipelines.domain.briefing_rendering import split_slack_blocks
 from outropy_pipelines.domain.delivery_plan import DeliveryError, Found, Outgoing, SendResult
+from outropy_pipelines.domain.thread_builder import OWN_BRIEFING_EVENT
 
-METADATA_EVENT = "outropy_briefing"
+METADATA_EVENT = OWN_BRIEFING_EVENT
 IDEMPOTENT_METHODS = ("conversations.open", "conversations.history")
 # errors about this message or this recipient: retrying cannot help
 PERMANENT_ERRORS = frozenset(

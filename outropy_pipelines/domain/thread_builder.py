@@ -59,6 +59,9 @@ NOISE_SUBTYPES: frozenset[str] = frozenset(
     }
 )
 EVENT_SUBTYPES: frozenset[str] = frozenset({"message_changed", "message_deleted", "message_replied"})
+# Our own briefing DMs carry this Slack message metadata event type; reading them back (live mode
+# lists the bot's IMs) must never turn yesterday's briefing into today's items.
+OWN_BRIEFING_EVENT = "outropy_briefing"
 
 
 @dataclass
@@ -150,7 +153,6 @@ class ThreadBuilder:
                 events.append(m)
             else:
                 msgs[ts] = m
-        active_threads: set[str] = set()  # thread roots (ts) or message ts touched by an event in window
         touched: set[str] = set()
         for ev in sorted(events, key=lambda e: e.key):
             target_ts = row_target(ev)
@@ -231,7 +233,6 @@ class ThreadBuilder:
             new_flags = [start <= float(m.ts) < end for m in group]
             if not any(new_flags) and not any(m.ts in touched for m in group):
                 continue
-            active_threads.add(root_ts)
             group_sorted = sorted(zip(group, new_flags, strict=True), key=lambda p: p[0].key)
             messages = [self._thread_message(tid, channel_id, m, is_new) for m, is_new in group_sorted]
             participants = sorted({m.user_id for m in group if m.user_id})
@@ -252,6 +253,9 @@ class ThreadBuilder:
 
     def _is_noise(self, m: _Msg) -> bool:
         if m.subtype in NOISE_SUBTYPES:
+            return True
+        metadata = m.record.get("metadata")
+        if isinstance(metadata, dict) and metadata.get("event_type") == OWN_BRIEFING_EVENT:
             return True
         return bool(m.record.get("hidden")) and m.subtype not in ("bot_message", "thread_broadcast")
 
