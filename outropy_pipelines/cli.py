@@ -4,6 +4,7 @@
     outropy threads EXPORT_DIR --out FILE.jsonl
     outropy items EXPORT_DIR --out FILE.jsonl
     outropy briefing --date D --user U [--format md|html|blocks|text]
+    outropy deliver [--date D] [--user U] [--channel slack|email] [--dry-run | --ledger | --requeue S]
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     from outropy_pipelines.pipeline_runner import PipelineRunner
 
     settings = load_settings()
+    if settings.slack_is_live and not (args.date or args.start or args.end):
+        _err("live Slack mode (SLACK_BOT_TOKEN): give --date D or --start D --end D")
+        return 2
+    source = f"the Slack Web API ({settings.slack_api_base_url or 'https://slack.com/api/'})"
+    source = source if settings.slack_is_live else str(settings.slack_export)
     runner = PipelineRunner(settings, progress=print)
     try:
         days = runner.select_days(date=args.date, start=args.start, end=args.end)
@@ -52,7 +58,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         _err(f"no days to process in {settings.slack_export}")
         return 2
     print(
-        f"outropy: {len(days)} day(s) {days[0]} .. {days[-1]} from {settings.slack_export}\n"
+        f"outropy: {len(days)} day(s) {days[0]} .. {days[-1]} from {source}\n"
         f"         DuckDB {settings.duckdb_path}, Dagster instance {home}, LLM provider {settings.llm_provider}"
     )
     started = time.monotonic()
@@ -176,6 +182,80 @@ def cmd_briefing(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- deliver ------------------------------------------------------------------------------------
+def cmd_deliver(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from outropy_pipelines.adapters.duckdb_store import DuckDBStore
+    from outropy_pipelines.config import load_delivery_settings, load_settings
+    from outropy_pipelines.domain.days import parse_day
+    from outropy_pipelines.domain.delivery_plan import CHANNELS, SENT
+    from outropy_pipelines.stages import delivery as dl
+
+    settings = load_settings()
+    try:
+        delivery = load_delivery_settings()
+        days = [parse_day(args.date).isoformat()] if args.date else None
+    except ValueError as exc:
+        _err(str(exc))
+        return 2
+    if not settings.duckdb_path.exists():
+        _err(f"no DuckDB file at {settings.duckdb_path}: run `outropy run` first")
+        return 2
+    store = DuckDBStore(settings.duckdb_path)
+    users = [args.user] if args.user else None
+    channels = [args.channel] if args.channel else list(CHANNELS)
+    policy = dl.policy_from_settings(delivery, for_sensor=False)
+    if args.max_age_days is not None:
+        policy = replace(policy, max_age_days=args.max_age_days)
+
+    def show_ledger() -> None:
+        counts = dl.ledger_counts(store, days)
+        print(f"ledger (table deliveries in {settings.duckdb_path}):")
+        for (channel, status), n in sorted(counts.items()):
+            print(f"  {channel:<6} {status:<8} {n}")
+        if not counts:
+            print("  (empty)")
+
+    if args.requeue:
+        n = dl.requeue(store, [args.requeue], days, users, channels)
+        print(f"requeued {n} {args.requeue} deliveries")
+    if args.ledger:
+        show_ledger()
+        return 0
+    if args.dry_run:
+        due = dl.due_deliveries(store, channels, policy, days=days, users=users)
+        for row in due:
+            print(f"due: {row['day']} {row['user_id']} {row['channel']}")
+        print(f"{len(due)} deliveries due")
+        return 0
+    transports = dl.build_transports(delivery, channels)
+    missing = [ch for ch in channels if ch not in transports]
+    for ch in missing:
+        waiting = dl.count_due(store, [ch], policy, days=days, users=users)
+        hint = "SLACK_BOT_TOKEN" if ch == "slack" else "SMTP_HOST"
+        print(f"{ch}: not configured (set {hint}); {waiting} deliveries waiting", file=sys.stderr)
+    if not transports:
+        _err("no delivery channel configured: set SLACK_BOT_TOKEN (Slack) and/or SMTP_HOST (email)")
+        return 2
+    started = time.monotonic()
+    report = dl.deliver_all(
+        store, transports, policy, days=days, users=users, log=lambda msg: print(msg, file=sys.stderr)
+    )
+    by_channel = {ch: sum(1 for o in report.outcomes if o.channel == ch and o.status == SENT) for ch in transports}
+    sent = ", ".join(f"{ch} {n}" for ch, n in sorted(by_channel.items()))
+    print(f"Delivered in {time.monotonic() - started:.1f}s: {report.summary()} ({sent}).")
+    show_ledger()
+    return 0 if all(o.status == SENT for o in report.outcomes) else 1
+
+
+# -- bench tokens -------------------------------------------------------------------------------
+def cmd_bench_tokens(args: argparse.Namespace) -> int:
+    from outropy_pipelines.llm.token_bench import run_bench
+
+    return run_bench(export=args.export, db=args.db, date=args.date, model=args.model, json_path=args.json)
+
+
 # -- main ---------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="outropy", description="Daily Slack briefings (Dagster + DuckDB).")
@@ -203,6 +283,31 @@ def build_parser() -> argparse.ArgumentParser:
     br.add_argument("--user", required=True, help="user id or name")
     br.add_argument("--format", choices=["md", "html", "blocks"], default="md")
     br.set_defaults(func=cmd_briefing)
+
+    de = sub.add_parser(
+        "deliver",
+        help="send due briefings by Slack DM / email (what the deliver_briefings sensor does), once each",
+    )
+    de.add_argument("--date", help="only this day, YYYY-MM-DD (default: every day with due deliveries)")
+    de.add_argument("--user", help="only this user id")
+    de.add_argument("--channel", choices=["slack", "email"], help="only this channel")
+    de.add_argument("--max-age-days", type=int, help="skip briefings older than this many days")
+    de.add_argument("--dry-run", action="store_true", help="list what is due, send nothing")
+    de.add_argument("--ledger", action="store_true", help="print the ledger's counts, send nothing")
+    de.add_argument(
+        "--requeue", choices=["failed", "unknown"], help="make these deliveries due again (then deliver)"
+    )
+    de.set_defaults(func=cmd_deliver)
+
+    bench = sub.add_parser("bench", help="benchmarks")
+    bench_sub = bench.add_subparsers(dest="bench_command", required=True)
+    bt = bench_sub.add_parser("tokens", help="LLM input tokens per day: our pipeline vs the naive design")
+    bt.add_argument("--export", help="Slack export (default: OUTROPY_SLACK_EXPORT or data/sample_export)")
+    bt.add_argument("--db", help="measure an existing DuckDB file instead of preparing the export")
+    bt.add_argument("--date", help="only this day, YYYY-MM-DD")
+    bt.add_argument("--model", help="tokenizer of this model (default: OUTROPY_LLM_MODEL or gpt-4o-mini)")
+    bt.add_argument("--json", help="also write the figures to this JSON file")
+    bt.set_defaults(func=cmd_bench_tokens)
     return p
 
 

@@ -38,6 +38,9 @@ from outropy_pipelines.stages.threading import builder_for, load_threads, thread
 
 GROUP = "briefing_pipeline"
 PREVIEW_CHARS = 6000
+#: Dagster concurrency pool of the LLM steps: `dagster instance concurrency set llm N` caps them
+#: across all runs (see README, "Real LLM provider")
+LLM_POOL = "llm"
 
 
 def _days(context: AssetExecutionContext) -> list[str]:
@@ -59,7 +62,8 @@ def build_assets(parts: Partitions, subscriptions_file: str | None, briefings_di
     def slack_directory(store: DuckDBStoreResource, slack: SlackSourceResource) -> MaterializeResult:
         from pathlib import Path
 
-        directory, quarantine = slack.export_reader().read_directory()
+        source = slack.source()
+        directory, quarantine = source.read_directory()
         report = write_directory(
             store.store(), directory, quarantine, Path(subscriptions_file) if subscriptions_file else None
         )
@@ -71,6 +75,7 @@ def build_assets(parts: Partitions, subscriptions_file: str | None, briefings_di
                 "memberships": report.memberships,
                 "subscribed_users": report.subscriptions,
                 "quarantined": report.quarantined,
+                "source": source.name,
             }
         )
 
@@ -96,17 +101,27 @@ def build_assets(parts: Partitions, subscriptions_file: str | None, briefings_di
         slack: SlackSourceResource,
         workspace: WorkspaceResource,
     ) -> MaterializeResult:
-        db, reader = store.store(), slack.export_reader()
+        db, reader = store.store(), slack.source()
         reports = [ingest_day(db, reader, day, workspace.timezone) for day in _days(context)]
         for r in reports:
             context.log.info(f"{r.day}: {r.messages} messages from {r.channels} conversations, {r.quarantined} quarantined")
+            if r.failed_conversations:
+                context.log.warning(
+                    f"{r.day}: conversations not readable (see quarantine): {', '.join(r.failed_conversations)}"
+                )
         quarantined = sum(r.quarantined for r in reports)
+        failed = sorted({c for r in reports for c in r.failed_conversations})
+        not_joined = sorted({c for r in reports for c in r.not_joined})
         return MaterializeResult(
             metadata={
                 "messages": sum(r.messages for r in reports),
                 "quarantined": quarantined,
                 "duplicates": sum(r.duplicates for r in reports),
                 "files_read": sum(r.files_read for r in reports),
+                "source": reader.name,
+                "conversations_failed": len(failed),
+                "conversations_failed_ids": ", ".join(failed) or "-",
+                "conversations_not_joined": len(not_joined),
                 "days": _md_table(
                     ["day", "messages", "conversations", "quarantined"],
                     [(r.day, r.messages, r.channels, r.quarantined) for r in reports],
@@ -172,6 +187,7 @@ def build_assets(parts: Partitions, subscriptions_file: str | None, briefings_di
     @asset(
         group_name=GROUP,
         kinds={"openai", "duckdb"},
+        pool=LLM_POOL,
         partitions_def=parts.daily,
         backfill_policy=BackfillPolicy.single_run(),
         deps=[slack_threads],
@@ -191,7 +207,7 @@ def build_assets(parts: Partitions, subscriptions_file: str | None, briefings_di
     ) -> MaterializeResult:
         db = store.store()
         directory = read_directory(db)
-        client = llm.client(cache=db)
+        client = llm.client(cache=db, run_id=context.run_id)
         days = _days(context)
         reports = [classify_day(db, client, directory, day, load_threads(db, day)) for day in days]
         sourceless = checks.items_without_sources(db, days)
@@ -206,8 +222,7 @@ def build_assets(parts: Partitions, subscriptions_file: str | None, briefings_di
                 "new_items": sum(r.new_items for r in reports),
                 "threads": sum(r.threads for r in reports),
                 "threads_skipped_by_prefilter": sum(r.skipped for r in reports),
-                "llm_provider": client.provider_name,
-                **client.stats.as_metadata(),
+                **client.metadata(),
                 "items_by_kind": _md_table(["kind", "items"], sorted(kinds.items())),
             },
             check_results=[
@@ -224,6 +239,7 @@ def build_assets(parts: Partitions, subscriptions_file: str | None, briefings_di
     @asset(
         group_name=GROUP,
         kinds={"openai", "duckdb"},
+        pool=LLM_POOL,
         partitions_def=parts.daily,
         backfill_policy=BackfillPolicy.single_run(),
         deps=[
@@ -238,15 +254,14 @@ def build_assets(parts: Partitions, subscriptions_file: str | None, briefings_di
     ) -> MaterializeResult:
         db = store.store()
         directory = read_directory(db)
-        client = llm.client(cache=db)
+        client = llm.client(cache=db, run_id=context.run_id)
         reports = [summarize_day(db, client, directory, day) for day in _days(context)]  # in day order
         return MaterializeResult(
             metadata={
                 "entities": sum(r.entities for r in reports),
                 "updated_today": sum(r.updated_today for r in reports),
                 "open_items": reports[-1].open_items if reports else 0,
-                "llm_provider": client.provider_name,
-                **client.stats.as_metadata(),
+                **client.metadata(),
                 "days": _md_table(
                     ["day", "entities", "updated", "open items"],
                     [(r.day, r.entities, r.updated_today, r.open_items) for r in reports],
@@ -265,13 +280,28 @@ def build_assets(parts: Partitions, subscriptions_file: str | None, briefings_di
                 "briefing_sources_visible_to_reader",
                 asset="user_briefings",
                 description="No briefing line cites a message from a conversation its reader cannot see.",
-            )
+            ),
+            AssetCheckSpec(
+                "no_duplicate_deliveries",
+                asset="user_briefings",
+                description="No (day, user, channel) was delivered twice (deliveries ledger). Also "
+                "evaluated by the deliver_briefings sensor after each tick that sent something.",
+            ),
+            AssetCheckSpec(
+                "no_failed_deliveries",
+                asset="user_briefings",
+                description="Warns when deliveries gave up (failed) or crashed mid-send (unknown); see "
+                "the deliveries table and `outropy deliver --requeue`.",
+            ),
         ],
         description="Each subscribed person's briefing of the day: selected and ranked items with the "
         "reason and permalinks, rendered as Markdown, Slack blocks and HTML.",
     )
     def user_briefings(
-        context: AssetExecutionContext, store: DuckDBStoreResource, workspace: WorkspaceResource
+        context: AssetExecutionContext,
+        store: DuckDBStoreResource,
+        workspace: WorkspaceResource,
+        slack: SlackSourceResource,
     ) -> MaterializeResult:
         from pathlib import Path
 
@@ -284,11 +314,12 @@ def build_assets(parts: Partitions, subscriptions_file: str | None, briefings_di
         if skipped:
             context.log.info(f"{skipped} (day, user) partitions skipped: user not subscribed")
         out_dir = Path(briefings_dir) if briefings_dir else None
-        reports = [
-            brief_day(db, directory, day, users, workspace.workspace_url, out_dir) for day, users in by_day.items()
-        ]
+        workspace_url = workspace.permalink_base(slack)
+        reports = [brief_day(db, directory, day, users, workspace_url, out_dir) for day, users in by_day.items()]
         briefings = [b for r in reports for b in r.briefings]
         leaks = checks.briefing_lines_not_visible(db, list(by_day))
+        duplicate_deliveries = checks.duplicate_deliveries(db)
+        failed_deliveries = checks.failed_deliveries(db, list(by_day))
         preview = next((b for b in briefings if b.lines), briefings[0] if briefings else None)
         metadata: dict = {
             "briefings": len(briefings),
@@ -317,7 +348,18 @@ def build_assets(parts: Partitions, subscriptions_file: str | None, briefings_di
                     check_name="briefing_sources_visible_to_reader",
                     passed=leaks == 0,
                     metadata={"lines_with_invisible_sources": leaks},
-                )
+                ),
+                AssetCheckResult(
+                    check_name="no_duplicate_deliveries",
+                    passed=duplicate_deliveries == 0,
+                    metadata={"duplicate_keys": duplicate_deliveries},
+                ),
+                AssetCheckResult(
+                    check_name="no_failed_deliveries",
+                    passed=failed_deliveries == 0,
+                    severity=AssetCheckSeverity.WARN,
+                    metadata={"failed_or_unknown_of_these_days": failed_deliveries},
+                ),
             ],
         )
 

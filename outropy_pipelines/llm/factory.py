@@ -7,14 +7,34 @@ from outropy_pipelines.llm.base import LLMProvider
 PROVIDERS = ("local", "openai")
 
 
-def build_provider(name: str, model: str | None = None, base_url: str | None = None) -> LLMProvider:
+def build_provider(
+    name: str,
+    model: str | None = None,
+    base_url: str | None = None,
+    *,
+    timeout: float | None = None,
+    max_retries: int | None = None,
+    temperature: float | None = None,
+) -> LLMProvider:
+    """`local` (offline rules, the default) or `openai` (any OpenAI-compatible endpoint; the key
+    comes from OPENAI_API_KEY, read by the provider itself)."""
     name = (name or "local").strip().lower()
     if name == "local":
         from outropy_pipelines.llm.local_provider import LocalProvider
 
         return LocalProvider()
     if name == "openai":
-        raise ValueError(
-            "OUTROPY_LLM_PROVIDER=openai is not available yet in this version; use 'local' (the default)"
+        from outropy_pipelines.llm.openai_provider import (
+            DEFAULT_MAX_RETRIES,
+            DEFAULT_TIMEOUT_SECONDS,
+            OpenAIProvider,
+        )
+
+        return OpenAIProvider(
+            model=model,
+            base_url=base_url,
+            timeout=DEFAULT_TIMEOUT_SECONDS if timeout is None else timeout,
+            max_retries=DEFAULT_MAX_RETRIES if max_retries is None else max_retries,
+            temperature=temperature,
         )
     raise ValueError(f"unknown LLM provider {name!r}: expected one of {', '.join(PROVIDERS)}")

@@ -1951,6 +1951,8 @@ class LocalProvider(LLMProvider):
     name = "local"
     model = "rules-v1"
     cacheable = False
+    sends_data_off_machine = False
+    billable = False
 
     def complete(self, prompt: Prompt, payload: BaseModel, output_model: type[OutT]) -> tuple[OutT, LLMUsage]:
         task = prompt.name
