@@ -97,6 +97,16 @@ def rows_to_arrow(rows: Sequence[Mapping[str, Any]] | pa.Table) -> pa.Table:
     """Rows (dicts) to an Arrow table; nested values that are not lists of scalars go in as JSON."""
     if isinstance(rows, pa.Table):
         return rows
+    if not rows:
+        return pa.table({})
+    keys = list(rows[0].keys())
+    if all(len(r) == len(keys) for r in rows) and all(
+        r.keys() == rows[0].keys() for r in rows[:: max(1, len(rows) // 64)]
+    ):
+        try:
+            return pa.table({k: [r[k] for r in rows] for k in keys})
+        except KeyError:
+            pass  # rows with differing keys: let Arrow work out the union
     return pa.Table.from_pylist([dict(r) for r in rows])
 
 

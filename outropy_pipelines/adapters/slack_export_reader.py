@@ -14,10 +14,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from outropy_pipelines.domain.days import day_of_ts, day_window, parse_day
 from outropy_pipelines.domain.models import Channel, Directory, QuarantineRecord, User
@@ -69,7 +71,9 @@ def user_from_record(rec: dict[str, Any]) -> User:
     )
 
 
-def channel_from_record(rec: dict[str, Any], kind: str, members: list[str], users: dict[str, User]) -> Channel:
+def channel_from_record(
+    rec: dict[str, Any], kind: str, members: list[str], users: dict[str, User]
+) -> Channel:
     """A conversation record (export list or `conversations.list`) with its members, as a Channel.
 
     DMs have no name: they are named `dm-<member names>` from the directory's users.
@@ -109,8 +113,25 @@ def record_problem(rec: Any) -> str | None:
     return None
 
 
-def raw_row(record: dict[str, Any], channel_id: str, day: str, raw_json: str) -> dict[str, Any]:
-    """Typed columns of one message record (the record itself is kept verbatim in `json`)."""
+def record_json(record: Any) -> str:
+    """The record as compact JSON text (what `raw_messages.json` keeps)."""
+    try:
+        return orjson.dumps(record).decode("utf-8")
+    except (TypeError, orjson.JSONEncodeError):  # e.g. integers beyond 64 bits
+        return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+def parse_json_bytes(data: bytes) -> Any:
+    """Parse a JSON document fast; fall back to the standard library (lenient about NaN and invalid
+    UTF-8, and with its clearer error messages) when orjson refuses it. Raises ValueError."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data.decode("utf-8", errors="replace"))
+
+
+def raw_row(record: dict[str, Any], channel_id: str, day: str, raw_json: str | None = None) -> dict[str, Any]:
+    """Typed columns of one message record (the record itself is kept in `json`)."""
     subtype = record.get("subtype")
     inner = record.get("message") if isinstance(record.get("message"), dict) else None
     previous = record.get("previous_message") if isinstance(record.get("previous_message"), dict) else None
@@ -138,7 +159,7 @@ def raw_row(record: dict[str, Any], channel_id: str, day: str, raw_json: str) ->
         "subtype": str(subtype) if subtype else None,
         "text": text if isinstance(text, str) else "",
         "target_ts": str(target_ts) if target_ts else None,
-        "json": raw_json,
+        "json": raw_json if raw_json is not None else record_json(record),
     }
 
 
@@ -157,6 +178,8 @@ class SlackExportReader:
         self._directory: Directory | None = None
         self._directory_quarantine: list[QuarantineRecord] = []
         self._folders: dict[str, str] | None = None
+        #: day files named by UTC date (true for Slack's exports) until a file shows otherwise
+        self._files_by_utc_date = True
 
     # -- directory ---------------------------------------------------------------------------
     def _load_list(self, name: str) -> list[Any]:
@@ -178,7 +201,10 @@ class SlackExportReader:
         if not isinstance(data, list):
             self._directory_quarantine.append(
                 QuarantineRecord(
-                    source="export", location=name, reason="expected a JSON list", raw=json.dumps(data)[:100000]
+                    source="export",
+                    location=name,
+                    reason="expected a JSON list",
+                    raw=json.dumps(data)[:100000],
                 )
             )
             return []
@@ -253,14 +279,33 @@ class SlackExportReader:
     def read_day(self, day: str | dt.date, timezone: str = "UTC") -> DayRead:
         """Every message whose ts falls in `day` (workspace time zone), from every conversation.
 
-        Day files are named by date but exports differ in which zone they use, so the files of the
-        day before and after are read too and records are kept by their ts. Problems in a file are
-        quarantined on the partition of the file's own date, so each is reported once.
+        Records are kept by their ts. Slack exports name day files by UTC date, so only the files
+        whose UTC date overlaps the day's window are read; if a file turns out to hold records of
+        another UTC date (an export named by local dates), the reader switches for good to also
+        reading the files of the day before and after. Problems in a file are quarantined on the
+        partition of the file's own date, so each is reported once.
         """
         d = parse_day(day)
-        day_iso = d.isoformat()
         start, end = day_window(d, timezone)
-        names = [(d + dt.timedelta(days=k)).isoformat() for k in (-1, 0, 1)]
+        if self._files_by_utc_date:
+            out = self._read_day_files(d, start, end, self._utc_dates(start, end), check_utc=True)
+            if self._files_by_utc_date:
+                return out
+        names = sorted(
+            {(d + dt.timedelta(days=k)).isoformat() for k in (-1, 0, 1)} | set(self._utc_dates(start, end))
+        )
+        return self._read_day_files(d, start, end, names, check_utc=False)
+
+    @staticmethod
+    def _utc_dates(start: float, end: float) -> list[str]:
+        first = dt.datetime.fromtimestamp(start, dt.UTC).date()
+        last = dt.datetime.fromtimestamp(end - 1e-6, dt.UTC).date()
+        return [(first + dt.timedelta(days=k)).isoformat() for k in range((last - first).days + 1)]
+
+    def _read_day_files(
+        self, d: dt.date, start: float, end: float, names: Sequence[str], check_utc: bool
+    ) -> DayRead:
+        day_iso = d.isoformat()
         folders = self.folder_map()
         out = DayRead()
         for folder in self.conversation_folders():
@@ -284,7 +329,19 @@ class SlackExportReader:
                         )
                     continue
                 out.files_read += 1
-                self._read_file(path, location, channel_id, day_iso, timezone, start, end, report, out)
+                self._read_file(
+                    path,
+                    location,
+                    channel_id,
+                    day_iso,
+                    file_day if check_utc else None,
+                    start,
+                    end,
+                    report,
+                    out,
+                )
+                if check_utc and not self._files_by_utc_date:
+                    return out  # the caller re-reads with the neighbouring files
         self._drop_duplicates(out)
         return out
 
@@ -294,29 +351,38 @@ class SlackExportReader:
         location: str,
         channel_id: str,
         day_iso: str,
-        timezone: str,
+        utc_date: str | None,
         start: float,
         end: float,
         report: bool,
         out: DayRead,
     ) -> None:
-        raw_text = path.read_text(encoding="utf-8", errors="replace")
+        data = path.read_bytes()
         try:
-            records = json.loads(raw_text)
+            records = parse_json_bytes(data)
         except ValueError as exc:
             if report:
+                raw_text = data.decode("utf-8", errors="replace")
                 out.quarantine.append(
-                    QuarantineRecord(source="export", location=location, reason=f"invalid JSON: {exc}", raw=raw_text)
+                    QuarantineRecord(
+                        source="export", location=location, reason=f"invalid JSON: {exc}", raw=raw_text
+                    )
                 )
             return
         if not isinstance(records, list):
             if report:
+                raw_text = data.decode("utf-8", errors="replace")
                 out.quarantine.append(
                     QuarantineRecord(
                         source="export", location=location, reason="day file is not a JSON list", raw=raw_text
                     )
                 )
             return
+        if utc_date is not None:
+            lo, hi = day_window(utc_date, "UTC")
+            if any(not record_problem(r) and not lo <= float(r["ts"]) < hi for r in records):
+                self._files_by_utc_date = False
+                return
         for n, rec in enumerate(records):
             problem = self._record_problem(rec)
             if problem:
@@ -332,8 +398,7 @@ class SlackExportReader:
                 continue
             ts = float(rec["ts"])
             if start <= ts < end:
-                out.messages.append(raw_row(rec, channel_id, day_iso, json.dumps(rec, ensure_ascii=False)))
-        del timezone  # the window already encodes it
+                out.messages.append(raw_row(rec, channel_id, day_iso))
 
     @staticmethod
     def _record_problem(rec: Any) -> str | None:
@@ -379,6 +444,4 @@ class SlackExportReader:
                 for rec in records:
                     if self._record_problem(rec):
                         continue
-                    yield raw_row(
-                        rec, channel_id, day_of_ts(rec["ts"], timezone), json.dumps(rec, ensure_ascii=False)
-                    )
+                    yield raw_row(rec, channel_id, day_of_ts(rec["ts"], timezone))
