@@ -206,3 +206,18 @@ def test_dev_sample_beats_previous_message_baseline(tmp_path):
     score = json.loads(out.stdout)
     assert score["messages"] == 250
     assert score["VI"] > 85.0 and score["1-1"] > 60.0
+
+
+def test_no_link_across_a_long_silence():
+    from outropy_pipelines.domain.conversation_reconstruction import ConversationReconstructor, TopLevelMessage
+
+    base = 1_793_800_000
+    msgs = [
+        TopLevelMessage(ts=f"{base}.000100", user_id="U1", text="<@U2> is the deploy done?"),
+        TopLevelMessage(ts=f"{base + 60}.000100", user_id="U2", text="<@U1> yes, deploy is done"),
+        TopLevelMessage(ts=f"{base + 3 * 3600}.000100", user_id="U1", text="<@U2> the deploy is done?"),
+    ]
+    rc = ConversationReconstructor(user_names={"U1": "ana", "U2": "bob"})
+    assert rc.link(msgs)[1] == 0  # one minute later, addressed: a reply
+    assert rc.link(msgs)[2] == 2  # three hours later: a new conversation, whatever the words
+    assert ConversationReconstructor(max_gap_seconds=None).link(msgs)[2] != 2

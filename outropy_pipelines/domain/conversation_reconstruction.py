@@ -35,7 +35,9 @@ Rules applied around the model:
   link to it; the model decides exactly as for any other candidate (addressing the root's author
   shortly after, turn taking, or lexical overlap are what make it win), so a top-level message that
   clearly answers a thread root joins that thread's conversation.
-- Candidates are the previous `window` (100) messages; nothing older is considered.
+- Candidates are the previous `window` (100) messages, and none more than `max_gap_seconds`
+  older (1 h): the IRC training data has few long silences, Slack channels have many, and a top-level
+  message hours after the last one starts a new conversation (a late answer belongs in a thread).
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ from pathlib import Path
 import numpy as np
 
 DEFAULT_MODEL_PATH = Path(__file__).with_name("conversation_model.json")
+# Longest silence a top-level reply may follow its antecedent by (see ConversationReconstructor.link).
+DEFAULT_MAX_GAP_SECONDS = 3600.0
 
 SYSTEM_SUBTYPES = frozenset(
     {
@@ -689,9 +693,15 @@ class ConversationReconstructor:
 
     chunk_rows = 512
 
-    def __init__(self, model_path: Path | None = None, user_names: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        user_names: Mapping[str, str] | None = None,
+        max_gap_seconds: float | None = DEFAULT_MAX_GAP_SECONDS,
+    ):
         self.model = load_model(model_path)
         self.user_names = dict(user_names or {})
+        self.max_gap_seconds = max_gap_seconds
 
     def link(self, messages: Sequence[TopLevelMessage]) -> list[int]:
         """For each message i, the index of the earlier message it replies to, or i itself if it starts a new conversation."""
@@ -700,11 +710,18 @@ class ConversationReconstructor:
             return []
         prep = prepare(messages, self.model, self.user_names)
         links = list(range(n))
+        times = np.array([float(m.ts) for m in messages]) if self.max_gap_seconds is not None else None
         for start in range(0, n, self.chunk_rows):
             end = min(n, start + self.chunk_rows)
             x, valid = featurize(prep, start, end)
             scores = self.model.score(x)
             scores[~valid] = -np.inf
+            if times is not None:
+                # Slack channels go quiet for hours; IRC (the training data) rarely does. A message
+                # never answers one older than the gap; column d is the candidate d messages back.
+                rows = np.arange(start, end)[:, None]
+                cand = np.clip(rows - np.arange(scores.shape[1])[None, :], 0, None)
+                scores[(times[rows] - times[cand]) > self.max_gap_seconds] = -np.inf
             best = np.argmax(scores, axis=1)
             for r, dd in enumerate(best.tolist()):
                 i = start + r
