@@ -1,10 +1,10 @@
 """`outropy`: run the pipeline, inspect its stages, print briefings.
 
-    outropy run [--export DIR] [--date D | --start D --end D]
-    outropy threads EXPORT_DIR --out FILE.jsonl
-    outropy items EXPORT_DIR --out FILE.jsonl
-    outropy briefing --date D --user U [--format md|html|blocks|text]
-    outropy deliver [--date D] [--user U] [--channel slack|email] [--dry-run | --ledger | --requeue S]
+outropy run [--export DIR] [--date D | --start D --end D]
+outropy threads EXPORT_DIR --out FILE.jsonl
+outropy items EXPORT_DIR --out FILE.jsonl
+outropy briefing --date D --user U [--format md|html|blocks|text]
+outropy deliver [--date D] [--user U] [--channel slack|email] [--dry-run | --ledger | --requeue S]
 """
 
 from __future__ import annotations
@@ -63,7 +63,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     started = time.monotonic()
     summary = runner.run(days)
-    print(f"\nDone in {time.monotonic() - started:.1f}s: {summary.briefings} briefings for {summary.users} people.")
+    print(
+        f"\nDone in {time.monotonic() - started:.1f}s: {summary.briefings} briefings for {summary.users} people."
+    )
     print(f"  Markdown files : {settings.briefings_dir}/<day>/<user_id>.md")
     print(f"  DuckDB tables  : briefings, briefing_lines in {settings.duckdb_path}")
     if summary.example:
@@ -242,7 +244,9 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     report = dl.deliver_all(
         store, transports, policy, days=days, users=users, log=lambda msg: print(msg, file=sys.stderr)
     )
-    by_channel = {ch: sum(1 for o in report.outcomes if o.channel == ch and o.status == SENT) for ch in transports}
+    by_channel = {
+        ch: sum(1 for o in report.outcomes if o.channel == ch and o.status == SENT) for ch in transports
+    }
     sent = ", ".join(f"{ch} {n}" for ch, n in sorted(by_channel.items()))
     print(f"Delivered in {time.monotonic() - started:.1f}s: {report.summary()} ({sent}).")
     show_ledger()
@@ -262,7 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the whole pipeline through Dagster on the local instance")
-    run.add_argument("--export", help="Slack export directory (default: OUTROPY_SLACK_EXPORT or data/sample_export)")
+    run.add_argument(
+        "--export", help="Slack export directory (default: OUTROPY_SLACK_EXPORT or data/sample_export)"
+    )
     run.add_argument("--date", help="one day, YYYY-MM-DD")
     run.add_argument("--start", help="first day, YYYY-MM-DD")
     run.add_argument("--end", help="last day, YYYY-MM-DD")

@@ -53,7 +53,9 @@ class PipelineRunner:
         self.store = DuckDBStore(settings.duckdb_path)
         self.log_level = os.environ.get("OUTROPY_LOG_LEVEL", "WARNING").upper()
 
-    def select_days(self, date: str | None = None, start: str | None = None, end: str | None = None) -> list[str]:
+    def select_days(
+        self, date: str | None = None, start: str | None = None, end: str | None = None
+    ) -> list[str]:
         if date and (start or end):
             raise ValueError("use either --date or --start/--end")
         if date:
@@ -122,10 +124,10 @@ class PipelineRunner:
             return summary
         for chunk in chunks:
             for group in user_chunks(users, self.users_per_run):
-                self.progress(
-                    f"[2/2] briefings for {chunk[0]} .. {chunk[-1]} x {len(group)} users ..."
-                )
-                if not self._execute("user_briefings_job", briefing_range_tags(chunk[0], chunk[-1], group), summary):
+                self.progress(f"[2/2] briefings for {chunk[0]} .. {chunk[-1]} x {len(group)} users ...")
+                if not self._execute(
+                    "user_briefings_job", briefing_range_tags(chunk[0], chunk[-1], group), summary
+                ):
                     self.progress("      FAILED: see the run in the Dagster UI (dagster dev) for the error")
                     summary.ok = False
                     return summary

@@ -57,4 +57,6 @@ def sample_run(tmp_path_factory, answer_key) -> PipelineRun:
     runner = PipelineRunner(settings, instance=instance, days_per_run=4, users_per_run=12)
     days = runner.select_days()
     summary = runner.run(days)
-    return PipelineRun(settings, instance, runner, DuckDBStore(settings.duckdb_path), days, summary, answer_key)
+    return PipelineRun(
+        settings, instance, runner, DuckDBStore(settings.duckdb_path), days, summary, answer_key
+    )

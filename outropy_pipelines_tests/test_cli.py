@@ -38,7 +38,9 @@ def test_threads_covers_every_message_exactly_once(tmp_path, answer_key):
         assert thread_of[(lr["channel_id"], lr["reply_ts"])] == f"{lr['channel_id']}:{lr['parent_ts']}"
     # the planted interleaving of two top-level conversations is separated
     inter = answer_key["interleaving"]
-    conv_a, conv_b = ([thread_of[(inter["channel_id"], ts)] for ts in conv] for conv in inter["conversations"])
+    conv_a, conv_b = (
+        [thread_of[(inter["channel_id"], ts)] for ts in conv] for conv in inter["conversations"]
+    )
     assert not set(conv_a) & set(conv_b), "a reconstructed conversation mixes the two discussions"
     assert len(set(conv_b)) == 1, conv_b  # replies addressed by @mention: one conversation
     # the unaddressed discussion: every reply after the opener lands in one conversation (the

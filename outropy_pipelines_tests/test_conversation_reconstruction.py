@@ -209,7 +209,10 @@ def test_dev_sample_beats_previous_message_baseline(tmp_path):
 
 
 def test_no_link_across_a_long_silence():
-    from outropy_pipelines.domain.conversation_reconstruction import ConversationReconstructor, TopLevelMessage
+    from outropy_pipelines.domain.conversation_reconstruction import (
+        ConversationReconstructor,
+        TopLevelMessage,
+    )
 
     base = 1_793_800_000
     msgs = [

@@ -27,14 +27,37 @@ def export(tmp_path):
     b.post(gen, root, ana, "<@U02> can you update the runbook?", thread_ts=root, reply_count=2)
     b.post(gen, ts_at(D1, 9, 5), bob, "sure, on it", thread_ts=root, parent_user_id=ana)
     # a reply arriving two days later, stored in the later day file
-    b.post(gen, ts_at(D3, 10), bob, "done ✅ <https://wiki/runbook|runbook>", thread_ts=root, parent_user_id=ana)
+    b.post(
+        gen, ts_at(D3, 10), bob, "done ✅ <https://wiki/runbook|runbook>", thread_ts=root, parent_user_id=ana
+    )
     b.post(gen, ts_at(D1, 11), cy, "<@U03> has joined the channel", subtype="channel_join")
-    b.post(gen, ts_at(D1, 12), None, "", subtype="bot_message", bot_id="B1", username="deploybot",
-           attachments=[{"fallback": "deploy ok", "title": "Deploy 42", "text": "api deployed to prod"}])
+    b.post(
+        gen,
+        ts_at(D1, 12),
+        None,
+        "",
+        subtype="bot_message",
+        bot_id="B1",
+        username="deploybot",
+        attachments=[{"fallback": "deploy ok", "title": "Deploy 42", "text": "api deployed to prod"}],
+    )
     edited = ts_at(D2, 9)
     b.post(gen, edited, cy, "lunch at noon?")
-    b.post(gen, ts_at(D2, 9, 30), cy, "", subtype="message_changed", hidden=True,
-           message={"type": "message", "user": cy, "text": "lunch at 1pm?", "ts": edited, "edited": {"user": cy, "ts": ts_at(D2, 9, 30)}})
+    b.post(
+        gen,
+        ts_at(D2, 9, 30),
+        cy,
+        "",
+        subtype="message_changed",
+        hidden=True,
+        message={
+            "type": "message",
+            "user": cy,
+            "text": "lunch at 1pm?",
+            "ts": edited,
+            "edited": {"user": cy, "ts": ts_at(D2, 9, 30)},
+        },
+    )
     gone = ts_at(D2, 10)
     b.post(gen, gone, bob, "oops wrong channel")
     b.post(gen, ts_at(D2, 10, 1), None, "", subtype="message_deleted", hidden=True, deleted_ts=gone)
@@ -97,7 +120,9 @@ def test_cleaner_resolves_markup():
     text = "<@U01> see <#C01> and <https://x.io/a|the doc> &amp; <!here> :tada: <mailto:a@b.c|a@b.c>"
     assert c.clean(text) == "@Ana see #general and the doc (https://x.io/a) & @here 🎉 a@b.c"
     assert mentioned_user_ids("<@U01> <@U02|bob> <@U01>") == ["U01", "U02"]
-    assert "api deployed" in message_text({"text": "", "attachments": [{"title": "Deploy", "text": "api deployed"}]})
+    assert "api deployed" in message_text(
+        {"text": "", "attachments": [{"title": "Deploy", "text": "api deployed"}]}
+    )
 
 
 def _rows(reader, days):
@@ -155,8 +180,13 @@ def test_our_own_briefing_dms_are_never_read_back_as_content(tmp_path):
     b = ExportBuilder()
     ana, bot = b.user("U01", "ana"), b.user("UBOT", "outropy", is_bot=True)
     dm = b.dm("D01", [ana, bot])
-    b.post(dm, ts_at(D1, 7), bot, "Your briefing: incident in #incidents, 2 decisions",
-           metadata={"event_type": "outropy_briefing", "event_payload": {"day": D1}})
+    b.post(
+        dm,
+        ts_at(D1, 7),
+        bot,
+        "Your briefing: incident in #incidents, 2 decisions",
+        metadata={"event_type": "outropy_briefing", "event_payload": {"day": D1}},
+    )
     b.post(dm, ts_at(D1, 8), ana, "<@UBOT> thanks, can you also watch #deploys?")
     root = b.write(tmp_path / "exp")
     reader = SlackExportReader(root)

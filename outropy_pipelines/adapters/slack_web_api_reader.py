@@ -324,8 +324,7 @@ class SlackWebAPIReader:
                 for n, rec in enumerate(page.get("messages") or []):
                     self._keep(rec, f"{cid}/{thread_ts}/conversations.replies#{n}", start, end, found, out)
         return [
-            raw_row(rec, cid, day_iso)
-            for ts, rec in sorted(found.items(), key=lambda kv: Decimal(kv[0]))
+            raw_row(rec, cid, day_iso) for ts, rec in sorted(found.items(), key=lambda kv: Decimal(kv[0]))
         ]
 
     @staticmethod

@@ -5,7 +5,6 @@ in its own transaction; `user_briefings` takes a rectangle of (days x users) in 
 inside the step that wrote the data, on exactly the partitions it wrote.
 """
 
-
 from collections.abc import Sequence
 
 from dagster import (
@@ -104,7 +103,9 @@ def build_assets(parts: Partitions, subscriptions_file: str | None, briefings_di
         db, reader = store.store(), slack.source()
         reports = [ingest_day(db, reader, day, workspace.timezone) for day in _days(context)]
         for r in reports:
-            context.log.info(f"{r.day}: {r.messages} messages from {r.channels} conversations, {r.quarantined} quarantined")
+            context.log.info(
+                f"{r.day}: {r.messages} messages from {r.channels} conversations, {r.quarantined} quarantined"
+            )
             if r.failed_conversations:
                 context.log.warning(
                     f"{r.day}: conversations not readable (see quarantine): {', '.join(r.failed_conversations)}"
@@ -172,7 +173,10 @@ def build_assets(parts: Partitions, subscriptions_file: str | None, briefings_di
                 "noise_dropped": sum(r.noise for r in reports),
                 "days": _md_table(
                     ["day", "threads", "slack threads", "reconstructed", "new messages", "noise"],
-                    [(r.day, r.threads, r.slack_threads, r.reconstructed, r.new_messages, r.noise) for r in reports],
+                    [
+                        (r.day, r.threads, r.slack_threads, r.reconstructed, r.new_messages, r.noise)
+                        for r in reports
+                    ],
                 ),
             },
             check_results=[
@@ -192,7 +196,9 @@ def build_assets(parts: Partitions, subscriptions_file: str | None, briefings_di
         backfill_policy=BackfillPolicy.single_run(),
         deps=[slack_threads],
         check_specs=[
-            AssetCheckSpec("items_have_sources", asset="classified_items", description="Every item cites messages."),
+            AssetCheckSpec(
+                "items_have_sources", asset="classified_items", description="Every item cites messages."
+            ),
             AssetCheckSpec(
                 "no_failed_classifications",
                 asset="classified_items",
@@ -226,7 +232,11 @@ def build_assets(parts: Partitions, subscriptions_file: str | None, briefings_di
                 "items_by_kind": _md_table(["kind", "items"], sorted(kinds.items())),
             },
             check_results=[
-                AssetCheckResult(check_name="items_have_sources", passed=sourceless == 0, metadata={"items_without_sources": sourceless}),
+                AssetCheckResult(
+                    check_name="items_have_sources",
+                    passed=sourceless == 0,
+                    metadata={"items_without_sources": sourceless},
+                ),
                 AssetCheckResult(
                     check_name="no_failed_classifications",
                     passed=failures == 0,
@@ -244,7 +254,10 @@ def build_assets(parts: Partitions, subscriptions_file: str | None, briefings_di
         backfill_policy=BackfillPolicy.single_run(),
         deps=[
             classified_items,
-            AssetDep("entity_summaries", partition_mapping=TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)),
+            AssetDep(
+                "entity_summaries",
+                partition_mapping=TimeWindowPartitionMapping(start_offset=-1, end_offset=-1),
+            ),
         ],
         description="Event-sourced memory per channel, project and person: yesterday's summary folded "
         "with today's items; open action items, questions and blockers carry over until closed.",
@@ -310,12 +323,16 @@ def build_assets(parts: Partitions, subscriptions_file: str | None, briefings_di
         active = {s.user_id for s in read_subscriptions(db)}
         requested = split_briefing_keys(parts.daily_by_user, context.partition_keys)
         by_day = {day: [u for u in users if u in active] for day, users in requested.items()}
-        skipped = sum(len(users) for users in requested.values()) - sum(len(users) for users in by_day.values())
+        skipped = sum(len(users) for users in requested.values()) - sum(
+            len(users) for users in by_day.values()
+        )
         if skipped:
             context.log.info(f"{skipped} (day, user) partitions skipped: user not subscribed")
         out_dir = Path(briefings_dir) if briefings_dir else None
         workspace_url = workspace.permalink_base(slack)
-        reports = [brief_day(db, directory, day, users, workspace_url, out_dir) for day, users in by_day.items()]
+        reports = [
+            brief_day(db, directory, day, users, workspace_url, out_dir) for day, users in by_day.items()
+        ]
         briefings = [b for r in reports for b in r.briefings]
         leaks = checks.briefing_lines_not_visible(db, list(by_day))
         duplicate_deliveries = checks.duplicate_deliveries(db)
@@ -363,4 +380,11 @@ def build_assets(parts: Partitions, subscriptions_file: str | None, briefings_di
             ],
         )
 
-    return [slack_directory, raw_slack_messages, slack_threads, classified_items, entity_summaries, user_briefings]
+    return [
+        slack_directory,
+        raw_slack_messages,
+        slack_threads,
+        classified_items,
+        entity_summaries,
+        user_briefings,
+    ]

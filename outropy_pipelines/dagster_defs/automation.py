@@ -8,7 +8,6 @@ costs seconds). `sync_subscribed_users` keeps the user partitions in step with `
 partitions are only ever added (an unsubscribed user simply stops getting runs).
 """
 
-
 from collections.abc import Sequence
 
 from dagster import (
@@ -36,7 +35,13 @@ from dagster._core.storage.tags import (
 from outropy_pipelines.adapters.duckdb_store import DuckDBStore
 from outropy_pipelines.dagster_defs.partitions import SUBSCRIBED_USERS, Partitions, briefing_key
 
-DAILY_ASSETS = ("slack_directory", "raw_slack_messages", "slack_threads", "classified_items", "entity_summaries")
+DAILY_ASSETS = (
+    "slack_directory",
+    "raw_slack_messages",
+    "slack_threads",
+    "classified_items",
+    "entity_summaries",
+)
 
 
 def briefing_range_tags(first_day: str, last_day: str, users: Sequence[str]) -> dict[str, str]:
@@ -56,7 +61,9 @@ def user_chunks(users: Sequence[str], per_run: int) -> list[list[str]]:
 def subscribed_user_ids(store: DuckDBStore) -> list[str]:
     if not store.path.exists():
         return []
-    return [r["user_id"] for r in store.query("SELECT user_id FROM subscriptions WHERE active ORDER BY user_id")]
+    return [
+        r["user_id"] for r in store.query("SELECT user_id FROM subscriptions WHERE active ORDER BY user_id")
+    ]
 
 
 def build_automation(parts: Partitions, duckdb_path: str, users_per_run: int, cron_hour: int = 6):

@@ -67,7 +67,10 @@ def build_definitions(settings: Settings, delivery: DeliverySettings | None = No
         assets=assets,
         jobs=jobs,
         schedules=schedules,
-        sensors=[*sensors, build_delivery_sensor(str(settings.duckdb_path), delivery or load_delivery_settings())],
+        sensors=[
+            *sensors,
+            build_delivery_sensor(str(settings.duckdb_path), delivery or load_delivery_settings()),
+        ],
         resources={
             "store": DuckDBStoreResource(duckdb_path=str(settings.duckdb_path)),
             "slack": SlackSourceResource(

@@ -70,7 +70,9 @@ def _prefs(path: Path, where: str, prefs: Any, allowed: frozenset[str]) -> dict[
     return out
 
 
-def load_subscriptions_file(path: Path, directory: Directory, defaults: list[Subscription]) -> list[Subscription]:
+def load_subscriptions_file(
+    path: Path, directory: Directory, defaults: list[Subscription]
+) -> list[Subscription]:
     try:
         data: Any = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
@@ -91,7 +93,9 @@ def load_subscriptions_file(path: Path, directory: Directory, defaults: list[Sub
         if uid not in users:
             raise SubscriptionsFileError(f"subscriptions file {path}: unknown user id {uid}")
         prefs = _prefs(path, f"entry for {uid}", prefs, _USER_KEYS)
-        current = out.get(uid) or _updated(path, Subscription(user_id=uid, email_address=users[uid].email), base)
+        current = out.get(uid) or _updated(
+            path, Subscription(user_id=uid, email_address=users[uid].email), base
+        )
         out[uid] = _updated(path, current, prefs)
     return sorted(out.values(), key=lambda s: s.user_id)
 

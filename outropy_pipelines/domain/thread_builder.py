@@ -138,7 +138,11 @@ class ThreadBuilder:
             if float(ts) >= end:
                 continue
             try:
-                record = json.loads(row["json"]) if isinstance(row.get("json"), str) else dict(row.get("json") or {})
+                record = (
+                    json.loads(row["json"])
+                    if isinstance(row.get("json"), str)
+                    else dict(row.get("json") or {})
+                )
             except ValueError:
                 record = {}
             m = _Msg(

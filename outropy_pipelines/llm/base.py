@@ -111,7 +111,9 @@ class LLMLedger(Protocol):
 
 
 def canonical_json(model: BaseModel) -> str:
-    return json.dumps(model.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(
+        model.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
 
 
 def cache_key(provider: str, model: str, prompt_version: str, payload_json: str) -> str:

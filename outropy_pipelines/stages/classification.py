@@ -38,7 +38,8 @@ def classify_day(
     result = classify_threads(threads, client, channels, user_names, day)
     rows, sources = item_rows(result.items)
     failures = [
-        {"day": day, "stage": "classified_items", "subject_id": tid, "error": err} for tid, err in result.failures
+        {"day": day, "stage": "classified_items", "subject_id": tid, "error": err}
+        for tid, err in result.failures
     ]
     store.replace_partitions(
         [

@@ -22,7 +22,9 @@ class EntityMemoryReport:
     by_kind: dict[str, int]
 
 
-def load_entity_summaries(store: DuckDBStore, day: str, entity_ids: list[str] | None = None) -> list[EntitySummary]:
+def load_entity_summaries(
+    store: DuckDBStore, day: str, entity_ids: list[str] | None = None
+) -> list[EntitySummary]:
     sql = "SELECT * FROM entity_summaries WHERE day = ?"
     params: list = [day]
     if entity_ids is not None:
@@ -37,7 +39,9 @@ def load_entity_summaries(store: DuckDBStore, day: str, entity_ids: list[str] | 
     return out
 
 
-def summarize_day(store: DuckDBStore, client: LLMClient, directory: Directory, day: str) -> EntityMemoryReport:
+def summarize_day(
+    store: DuckDBStore, client: LLMClient, directory: Directory, day: str
+) -> EntityMemoryReport:
     previous = load_entity_summaries(store, shift_day(day, -1))
     items = load_items(store, day)
     summaries = fold_entity_summaries(
