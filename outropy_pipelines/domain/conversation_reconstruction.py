@@ -546,12 +546,18 @@ FEATURE_NAMES: list[str] = [
 ]
 
 
-def featurize(prep: Prepared, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+def featurize(
+    prep: Prepared, start: int, end: int, max_back: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Features for rows start..end-1: X (R, C, F) float32 and a validity mask (R, C), C <= window + 1.
 
     Column d is the candidate j = i - d; d == 0 is the message itself (a new conversation).
+    `max_back` narrows the candidates to the d <= max_back nearest (the caller knows none further
+    back can win).
     """
     w = min(prep.window, end - 1)  # no candidate is further back than message 0
+    if max_back is not None:
+        w = min(w, max(0, max_back))
     i_idx = np.arange(start, end, dtype=np.int64)[:, None]
     d = np.arange(w + 1, dtype=np.int64)[None, :]
     j_raw = i_idx - d
@@ -691,7 +697,7 @@ def _bins(edges: Sequence[float], top: float) -> list[tuple[float, float]]:
 class ConversationReconstructor:
     """Links each top-level message of one channel to the earlier message it replies to."""
 
-    chunk_rows = 512
+    chunk_rows = 256
 
     def __init__(
         self,
@@ -711,9 +717,16 @@ class ConversationReconstructor:
         prep = prepare(messages, self.model, self.user_names)
         links = list(range(n))
         times = np.array([float(m.ts) for m in messages]) if self.max_gap_seconds is not None else None
+        # how many earlier messages lie within the gap: candidates further back are never scored
+        within = (
+            np.arange(n) - np.searchsorted(times, times - self.max_gap_seconds, side="left")
+            if times is not None
+            else None
+        )
         for start in range(0, n, self.chunk_rows):
             end = min(n, start + self.chunk_rows)
-            x, valid = featurize(prep, start, end)
+            max_back = int(within[start:end].max()) if within is not None else None
+            x, valid = featurize(prep, start, end, max_back)
             scores = self.model.score(x)
             scores[~valid] = -np.inf
             if times is not None:
