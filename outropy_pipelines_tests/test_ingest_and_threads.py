@@ -194,3 +194,37 @@ def test_our_own_briefing_dms_are_never_read_back_as_content(tmp_path):
     texts = [m.clean_text for t in result.threads for m in t.messages]
     assert texts == ["@Outropy thanks, can you also watch #deploys?"]
     assert result.noise == 1
+
+
+def test_export_named_by_local_dates_is_detected_and_nothing_is_lost(tmp_path):
+    """Day files named by local (UTC-8) dates: a message at 02:00 UTC on Nov 3 sits in the Nov 2
+    file. Reading Nov 3 (UTC) finds records of another UTC date in a Nov 3 file, then reads the
+    neighbouring files too, also of the conversations it had already read."""
+    b = ExportBuilder()
+    ana = b.user("U01", "ana")
+    b.channel("C01", "alpha", [ana])
+    b.channel("C02", "zeta", [ana])
+    early = ts_at(D2, 2)  # Nov 2, 18:00 local: in the Nov 2 file
+    mid = ts_at(D2, 12)  # Nov 3, 04:00 local
+    late = ts_at(D3, 5)  # Nov 3, 21:00 local: in the Nov 3 file, but Nov 4 in UTC
+    msg = lambda ts: {"type": "message", "user": ana, "text": "x", "ts": ts}  # noqa: E731
+    b.raw_files[f"alpha/{D1}.json"] = json.dumps([msg(early)])
+    b.raw_files[f"alpha/{D2}.json"] = json.dumps([msg(mid)])  # consistent with UTC dates
+    b.raw_files[f"zeta/{D2}.json"] = json.dumps([msg(mid), msg(late)])  # gives the naming away
+    root = b.write(tmp_path / "exp")
+    reader = SlackExportReader(root)
+    got = sorted((m["channel_id"], m["ts"]) for m in reader.read_day(D2, "UTC").messages)
+    assert got == sorted([("C01", early), ("C01", mid), ("C02", mid)])
+    assert reader._files_by_utc_date is False
+    # a UTC-named export reads only the day's own files
+    utc = SlackExportReader(export_of_utc_days(tmp_path / "utc"))
+    assert utc.read_day(D2, "UTC").files_read == 1 and utc._files_by_utc_date
+
+
+def export_of_utc_days(root):
+    b = ExportBuilder()
+    ana = b.user("U01", "ana")
+    b.channel("C01", "alpha", [ana])
+    for day in (D1, D2, D3):
+        b.post("C01", ts_at(day, 12), ana, "hello")
+    return b.write(root)

@@ -15,6 +15,8 @@ import contextlib
 import fcntl
 import json
 import random
+import shutil
+import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -22,6 +24,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 SCHEMA_STATEMENTS: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS users (
@@ -110,6 +113,37 @@ def rows_to_arrow(rows: Sequence[Mapping[str, Any]] | pa.Table) -> pa.Table:
     return pa.Table.from_pylist([dict(r) for r in rows])
 
 
+class ParquetSpill:
+    """Rows written batch by batch to temporary Parquet files, so that a large partition never sits
+    in memory; `DuckDBStore.replace_partitions` inserts them with one scan inside its transaction.
+    Use as a context manager: the files are removed on exit."""
+
+    def __init__(self, directory: str | Path | None = None) -> None:
+        if directory is not None:
+            Path(directory).mkdir(parents=True, exist_ok=True)
+        self.directory = Path(tempfile.mkdtemp(prefix="outropy-spill-", dir=directory))
+        self.paths: list[Path] = []
+        self.num_rows = 0
+
+    def write(self, rows: Sequence[Mapping[str, Any]] | pa.Table) -> None:
+        arrow = rows_to_arrow(rows)
+        if not arrow.num_rows:
+            return
+        path = self.directory / f"part-{len(self.paths):05d}.parquet"
+        pq.write_table(arrow, path, compression="zstd")
+        self.paths.append(path)
+        self.num_rows += arrow.num_rows
+
+    def close(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def __enter__(self) -> ParquetSpill:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 class DuckDBStore:
     """All reads and writes of the pipeline's DuckDB file."""
 
@@ -159,24 +193,37 @@ class DuckDBStore:
 
     # -- writes ------------------------------------------------------------------------------
     def replace_partitions(
-        self, writes: Sequence[tuple[str, Mapping[str, Any], Sequence[Mapping[str, Any]] | pa.Table]]
+        self,
+        writes: Sequence[tuple[str, Mapping[str, Any], Sequence[Mapping[str, Any]] | pa.Table | ParquetSpill]],
     ) -> dict[str, int]:
         """In ONE transaction, for each (table, where, rows): delete rows matching `where` and insert
         `rows`. `where` maps column -> value or list of values (an empty list matches nothing).
         Returns rows inserted per table."""
-        prepared = [(table, where, rows_to_arrow(rows)) for table, where, rows in writes]
+        prepared = [
+            (table, where, rows if isinstance(rows, ParquetSpill) else rows_to_arrow(rows))
+            for table, where, rows in writes
+        ]
         counts: dict[str, int] = {}
         with self.connect() as con:
             con.execute("BEGIN TRANSACTION")
             try:
-                for n, (table, where, arrow) in enumerate(prepared):
+                for n, (table, where, data) in enumerate(prepared):
                     self._delete_where(con, table, where)
-                    if arrow.num_rows:
-                        view = f"_incoming_{n}"
-                        con.register(view, arrow)
-                        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view}")
-                        con.unregister(view)
-                    counts[table] = counts.get(table, 0) + arrow.num_rows
+                    if isinstance(data, ParquetSpill):
+                        if data.paths:
+                            con.execute(
+                                f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet(?, union_by_name = true)",
+                                [[str(p) for p in data.paths]],
+                            )
+                        inserted = data.num_rows
+                    else:
+                        if data.num_rows:
+                            view = f"_incoming_{n}"
+                            con.register(view, data)
+                            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view}")
+                            con.unregister(view)
+                        inserted = data.num_rows
+                    counts[table] = counts.get(table, 0) + inserted
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -213,9 +260,27 @@ class DuckDBStore:
             columns = [d[0] for d in cur.description]
             return [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
 
+    def query_to_parquet(
+        self, sql: str, params: Sequence[Any] | None, path: str | Path, batch_rows: int = 100_000
+    ) -> int:
+        """Stream a (large) query result into a Parquet file under the lock, so the caller can read
+        it back batch by batch without holding the database. Returns the number of rows."""
+        rows = 0
+        with self.connect() as con:
+            reader = con.sql(sql, params=list(params or [])).to_arrow_reader(batch_rows)
+            with pq.ParquetWriter(str(path), reader.schema, compression="zstd") as writer:
+                for batch in reader:
+                    writer.write_batch(batch)
+                    rows += batch.num_rows
+        return rows
+
+    def spill(self) -> ParquetSpill:
+        """A spill area next to the database file (not /tmp, which may be small)."""
+        return ParquetSpill(self.path.with_name(self.path.name + ".spill"))
+
     def query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         with self.connect() as con:
-            return con.execute(sql, params or []).fetch_arrow_table()
+            return con.sql(sql, params=list(params or [])).to_arrow_table()
 
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         with self.connect() as con:

@@ -279,22 +279,44 @@ class SlackExportReader:
     def read_day(self, day: str | dt.date, timezone: str = "UTC") -> DayRead:
         """Every message whose ts falls in `day` (workspace time zone), from every conversation.
 
+        See `iter_day`; this gathers its chunks and drops duplicate ts across them."""
+        out = DayRead()
+        for chunk in self.iter_day(day, timezone):
+            out.messages.extend(chunk.messages)
+            out.quarantine.extend(chunk.quarantine)
+            out.files_read += chunk.files_read
+            out.duplicates += chunk.duplicates
+        self._drop_duplicates(out)
+        return out
+
+    def iter_day(self, day: str | dt.date, timezone: str = "UTC") -> Iterator[DayRead]:
+        """The day's messages one conversation at a time, so memory stays bounded by the largest
+        conversation-day. Duplicate ts are not dropped here (`read_day` and the ingest stage do).
+
         Records are kept by their ts. Slack exports name day files by UTC date, so only the files
         whose UTC date overlaps the day's window are read; if a file turns out to hold records of
         another UTC date (an export named by local dates), the reader switches for good to also
-        reading the files of the day before and after. Problems in a file are quarantined on the
-        partition of the file's own date, so each is reported once.
+        reading the files of the day before and after (and goes back for them in the conversations
+        it had already read). Problems in a file are quarantined on the partition of the file's own
+        date, so each is reported once.
         """
         d = parse_day(day)
         start, end = day_window(d, timezone)
-        if self._files_by_utc_date:
-            out = self._read_day_files(d, start, end, self._utc_dates(start, end), check_utc=True)
+        utc_names = self._utc_dates(start, end)
+        all_names = sorted({(d + dt.timedelta(days=k)).isoformat() for k in (-1, 0, 1)} | set(utc_names))
+        read_utc_only: list[Path] = []
+        for folder in self.conversation_folders():
             if self._files_by_utc_date:
-                return out
-        names = sorted(
-            {(d + dt.timedelta(days=k)).isoformat() for k in (-1, 0, 1)} | set(self._utc_dates(start, end))
-        )
-        return self._read_day_files(d, start, end, names, check_utc=False)
+                chunk = self._read_folder(folder, d, start, end, utc_names, check_utc=True)
+                if self._files_by_utc_date:
+                    read_utc_only.append(folder)
+                    yield chunk
+                    continue
+            yield self._read_folder(folder, d, start, end, all_names, check_utc=False)
+        if not self._files_by_utc_date:
+            extra = [n for n in all_names if n not in utc_names]
+            for folder in read_utc_only:
+                yield self._read_folder(folder, d, start, end, extra, check_utc=False)
 
     @staticmethod
     def _utc_dates(start: float, end: float) -> list[str]:
@@ -302,47 +324,36 @@ class SlackExportReader:
         last = dt.datetime.fromtimestamp(end - 1e-6, dt.UTC).date()
         return [(first + dt.timedelta(days=k)).isoformat() for k in range((last - first).days + 1)]
 
-    def _read_day_files(
-        self, d: dt.date, start: float, end: float, names: Sequence[str], check_utc: bool
+    def _read_folder(
+        self, folder: Path, d: dt.date, start: float, end: float, names: Sequence[str], check_utc: bool
     ) -> DayRead:
         day_iso = d.isoformat()
-        folders = self.folder_map()
+        channel_id = self.folder_map().get(folder.name)
         out = DayRead()
-        for folder in self.conversation_folders():
-            channel_id = folders.get(folder.name)
-            for file_day in names:
-                path = folder / f"{file_day}.json"
-                if not path.exists():
-                    continue
-                report = file_day == day_iso
-                location = f"{folder.name}/{path.name}"
-                if channel_id is None:
-                    if report:
-                        out.quarantine.append(
-                            QuarantineRecord(
-                                source="export",
-                                location=location,
-                                reason="unknown channel folder: not listed in channels.json, groups.json, "
-                                "dms.json or mpims.json",
-                                raw=path.read_text(encoding="utf-8", errors="replace"),
-                            )
+        for file_day in names:
+            path = folder / f"{file_day}.json"
+            if not path.exists():
+                continue
+            report = file_day == day_iso
+            location = f"{folder.name}/{path.name}"
+            if channel_id is None:
+                if report:
+                    out.quarantine.append(
+                        QuarantineRecord(
+                            source="export",
+                            location=location,
+                            reason="unknown channel folder: not listed in channels.json, groups.json, "
+                            "dms.json or mpims.json",
+                            raw=path.read_text(encoding="utf-8", errors="replace"),
                         )
-                    continue
-                out.files_read += 1
-                self._read_file(
-                    path,
-                    location,
-                    channel_id,
-                    day_iso,
-                    file_day if check_utc else None,
-                    start,
-                    end,
-                    report,
-                    out,
-                )
-                if check_utc and not self._files_by_utc_date:
-                    return out  # the caller re-reads with the neighbouring files
-        self._drop_duplicates(out)
+                    )
+                continue
+            out.files_read += 1
+            self._read_file(
+                path, location, channel_id, day_iso, file_day if check_utc else None, start, end, report, out
+            )
+            if check_utc and not self._files_by_utc_date:
+                return out  # the caller reads this folder again with the neighbouring files
         return out
 
     def _read_file(
@@ -378,13 +389,11 @@ class SlackExportReader:
                     )
                 )
             return
-        if utc_date is not None:
-            lo, hi = day_window(utc_date, "UTC")
-            if any(not record_problem(r) and not lo <= float(r["ts"]) < hi for r in records):
-                self._files_by_utc_date = False
-                return
+        lo, hi = day_window(utc_date, "UTC") if utc_date is not None else (float("-inf"), float("inf"))
+        kept: list[dict[str, Any]] = []
+        append = kept.append
         for n, rec in enumerate(records):
-            problem = self._record_problem(rec)
+            problem = record_problem(rec)
             if problem:
                 if report:
                     out.quarantine.append(
@@ -397,8 +406,13 @@ class SlackExportReader:
                     )
                 continue
             ts = float(rec["ts"])
+            if not lo <= ts < hi:
+                # a record of another UTC date: this export names its day files otherwise
+                self._files_by_utc_date = False
+                return
             if start <= ts < end:
-                out.messages.append(raw_row(rec, channel_id, day_iso))
+                append(raw_row(rec, channel_id, day_iso))
+        out.messages.extend(kept)
 
     @staticmethod
     def _record_problem(rec: Any) -> str | None:
