@@ -18,12 +18,13 @@ to the window's end, with `is_new` marking the ones posted inside the window.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+
+import orjson
 
 from outropy_pipelines.domain.conversation_reconstruction import ConversationReconstructor, TopLevelMessage
 from outropy_pipelines.domain.models import Thread, ThreadMessage
@@ -138,11 +139,8 @@ class ThreadBuilder:
             if float(ts) >= end:
                 continue
             try:
-                record = (
-                    json.loads(row["json"])
-                    if isinstance(row.get("json"), str)
-                    else dict(row.get("json") or {})
-                )
+                raw = row.get("json")
+                record = orjson.loads(raw) if isinstance(raw, str | bytes) else dict(raw or {})
             except ValueError:
                 record = {}
             m = _Msg(
