@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from outropy_pipelines.domain.briefing_index import BriefingIndex
 from outropy_pipelines.domain.briefing_ranking import (
     DEFAULT_SECTION_CAPS,
     ReaderContext,
@@ -87,8 +88,36 @@ def make_item(
     )
 
 
-def briefing_for(user_id: str, items, open_items=(), **kw):
-    return build_briefing(DAY, USERS[user_id], items, CHANNELS, NAMES, open_items, WS, **kw)
+# Every test runs on both paths: the reference (`build_briefing`, `rank_items_for_reader`) and the
+# day index (`BriefingIndex`), which must give identical briefings.
+_PATH = {"name": "reference"}
+
+
+@pytest.fixture(autouse=True, params=["reference", "index"])
+def ranking_path(request):
+    _PATH["name"] = request.param
+    yield request.param
+    _PATH["name"] = "reference"
+
+
+def briefing_for(user_id: str, items, open_items=(), *, thread_ts_of=None, authors_of=None, **kw):
+    if _PATH["name"] == "index":
+        index = BriefingIndex(DAY, items, CHANNELS, NAMES, WS, thread_ts_of, authors_of=authors_of)
+        b = index.build_briefing(USERS[user_id], open_items, **kw)
+        assert index.mismatches == 0
+        return b
+    return build_briefing(
+        DAY, USERS[user_id], items, CHANNELS, NAMES, open_items, WS, thread_ts_of, authors_of=authors_of, **kw
+    )
+
+
+def rank(reader: ReaderContext, items, *, channels=None, open_items=(), **kw):
+    if _PATH["name"] == "index":
+        index = BriefingIndex(DAY, items, channels, None)
+        ranked = index.rank_for(reader, open_items=open_items, **kw)
+        assert index.mismatches == 0
+        return ranked
+    return rank_items_for_reader(reader, items, channels=channels, open_items=open_items, **kw)
 
 
 def all_output(b) -> str:
@@ -212,8 +241,8 @@ def test_rank_items_applies_visibility_from_reader_context():
     item = make_item("x", "GATLAS", "action_item", owners=("UANN",))
     member = ReaderContext("UANN", frozenset({"GATLAS"}), frozenset({"GATLAS"}))
     outsider = ReaderContext("UANN", frozenset({"CENG"}), frozenset({"CENG"}))
-    assert [s.item.item_id for s in rank_items_for_reader(member, [item])] == ["x"]
-    assert rank_items_for_reader(outsider, [item]) == []
+    assert [s.item.item_id for s in rank(member, [item])] == ["x"]
+    assert rank(outsider, [item]) == []
 
 
 def test_dm_and_group_dm_visible_to_members_with_readable_labels():
@@ -360,7 +389,7 @@ def test_score_boosts_open_confidence_and_membership_and_ties_by_item_id():
         make_item("a-tie", "CENG", "announcement", confidence=0.7),
         make_item("c-low", "CENG", "announcement", confidence=0.1),
     ]
-    ranked = rank_items_for_reader(reader, items, channels=CHANNELS)
+    ranked = rank(reader, items, channels=CHANNELS)
     assert [s.item.item_id for s in ranked] == [
         "z-open",
         "x-confident",
@@ -372,13 +401,13 @@ def test_score_boosts_open_confidence_and_membership_and_ties_by_item_id():
     assert ranked[3].score == ranked[4].score
     # Membership boosts within a tier: the same incident scores higher in a channel Ann is in.
     in_member = make_item("m", "CENG", "incident", confidence=0.5)
-    (member_scored,) = rank_items_for_reader(reader, [in_member])
+    (member_scored,) = rank(reader, [in_member])
     assert member_scored.score > ranked[0].score
     # Tiers are strict: a low-confidence assignment outside her channels still beats a confident
     # mention in her own channel (both land in "needs_you").
     weak_assignment = make_item("w", "CGEN", "action_item", owners=("UANN",), confidence=0.0)
     strong_mention = make_item("a-s", "CENG", "announcement", mentions=("UANN",), confidence=1.0)
-    ranked2 = rank_items_for_reader(reader, [strong_mention, weak_assignment])
+    ranked2 = rank(reader, [strong_mention, weak_assignment])
     assert [(s.item.item_id, s.section) for s in ranked2] == [("w", "needs_you"), ("a-s", "needs_you")]
 
 
@@ -399,12 +428,12 @@ def test_section_and_total_caps():
     many = [make_item(f"ann-{i:03d}", "CENG", "announcement") for i in range(40)]
     asks = [make_item(f"ask-{i:03d}", "CENG", "action_item", owners=("UANN",)) for i in range(30)]
     reader = reader_context("UANN", CHANNELS.values())
-    ranked = rank_items_for_reader(reader, many, max_lines=100)
+    ranked = rank(reader, many, max_lines=100)
     assert len(ranked) == DEFAULT_SECTION_CAPS["updates"]
-    ranked = rank_items_for_reader(reader, [*many, *asks], max_lines=20)
+    ranked = rank(reader, [*many, *asks], max_lines=20)
     assert len(ranked) == 20
     assert [s.section for s in ranked] == ["needs_you"] * DEFAULT_SECTION_CAPS["needs_you"] + ["updates"] * 5
-    ranked = rank_items_for_reader(reader, many, max_lines=100, section_caps={"updates": 3})
+    ranked = rank(reader, many, max_lines=100, section_caps={"updates": 3})
     assert [s.item.item_id for s in ranked] == ["ann-000", "ann-001", "ann-002"]
 
 

@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from outropy_pipelines.adapters.duckdb_store import DuckDBStore, to_json
-from outropy_pipelines.domain.briefing_ranking import build_briefing
-from outropy_pipelines.domain.briefing_rendering import render_plain_text
-from outropy_pipelines.domain.models import Briefing, Directory, OpenItem
+from outropy_pipelines.domain.briefing_index import BriefingIndex
+from outropy_pipelines.domain.models import Briefing, Directory, OpenItem, SourceRef
 from outropy_pipelines.stages.classification import load_items
 from outropy_pipelines.stages.entity_memory import load_entity_summaries
 
@@ -36,7 +35,11 @@ def brief_day(
     workspace_url: str,
     briefings_dir: Path | None = None,
 ) -> BriefingsReport:
-    """Build and store the briefings of `user_ids` for `day`, replacing those (day, user) rows."""
+    """Build and store the briefings of `user_ids` for `day`, replacing those (day, user) rows.
+
+    The day's items are indexed once (`BriefingIndex`); each user then costs only the selection,
+    ranking and rendering of their own lines, with the same result as `build_briefing`.
+    """
     users = directory.user_by_id()
     channels = directory.channel_by_id()
     user_names = {u.user_id: u.display_name for u in directory.users}
@@ -53,6 +56,18 @@ def brief_day(
         s.entity_id: s.open_items
         for s in load_entity_summaries(store, day, [f"person:{uid}" for uid in user_ids])
     }
+    index = BriefingIndex(
+        day, items, channels, user_names, workspace_url, thread_ts_of, authors_of=authors_of
+    )
+    sources_json: dict[tuple[tuple[str, str], ...], str] = {}
+
+    def to_sources_json(sources: list[SourceRef]) -> str:
+        key = tuple((s.channel_id, s.ts) for s in sources)
+        text = sources_json.get(key)
+        if text is None:
+            text = sources_json[key] = to_json([s.model_dump() for s in sources])
+        return text
+
     report = BriefingsReport(day=day)
     briefing_rows, line_rows = [], []
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -63,9 +78,7 @@ def brief_day(
         open_items: list[OpenItem] = [
             o for o in person_memory.get(f"person:{uid}", []) if uid in o.owners and o.since_day < day
         ]
-        b = build_briefing(
-            day, user, items, channels, user_names, open_items, workspace_url, thread_ts_of, authors_of=authors_of
-        )
+        b = index.build_briefing(user, open_items)
         report.briefings.append(b)
         briefing_rows.append(
             {
@@ -75,7 +88,7 @@ def brief_day(
                 "markdown": b.markdown,
                 "blocks_json": b.blocks_json,
                 "html": b.html,
-                "plain_text": render_plain_text(b),
+                "plain_text": index.renderer.plain_text(b),
                 "item_count": b.item_count,
                 "llm_tokens": b.llm_tokens,
                 "content_hash": briefing_content_hash(b),
@@ -95,7 +108,7 @@ def brief_day(
                     "reason": line.reason,
                     "score": line.score,
                     "channel_id": line.channel_id,
-                    "sources": to_json([s.model_dump() for s in line.sources]),
+                    "sources": to_sources_json(line.sources),
                     "permalinks": line.permalinks,
                 }
             )

@@ -1,0 +1,502 @@
+"""The day's items indexed once, so each reader's briefing costs selection, not a scan of the day.
+
+`rank_items_for_reader` (the reference) classifies every item of the day for every reader. A
+`BriefingIndex` does the reader-independent work once per day and answers `rank_for(reader)` with
+exactly the reference's result (same items, sections, order, reasons and scores):
+
+- Personal candidates (the reader is an owner or mentioned): looked up by user id, then placed with
+  `_placement`, which mirrors `_classify`'s branches without building the reason.
+- Everything else can only reach a reader through a few reader-independent routes, each kept as a
+  list sorted once by the exact sort key the reader will see (`(-score, item_id)`, the score
+  computed by `_score` with the membership boost the route implies):
+    * member channel (per channel): decisions, incidents and open blockers, updates;
+    * visible channel the reader is not a member of: incidents (everyone who can see them), and
+      decisions about a project the reader follows (one list per project).
+  A reader's section takes the first `cap` accepted entries of the merged lists of their routes.
+  Because a route fixes the membership boost, the key an entry has for any reader who reaches it
+  through that route is the key it was sorted by (the same `_score`, so the same rounding and
+  ties), hence the first `cap` accepted entries of the merged routes are the section's best
+  non-personal candidates, and nothing further down can make the cut.
+- Every accepted entry passes the access-control rule (channel and all source channels visible) and
+  the "resolved and authored by the reader" rule, both checked per reader.
+- Rare cases go through the reference code: items whose `item_id` occurs twice in the day, and the
+  reader's carried `OpenItem`s.
+
+Only the lines that make the briefing are then built by the reference `_classify` (reasons and
+labels); if its section or score ever disagreed with the index's, that reader falls back to the
+reference path (counted in `mismatches`, which tests require to stay 0).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+
+from outropy_pipelines.domain.briefing_ranking import (
+    DEFAULT_SECTION_CAPS,
+    TIER_ASKED,
+    TIER_ASSIGNED,
+    TIER_KIND,
+    TIER_MENTIONED,
+    ReaderContext,
+    ScoredItem,
+    _classify,
+    _score,
+    _sorted_sources,
+    channel_label,
+    default_intro,
+    rank_items_for_reader,
+)
+from outropy_pipelines.domain.briefing_render_cache import RenderCache
+from outropy_pipelines.domain.models import (
+    BRIEFING_SECTIONS,
+    Briefing,
+    BriefingLine,
+    Channel,
+    Item,
+    OpenItem,
+    SourceRef,
+    User,
+)
+from outropy_pipelines.domain.permalinks import permalink
+
+_SEC = {s: i for i, s in enumerate(BRIEFING_SECTIONS)}
+_NEEDS_YOU, _DECISIONS, _BLOCKERS, _UPDATES = (_SEC[s] for s in BRIEFING_SECTIONS)
+_NOBODY = object()  # "no single author" (never equal to a user id)
+_ALL = 1 << 30  # "no cap" for the reference call on the rare items
+_ROUTE, _PERSONAL, _RARE = 0, 1, 2  # where a candidate came from
+
+# A list entry: (-score, item_id, idx). Entries compare on the first two fields (item_ids are unique).
+Entry = tuple[float, str, int]
+
+
+def _placement(
+    item: Item, *, member: bool, mine: bool, mentioned: bool, project: str | None
+) -> tuple[int, float] | None:
+    """Section (index in BRIEFING_SECTIONS) and tier `_classify` gives a new item, or None.
+
+    Mirrors `_classify` for `open_since=None` branch by branch; `project` is the entity it would
+    pick for a decision (see `_project_of`).
+    """
+    is_open = item.status == "open"
+    if is_open and mine:
+        return _NEEDS_YOU, (TIER_ASKED if item.kind == "question" else TIER_ASSIGNED)
+    if mentioned and item.status != "resolved":
+        return _NEEDS_YOU, TIER_MENTIONED
+    tier = TIER_KIND.get(item.kind, 1.0)
+    if item.kind == "decision":
+        return (_DECISIONS, tier) if (member or mentioned or project) else None
+    if item.kind == "incident":
+        return _BLOCKERS, tier
+    if item.kind == "blocker" and is_open and member:
+        return _BLOCKERS, tier
+    if not (member or mentioned or mine):
+        return None
+    return _UPDATES, tier
+
+
+def _project_of(entities: tuple[tuple[str, str], ...], projects: frozenset[str]) -> str | None:
+    """The entity `_classify` names in "decision about X": first in sorted order the reader follows."""
+    return next((e for e, norm in entities if norm in projects), None)
+
+
+def _take(lists: Sequence[Sequence[Entry]], k: int, ok) -> list[Entry]:
+    """The first `k` entries accepted by `ok(entry)` in the merged order of sorted `lists`."""
+    out: list[Entry] = []
+    if k <= 0 or not lists:
+        return out
+    merged: Iterable[Entry] = lists[0] if len(lists) == 1 else heapq.merge(*lists)
+    for entry in merged:
+        if ok(entry):
+            out.append(entry)
+            if len(out) >= k:
+                break
+    return out
+
+
+class BriefingIndex:
+    """One day's items, indexed for fast per-reader ranking and briefing assembly.
+
+    Built once per day from the same arguments as `build_briefing`; `rank_for(reader, ...)` equals
+    `rank_items_for_reader(reader, items, channels=..., user_names=..., authors_of=..., ...)` and
+    `build_briefing(user, open_items, ...)` equals `briefing_ranking.build_briefing(day, user,
+    items, ...)` for the same day-level arguments.
+    """
+
+    def __init__(
+        self,
+        day: str,
+        items: Sequence[Item],
+        channels: Mapping[str, Channel] | None,
+        user_names: Mapping[str, str] | None,
+        workspace_url: str = "",
+        thread_ts_of: Mapping[tuple[str, str], str | None] | None = None,
+        *,
+        authors_of: Mapping[tuple[str, str], str | None] | None = None,
+    ) -> None:
+        self.day = day
+        self.channels = channels
+        self.user_names = user_names
+        self.workspace_url = workspace_url
+        self.thread_ts_of = thread_ts_of
+        self.authors_of = authors_of
+        self.mismatches = 0  # readers whose fast result disagreed with _classify (served by the reference)
+
+        channel_list = list((channels or {}).values())
+        self._public = frozenset(c.channel_id for c in channel_list if c.kind == "public")
+        member_of: dict[str, set[str]] = defaultdict(set)
+        for c in channel_list:
+            for u in c.members:
+                if u:
+                    member_of[u].add(c.channel_id)
+        self._member_of = {u: frozenset(cs) for u, cs in member_of.items()}
+
+        new_items = [i for i in items if i.is_new]
+        self._new_ids = frozenset(i.item_id for i in new_items)
+        seen: set[str] = set()
+        dup_ids: set[str] = set()
+        for i in new_items:
+            (dup_ids if i.item_id in seen else seen).add(i.item_id)
+        # Items sharing an item_id: the reference picks the best per id in input order; keep it exact.
+        self._dup_items = [i for i in new_items if i.item_id in dup_ids]
+
+        self._items: list[Item] = []
+        self._owners: list[frozenset[str]] = []
+        self._mentions: list[frozenset[str]] = []
+        self._foreign: list[tuple[str, ...]] = []  # source channels other than the item's own
+        self._author: list[object] = []  # the single author of a resolved item, else _NOBODY
+        self._entities: list[tuple[tuple[str, str], ...]] = []
+        self._check: list[tuple | None] = []  # None: nothing per-reader to check beyond the channel
+        self._by_user: dict[str, list[int]] = defaultdict(list)
+        member_lists: dict[str, tuple[list[Entry], list[Entry], list[Entry]]] = {}
+        public_incidents: list[Entry] = []
+        public_decisions: dict[str, list[Entry]] = defaultdict(list)
+        other_incidents: dict[str, list[Entry]] = defaultdict(list)
+        other_decisions: dict[str, list[Entry]] = defaultdict(list)
+
+        for item in new_items:
+            if item.item_id in dup_ids:
+                continue
+            idx = len(self._items)
+            cid = item.channel_id
+            owners, mentions = frozenset(item.owners), frozenset(item.mentions)
+            foreign = tuple(dict.fromkeys(s.channel_id for s in item.sources if s.channel_id != cid))
+            author: object = _NOBODY
+            if item.status == "resolved" and authors_of and item.sources:
+                authors = {authors_of.get((s.channel_id, s.ts)) for s in item.sources}
+                if len(authors) == 1:
+                    author = next(iter(authors))
+            entities = tuple((e, e.strip().lower()) for e in sorted(item.entities))
+            personal = owners | mentions
+            self._items.append(item)
+            self._owners.append(owners)
+            self._mentions.append(mentions)
+            self._foreign.append(foreign)
+            self._author.append(author)
+            self._entities.append(entities)
+            self._check.append(
+                None if not (personal or foreign or author is not _NOBODY) else (personal, foreign, author)
+            )
+            for u in personal:
+                self._by_user[u].append(idx)
+
+            # Non-personal routes (readers who are neither owner nor mentioned).
+            placed = _placement(item, member=True, mine=False, mentioned=False, project=None)
+            if placed is not None:
+                section, tier = placed
+                lists = member_lists.setdefault(cid, ([], [], []))
+                lists[section - 1].append((-_score(tier, item, True), item.item_id, idx))
+            if item.kind == "incident" or (item.kind == "decision" and entities):
+                entry = (-_score(TIER_KIND[item.kind], item, False), item.item_id, idx)
+                if item.kind == "incident":
+                    (public_incidents if cid in self._public else other_incidents[cid]).append(entry)
+                elif cid in self._public:
+                    for norm in {n for _, n in entities}:
+                        public_decisions[norm].append(entry)
+                else:
+                    other_decisions[cid].append(entry)
+
+        for lists in member_lists.values():
+            for lst in lists:
+                lst.sort()
+        self._member_lists = member_lists
+        self._public_incidents = sorted(public_incidents)
+        self._public_decisions = {p: sorted(v) for p, v in public_decisions.items()}
+        self._other_incidents = {c: sorted(v) for c, v in other_incidents.items()}
+        self._other_decisions = {c: sorted(v) for c, v in other_decisions.items()}
+        self._idx_of = {id(item): idx for idx, item in enumerate(self._items)}
+        self._line_parts: dict[int, tuple[list[SourceRef], list[str]]] = {}
+        self._labels: dict[str, str] = {}
+        self._shared: dict[tuple, ScoredItem | None] = {}
+        self.renderer = RenderCache()
+
+    # -----------------------------------------------------------------------------------------------
+    # Readers
+
+    def reader_context(self, user_id: str, projects: Iterable[str] = ()) -> ReaderContext:
+        """Equals `reader_context(user_id, channels.values(), projects)`, from the membership index."""
+        member = self._member_of.get(user_id, frozenset()) if user_id else frozenset()
+        return ReaderContext(
+            user_id=user_id,
+            visible_channels=self._public | member,
+            member_channels=member,
+            projects=frozenset(p.strip().lower() for p in projects if p.strip()),
+        )
+
+    def label(self, channel_id: str, reader_id: str) -> str:
+        """`channel_label`, cached for conversations whose label does not depend on the reader."""
+        label = self._labels.get(channel_id)
+        if label is not None:
+            return label
+        label = channel_label(channel_id, self.channels, reader_id, self.user_names)
+        channel = (self.channels or {}).get(channel_id)
+        if channel is None or channel.kind in ("public", "private"):
+            self._labels[channel_id] = label
+        return label
+
+    # -----------------------------------------------------------------------------------------------
+    # Ranking
+
+    def rank_for(
+        self,
+        reader: ReaderContext,
+        *,
+        max_lines: int = 25,
+        open_items: Sequence[OpenItem] = (),
+        section_caps: Mapping[str, int] | None = None,
+    ) -> list[ScoredItem]:
+        """Equals `rank_items_for_reader(reader, items, ...)` with this index's day-level arguments."""
+        caps = dict(DEFAULT_SECTION_CAPS if section_caps is None else section_caps)
+        uid = reader.user_id
+        visible, member_channels, projects = reader.visible_channels, reader.member_channels, reader.projects
+        items, owners_of, mentions_of = self._items, self._owners, self._mentions
+        foreign_of, author_of, check_of = self._foreign, self._author, self._check
+
+        # (section, -score, item_id, tiebreak, payload): payload is an index or a ready ScoredItem.
+        candidates: list[tuple] = []
+
+        # 1. Personal candidates: every item the reader owns or is mentioned in.
+        for idx in self._by_user.get(uid, ()):
+            item = items[idx]
+            cid = item.channel_id
+            if cid not in visible or any(c not in visible for c in foreign_of[idx]):
+                continue
+            if author_of[idx] == uid:  # resolved, and every source is the reader's own message
+                continue
+            member = cid in member_channels
+            project = _project_of(self._entities[idx], projects) if item.kind == "decision" else None
+            placed = _placement(
+                item,
+                member=member,
+                mine=uid in owners_of[idx],
+                mentioned=uid in mentions_of[idx],
+                project=project,
+            )
+            if placed is None:
+                continue
+            section, tier = placed
+            score = _score(tier, item, member)
+            candidates.append((section, -score, item.item_id, _PERSONAL, idx))
+
+        # 2. Non-personal candidates, per section the first `cap` accepted entries of each route.
+        def plain_ok(entry: Entry) -> bool:
+            check = check_of[entry[2]]
+            if check is None:
+                return True
+            personal, foreign, author = check
+            if uid in personal:
+                return False  # already a personal candidate
+            for c in foreign:
+                if c not in visible:
+                    return False
+            return author != uid
+
+        def outside_ok(entry: Entry) -> bool:
+            cid = items[entry[2]].channel_id
+            return cid in visible and cid not in member_channels and plain_ok(entry)
+
+        def project_ok(entry: Entry) -> bool:
+            return bool(_project_of(self._entities[entry[2]], projects)) and outside_ok(entry)
+
+        limit = {s: min(caps.get(s, max_lines), max_lines) for s in BRIEFING_SECTIONS}
+        routes: tuple[list, list, list] = ([], [], [])
+        for cid in member_channels:
+            lists = self._member_lists.get(cid)
+            if lists is not None and cid in visible:
+                for section_lists, lst in zip(routes, lists, strict=True):
+                    if lst:
+                        section_lists.append(lst)
+        picked: list[tuple[int, Entry]] = []
+        for section, section_lists in zip((_DECISIONS, _BLOCKERS, _UPDATES), routes, strict=True):
+            k = limit[BRIEFING_SECTIONS[section]]
+            picked += [(section, e) for e in _take(section_lists, k, plain_ok)]
+        # Visible conversations the reader is not a member of: public ones, and any others the
+        # reader context grants (none for contexts built from the membership snapshot).
+        others = (visible - self._public) - member_channels
+        k = limit["blockers_incidents"]
+        incident_lists = [self._public_incidents] if self._public_incidents else []
+        incident_lists += [self._other_incidents[c] for c in others if c in self._other_incidents]
+        picked += [(_BLOCKERS, e) for e in _take(incident_lists, k, outside_ok)]
+        if projects:
+            k = limit["decisions"]
+            decision_lists = [self._public_decisions[p] for p in projects if p in self._public_decisions]
+            decision_lists += [self._other_decisions[c] for c in others if c in self._other_decisions]
+            picked += [(_DECISIONS, e) for e in _take(_unique(decision_lists), k, project_ok)]
+        for section, (neg_score, item_id, idx) in picked:
+            candidates.append((section, neg_score, item_id, _ROUTE, idx))
+
+        # 3. Rare items through the reference: duplicated item_ids and the reader's carried open items.
+        carried = [o for o in open_items if o.item_id not in self._new_ids and uid in o.owners]
+        if carried or self._dup_items:
+            rare = rank_items_for_reader(
+                reader,
+                self._dup_items,
+                max_lines=_ALL,
+                open_items=carried,
+                channels=self.channels,
+                user_names=self.user_names,
+                authors_of=self.authors_of,
+                section_caps=dict.fromkeys(BRIEFING_SECTIONS, _ALL),
+            )
+            for n, s in enumerate(rare, _RARE):
+                candidates.append((_SEC[s.section], -s.score, s.item.item_id, n, s))
+
+        # 4. The reference's caps, then reasons for the chosen lines only.
+        candidates.sort()
+        out: list[ScoredItem] = []
+        per_section: dict[str, int] = {}
+        for section, neg_score, _, origin, payload in candidates:
+            if len(out) >= max_lines:
+                break
+            name = BRIEFING_SECTIONS[section]
+            if per_section.get(name, 0) >= caps.get(name, max_lines):
+                continue
+            per_section[name] = per_section.get(name, 0) + 1
+            if isinstance(payload, ScoredItem):
+                out.append(payload)
+                continue
+            item = items[payload]
+            label = self.label(item.channel_id, uid)
+            if origin == _PERSONAL:
+                scored = _classify(
+                    reader, item, label=label, user_names=self.user_names, authors_of=self.authors_of
+                )
+            else:
+                # Not the reader's own item: its line depends on the reader only through the label,
+                # membership and the followed project, so it is shared by every reader alike.
+                member = item.channel_id in member_channels
+                project = None
+                if item.kind == "decision" and not member:
+                    project = _project_of(self._entities[payload], projects)
+                key = (payload, label, member, project)
+                scored = self._shared.get(key)
+                if scored is None:
+                    scored = _classify(
+                        reader, item, label=label, user_names=self.user_names, authors_of=self.authors_of
+                    )
+                    self._shared[key] = scored
+            if scored is None or scored.section != name or scored.score != -neg_score:
+                self.mismatches += 1
+                return self._reference(reader, max_lines, open_items, section_caps)
+            out.append(scored)
+        return out
+
+    def _reference(
+        self,
+        reader: ReaderContext,
+        max_lines: int,
+        open_items: Sequence[OpenItem],
+        section_caps: Mapping[str, int] | None,
+    ) -> list[ScoredItem]:
+        return rank_items_for_reader(
+            reader,
+            [*self._items, *self._dup_items],
+            max_lines=max_lines,
+            open_items=open_items,
+            channels=self.channels,
+            user_names=self.user_names,
+            authors_of=self.authors_of,
+            section_caps=section_caps,
+        )
+
+    # -----------------------------------------------------------------------------------------------
+    # Briefings
+
+    def _sources_and_links(self, item: Item) -> tuple[list[SourceRef], list[str]]:
+        idx = self._idx_of.get(id(item))
+        parts = self._line_parts.get(idx) if idx is not None else None
+        if parts is None:
+            sources = _sorted_sources(item.sources)
+            thread_ts_of = self.thread_ts_of or {}
+            links = [
+                permalink(self.workspace_url, s.channel_id, s.ts, thread_ts_of.get((s.channel_id, s.ts)))
+                for s in sources
+            ]
+            parts = (sources, links)
+            if idx is not None:
+                self._line_parts[idx] = parts
+        return parts
+
+    def build_briefing(
+        self,
+        user: User,
+        open_items: Sequence[OpenItem] = (),
+        *,
+        projects: Iterable[str] = (),
+        max_lines: int = 25,
+        section_caps: Mapping[str, int] | None = None,
+        render: bool = True,
+    ) -> Briefing:
+        """Equals `briefing_ranking.build_briefing(day, user, items, ...)` for this index's day.
+
+        Rendered by `self.renderer` (per-line fragments shared across the day's briefings);
+        `render=False` leaves markdown, blocks and HTML empty.
+        """
+        reader = self.reader_context(user.user_id, projects)
+        ranked = self.rank_for(reader, max_lines=max_lines, open_items=open_items, section_caps=section_caps)
+        briefing = self.assemble(user, ranked)
+        return self.renderer.render_into(briefing) if render else briefing
+
+    def assemble(self, user: User, ranked: Sequence[ScoredItem]) -> Briefing:
+        """The (unrendered) briefing of `ranked` lines: sources, permalinks, labels and intro."""
+        lines: list[BriefingLine] = []
+        for position, s in enumerate(ranked):
+            sources, links = self._sources_and_links(s.item)
+            lines.append(
+                BriefingLine(
+                    position=position,
+                    section=s.section,  # type: ignore[arg-type]
+                    item_id=s.item.item_id,
+                    kind=s.item.kind,
+                    text=s.item.title,
+                    reason=s.reason,
+                    score=s.score,
+                    channel_id=s.item.channel_id,
+                    channel_name=self.label(s.item.channel_id, user.user_id),
+                    sources=list(sources),
+                    permalinks=list(links),
+                )
+            )
+        return Briefing(
+            day=self.day,
+            user_id=user.user_id,
+            user_name=user.display_name,
+            intro=default_intro(self.day, lines),
+            lines=lines,
+        )
+
+
+def _unique(lists: list[list[Entry]]) -> list[Iterator[Entry] | list[Entry]]:
+    """The merged entries of `lists` without repeats (a decision can be in several project lists)."""
+    if len(lists) <= 1:
+        return lists
+
+    def merged() -> Iterator[Entry]:
+        last = None
+        for entry in heapq.merge(*lists):
+            if entry != last:
+                yield entry
+            last = entry
+
+    return [merged()]
