@@ -220,26 +220,29 @@ def run_stages(
 
 
 def token_comparison(db_path: Path, day: str, user_counts: Sequence[int]) -> dict[str, Any]:
-    from outropy_pipelines.llm.tokens import pipeline_vs_naive_tokens
+    """LLM input tokens of `day`: ours (counted once: it does not depend on readers) against the
+    naive design at each user count."""
+    from outropy_pipelines.llm.tokens import encoding_label, naive_input_tokens, pipeline_input_tokens
     from outropy_pipelines.stages.directory import read_subscriptions
 
     store = DuckDBStore(db_path)
     users = [s.user_id for s in read_subscriptions(store)]
+    ours = pipeline_input_tokens(store, day)
     out: dict[str, Any] = {}
     for n in user_counts:
         if n > len(users):
             out[str(n)] = {"skipped": f"workspace has {len(users)} subscribed users"}
             continue
-        r = pipeline_vs_naive_tokens(store, day, users[:n])
+        naive = naive_input_tokens(store, day, users[:n])
         out[str(n)] = {
-            "ours": r["ours_input_tokens"],
-            "naive": r["naive_input_tokens"],
-            "ratio": round(r["naive_input_tokens"] / r["ours_input_tokens"], 1)
-            if r["ours_input_tokens"]
+            "ours": ours["ours_input_tokens"],
+            "naive": naive["naive_input_tokens"],
+            "ratio": round(naive["naive_input_tokens"] / ours["ours_input_tokens"], 1)
+            if ours["ours_input_tokens"]
             else None,
-            "ours_calls": r["ours_calls"],
-            "naive_calls": r["naive_calls"],
-            "encoding": r["encoding"],
+            "ours_calls": ours["ours_calls"],
+            "naive_calls": naive["naive_calls"],
+            "encoding": encoding_label(None),
         }
     return out
 

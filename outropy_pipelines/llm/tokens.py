@@ -262,18 +262,10 @@ def naive_message_lines(store: DuckDBStore, day: str) -> list[tuple[str, str]]:
     return lines
 
 
-def pipeline_vs_naive_tokens(
-    store: DuckDBStore, day: str, user_ids: Sequence[str], model: str | None = None
-) -> dict[str, Any]:
-    """LLM input tokens of `day`: our pipeline against the naive design.
-
-    Ours: every classification call (one per thread that passes the prefilter) and every
-    entity-summary call of the day, each with its system prompt, delimited JSON data and output
-    schema, exactly as sent to a remote model; it does not depend on the number of users.
-    Naive: for each of `user_ids`, one prompt holding all the messages of the day the user can see
-    (public channels, and the private channels, DMs and group DMs they are a member of), whole.
-    A message line is counted once and summed per user: tiktoken splits text at line ends, so this
-    equals counting each user's prompt as a whole to within rounding at line boundaries."""
+def pipeline_input_tokens(store: DuckDBStore, day: str, model: str | None = None) -> dict[str, Any]:
+    """Ours: every classification call (one per thread that passes the prefilter) and every
+    entity-summary call of `day`, each with its system prompt, delimited JSON data and output
+    schema, exactly as sent to a remote model. It does not depend on the number of users."""
     calls = _capture_pipeline_calls(store, day)
     classify_tokens = summary_tokens = 0
     classify_calls = summary_calls = 0
@@ -288,9 +280,23 @@ def pipeline_vs_naive_tokens(
         else:
             summary_tokens += n
             summary_calls += 1
-    ours = classify_tokens + summary_tokens
+    return {
+        "ours_calls": classify_calls + summary_calls,
+        "ours_classify_calls": classify_calls,
+        "ours_classify_tokens": classify_tokens,
+        "ours_summary_calls": summary_calls,
+        "ours_summary_tokens": summary_tokens,
+        "ours_input_tokens": classify_tokens + summary_tokens,
+    }
 
-    # naive: per-channel token sums, then per user over the channels they can see
+
+def naive_input_tokens(
+    store: DuckDBStore, day: str, user_ids: Sequence[str], model: str | None = None
+) -> dict[str, Any]:
+    """Naive: for each of `user_ids`, one prompt holding all the messages of `day` the user can
+    see (public channels, and the private channels, DMs and group DMs they are a member of), whole.
+    A message line is counted once and summed per user: tiktoken splits text at line ends, so this
+    equals counting each user's prompt as a whole to within rounding at line boundaries."""
     per_channel: dict[str, int] = {}
     for channel_id, line in naive_message_lines(store, day):
         per_channel[channel_id] = per_channel.get(channel_id, 0) + count_tokens(line, model)
@@ -299,28 +305,41 @@ def pipeline_vs_naive_tokens(
     for r in store.query("SELECT channel_id, user_id FROM channel_members"):
         members.setdefault(r["user_id"], set()).add(r["channel_id"])
     framing = count_chat_tokens(render_naive_messages(""), model)
-    public = {c for c in per_channel if kinds.get(c, "public") == "public"}
+    public = [c for c in per_channel if kinds.get(c, "public") == "public"]
     public_tokens = sum(per_channel[c] for c in public)
     naive = naive_calls = 0
     for uid in user_ids:
-        private = sum(per_channel.get(c, 0) for c in members.get(uid, ()) if c not in public)
-        visible = public_tokens + private
+        mine = members.get(uid, set())
+        visible = public_tokens + sum(n for c, n in per_channel.items() if c in mine and c not in public)
         if visible:
             naive += framing + visible
             naive_calls += 1
+    return {"naive_calls": naive_calls, "naive_input_tokens": naive}
+
+
+def pipeline_vs_naive_tokens(
+    store: DuckDBStore, day: str, user_ids: Sequence[str], model: str | None = None
+) -> dict[str, Any]:
+    """LLM input tokens of `day`: our pipeline against the naive design.
+
+    Ours: every classification call (one per thread that passes the prefilter) and every
+    entity-summary call of the day, each with its system prompt, delimited JSON data and output
+    schema, exactly as sent to a remote model; it does not depend on the number of users.
+    Naive: for each of `user_ids`, one prompt holding all the messages of the day the user can see
+    (public channels, and the private channels, DMs and group DMs they are a member of), whole.
+    A message line is counted once and summed per user: tiktoken splits text at line ends, so this
+    equals counting each user's prompt as a whole to within rounding at line boundaries."""
+    ours = pipeline_input_tokens(store, day, model)
+    naive = naive_input_tokens(store, day, user_ids, model)
     return {
         "day": day,
         "encoding": encoding_label(model),
         "exact": is_exact(model),
         "users": len(user_ids),
-        "ours_calls": classify_calls + summary_calls,
-        "ours_classify_calls": classify_calls,
-        "ours_classify_tokens": classify_tokens,
-        "ours_summary_calls": summary_calls,
-        "ours_summary_tokens": summary_tokens,
-        "ours_input_tokens": ours,
-        "naive_calls": naive_calls,
-        "naive_input_tokens": naive,
+        **ours,
+        **naive,
         "naive_prompt_version": NAIVE_BRIEFING.version,
-        "ratio": (naive / ours) if ours else None,
+        "ratio": (naive["naive_input_tokens"] / ours["ours_input_tokens"])
+        if ours["ours_input_tokens"]
+        else None,
     }
