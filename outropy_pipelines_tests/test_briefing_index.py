@@ -15,7 +15,7 @@ from outropy_pipelines.domain.briefing_ranking import (
     reader_context,
 )
 from outropy_pipelines.domain.briefing_render_cache import RenderCache
-from outropy_pipelines.domain.briefing_rendering import render_into, render_plain_text
+from outropy_pipelines.domain.briefing_rendering import render_into, render_plain_text, render_slack_blocks
 from outropy_pipelines.domain.models import (
     BRIEFING_SECTIONS,
     Briefing,
@@ -178,7 +178,7 @@ def test_index_equals_reference_on_a_random_day(seed):
         )
         fast = index.build_briefing(user, open_items[uid], projects=follows)
         assert fast.model_dump() == reference.model_dump()
-        assert index.renderer.plain_text(fast) == render_plain_text(reference)
+        assert render_plain_text(fast, renderer=index.renderer) == render_plain_text(reference)
     assert index.mismatches == 0
     # The day is rich enough to exercise caps, ties and every route.
     assert line_count > 1000
@@ -232,14 +232,28 @@ def test_render_cache_renders_exactly_like_briefing_rendering():
     cache = RenderCache()
     for b in briefings:
         expected = render_into(b)
-        got = cache.render_into(b)
+        got = render_into(b, renderer=cache)
         assert got.model_dump() == expected.model_dump()
-        assert cache.plain_text(b) == render_plain_text(b)
+        assert render_plain_text(b, renderer=cache) == render_plain_text(b)
     assert len(cache) == len(lines) + len(variants)  # one set of fragments per distinct line
-    assert (
-        "…" in briefings[0].model_dump()["lines"][0]["text"]
-        or "…" in cache.render_into(briefings[0]).blocks_json
-    )
+    # A moved line is served the very fragments rendered for the original.
+    assert all(cache(m) is cache(ln) for m, ln in zip(moved, lines, strict=True))
+    assert "…" in render_into(briefings[0], renderer=cache).blocks_json  # the long title was fitted
+
+
+def test_render_cache_with_a_smaller_slack_budget():
+    long_title = "Ship <it> & tell *everyone* " * 40
+    lines = [_line(n, "updates", long_title + str(n % 2), "r", "#eng", [f"{WS}/a{n % 2}"]) for n in range(4)]
+    b = Briefing(day=DAY, user_id="U1", user_name="Ann", intro="hi " * 200, lines=lines)
+    cache = RenderCache(max_text=400)
+    assert render_slack_blocks(b, 400, renderer=cache) == render_slack_blocks(b, 400)
+    assert any("…" in blk.get("text", {}).get("text", "") for blk in render_slack_blocks(b, 400))
+    assert len(cache) == 2
+    # Its fragments are fitted to 400 chars: it cannot render the 3,000-char pages.
+    with pytest.raises(ValueError):
+        render_into(b, renderer=cache)
+    with pytest.raises(ValueError):
+        render_slack_blocks(b, renderer=cache)
 
 
 def test_pipeline_stores_the_reference_briefings(sample_run):

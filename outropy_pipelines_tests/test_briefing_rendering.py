@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
+import sys
 from collections import Counter
 
 import pytest
 
 from outropy_pipelines.domain.briefing_rendering import (
+    LineRenderer,
     render_html,
     render_into,
     render_markdown,
@@ -334,3 +337,81 @@ def test_render_into_fills_every_rendering():
     assert b.markdown == render_markdown(b)
     assert b.html == render_html(b)
     assert json.loads(b.blocks_json) == render_slack_blocks(b)
+
+
+# --- line fragments ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reason", "label", "why"),
+    [
+        ("incident in #eng", "#eng", "incident in #eng"),
+        ("incident in #eng.", "#eng", "incident in #eng."),
+        ("incident in (#eng)", "#eng", "incident in (#eng)"),
+        ("incident in #eng-ops", "#eng", "incident in #eng-ops · #eng"),
+        ("incident in #eng_x", "#eng", "incident in #eng_x · #eng"),
+        ("incident in #engé", "#eng", "incident in #engé · #eng"),
+        ("incident in #eng2", "#eng", "incident in #eng2 · #eng"),
+        ("in #eng-ops, then #eng", "#eng", "in #eng-ops, then #eng"),  # a later occurrence counts
+        ("asked in your DM with Bob", "  DM   with\nBob ", "asked in your DM with Bob"),
+        ("in #c++!", "#c++", "in #c++!"),  # the label is text, not a pattern
+        ("in #c+++", "#c++", "in #c+++"),
+        ("in #cxx", "#c.x", "in #cxx · #c.x"),
+        ("", "#eng", "#eng"),
+        ("  incident  ", "  ", "incident"),
+    ],
+)
+def test_the_channel_label_follows_the_reason_unless_the_reason_names_it(reason, label, why):
+    line = make_line(0, text="T", reason=reason, channel_name=label)
+    line.permalinks = []
+    b = make_briefing([line])
+    assert f"\n- T — {why}\n" in render_plain_text(b)
+    assert f'<span style="color:#616061;font-size:13px;">{why}</span>' in render_html(b)
+    assert render_slack_blocks(b)[-1]["elements"][0]["text"] == why
+
+
+def test_whitespace_is_what_regex_whitespace_is():
+    """Every run of characters `\\s` matches (Unicode whitespace) becomes one space; nothing else does."""
+    spaces = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if re.fullmatch(r"\s", c))
+    assert {" ", "\t", "\n", "\x0b", "\x1c", "\x85", "\u00a0", "\u2028", "\u3000"} <= set(spaces)
+    title = f"{spaces}a{spaces}b\u200bc{spaces[::-1]}d{spaces}"  # U+200B is not whitespace
+    line = make_line(0, text=title, reason=f"r{spaces}s", channel_name=f"#x{spaces}")
+    b = render_into(make_briefing([line]))
+    assert "- a b\u200bc d — r s · #x\n" in render_plain_text(b)
+    assert "[a b\u200bc d](" in b.markdown and "— r s · #x\n" in b.markdown
+    assert ">a b\u200bc d</a>" in b.html
+
+
+def test_link_characters_that_break_links_are_percent_encoded():
+    line = make_line(0, n_sources=0)
+    line.permalinks = [
+        ' HTTPS://acme.slack.com/a b(1)<2>|"3"\t4\n5\r6 ',
+        "https://acme.slack.com/plain?x=1&y=2",
+        "mailto:a@b.c",
+    ]
+    b = render_into(make_briefing([line]))
+    first = "HTTPS://acme.slack.com/a%20b%281%29%3C2%3E%7C%223%22%094%0A5%0D6"
+    second = "https://acme.slack.com/plain?x=1&y=2"
+    assert (
+        f"[Line 0 title]({first}) — assigned to you by Bob in #eng · [1]({first}) [2]({second})" in b.markdown
+    )
+    assert f'href="{first}"' in b.html and 'href="https://acme.slack.com/plain?x=1&amp;y=2"' in b.html
+    assert f"*<{first}|Line 0 title>* <{first}|[1]> <{second}|[2]>" in b.blocks_json
+    assert f"\n  {first}\n  {second}\n" in render_plain_text(b)
+    assert "mailto" not in b.markdown + b.html + b.blocks_json
+
+
+def test_render_into_renders_each_line_once_for_all_pages():
+    class Counting(LineRenderer):
+        def __init__(self) -> None:
+            super().__init__()
+            self.calls = 0
+
+        def __call__(self, line):
+            self.calls += 1
+            return super().__call__(line)
+
+    b = make_briefing([make_line(i, BRIEFING_SECTIONS[i % 4], n_sources=i % 3) for i in range(9)])
+    renderer = Counting()
+    assert render_into(b, renderer=renderer).model_dump() == render_into(b).model_dump()
+    assert renderer.calls == len(b.lines)

@@ -8,20 +8,29 @@ readers, then times each phase per reader in the same run, as `brief_day` runs t
 - ranking: `rank_items_for_reader` (reference, on the sample: it is slow) vs `BriefingIndex.rank_for`
   (every reader, one pass from a freshly built index, so its shared caches start cold);
 - lines: `build_briefing`'s own assembly (sources, permalinks, labels, intro) vs `assemble`;
-- rendering: `render_into` and `render_plain_text` vs the index's `RenderCache`.
+- rendering: `render_into` and `render_plain_text` vs the same with the index's `RenderCache`.
 
 Prints CPU ms per reader and ratios (reference / index), and the index build (once per day).
 
+With `--baseline REV` it then times rendering against the `briefing_rendering` and
+`briefing_render_cache` of git revision REV (loaded into temporary modules), on the same briefings
+in the same run, after checking that both give byte-identical output for every reader.
+
     python scripts/bench_briefings.py [--items 20000] [--channels 300] [--readers 1000] [--sample 40]
+                                      [--baseline HEAD]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import random
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from outropy_pipelines.domain import briefing_ranking, briefing_rendering
 from outropy_pipelines.domain.briefing_index import BriefingIndex
@@ -222,9 +231,9 @@ def index_pass(index: BriefingIndex, readers, users, open_items, follows) -> Pha
         ph.lap("ranking")
         b = index.assemble(users[u], ranked)
         ph.lap("lines")
-        index.renderer.render_into(b)
+        render_into(b, renderer=index.renderer)
         ph.lap("render")
-        index.renderer.plain_text(b)
+        render_plain_text(b, renderer=index.renderer)
         ph.lap("plain")
         ph.readers += 1
     return ph
@@ -237,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--readers", type=int, default=1_000)
     parser.add_argument("--sample", type=int, default=40, help="readers timed on the (slow) reference path")
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--baseline", metavar="REV", help="also time rendering against git revision REV")
+    parser.add_argument("--repeat", type=int, default=3, help="rendering passes per side (best is kept)")
     args = parser.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -271,7 +282,8 @@ def main(argv: list[str] | None = None) -> int:
             projects=follows[u],
         )
         fast = check.build_briefing(users[u], open_items[u], projects=follows[u])
-        if ref.model_dump() != fast.model_dump() or check.renderer.plain_text(fast) != render_plain_text(ref):
+        plain = render_plain_text(fast, renderer=check.renderer)
+        if ref.model_dump() != fast.model_dump() or plain != render_plain_text(ref):
             print(f"MISMATCH for {u}", file=sys.stderr)
             return 1
     if check.mismatches:
@@ -306,6 +318,109 @@ def main(argv: list[str] | None = None) -> int:
         f"\none day, {len(readers):,} briefings (ranking + rendering, no I/O): index {day_fast:.1f}s "
         f"(incl. the index build) vs reference ~{day_ref:.0f}s extrapolated, {day_ref / day_fast:.0f}x"
     )
+    if args.baseline:
+        briefings = [
+            index.assemble(
+                users[u], index.rank_for(index.reader_context(u, follows[u]), open_items=open_items[u])
+            )
+            for u in readers
+        ]
+        return compare_rendering(args.baseline, briefings, args.repeat)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------
+# Rendering against a git revision
+
+RENDERING = "outropy_pipelines/domain/briefing_rendering.py"
+RENDER_CACHE = "outropy_pipelines/domain/briefing_render_cache.py"
+
+
+def load_revision(rev: str):
+    """`briefing_rendering` and `briefing_render_cache` of `rev` as modules (the cache bound to that rendering)."""
+    repo = Path(__file__).resolve().parents[1]
+    folder = Path(tempfile.mkdtemp(prefix="bench_render_"))
+    modules = []
+    for path, name in (
+        (RENDERING, "baseline_briefing_rendering"),
+        (RENDER_CACHE, "baseline_briefing_render_cache"),
+    ):
+        source = subprocess.run(
+            ["git", "show", f"{rev}:{path}"], cwd=repo, check=True, capture_output=True, text=True
+        ).stdout
+        source = source.replace("outropy_pipelines.domain.briefing_rendering", "baseline_briefing_rendering")
+        file = folder / f"{name}.py"
+        file.write_text(source, encoding="utf-8")
+        spec = importlib.util.spec_from_file_location(name, file)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        modules.append(module)
+    return modules
+
+
+def rendering_paths(rendering, render_cache) -> dict[str, object]:
+    """The ways to render a day's briefings with these modules, as factories of (render_into, plain_text).
+
+    "plain" renders every briefing afresh; "cached" shares one new `RenderCache` across the day (as
+    `brief_day` does), whether the cache has its own methods or is passed as a fragment provider.
+    """
+
+    def plain():
+        return rendering.render_into, rendering.render_plain_text
+
+    def cached():
+        cache = render_cache.RenderCache()
+        if hasattr(cache, "render_into"):
+            return cache.render_into, cache.plain_text
+        return (
+            lambda b: rendering.render_into(b, renderer=cache),
+            lambda b: rendering.render_plain_text(b, renderer=cache),
+        )
+
+    return {"plain (fresh per briefing)": plain, "cached (RenderCache per day)": cached}
+
+
+def compare_rendering(rev: str, briefings, repeat: int) -> int:
+    """CPU ms per briefing of rendering at `rev` and now, plain and cached, on the same briefings."""
+    from outropy_pipelines.domain import briefing_render_cache
+
+    then = rendering_paths(*load_revision(rev))
+    now = rendering_paths(briefing_rendering, briefing_render_cache)
+
+    # Identical output first: every briefing, every format, every path.
+    expected = None
+    for who, paths in ((rev, then), ("now", now)):
+        for path, make in paths.items():
+            into, plain = make()
+            out = [(into(b).model_dump(), plain(b)) for b in briefings]
+            expected = out if expected is None else expected
+            if out != expected:
+                bad = next(n for n, (x, y) in enumerate(zip(out, expected, strict=True)) if x != y)
+                print(f"MISMATCH: {who} {path} differs from {rev} for briefing {bad}", file=sys.stderr)
+                return 1
+
+    def per_briefing(make) -> float:
+        """Best of `repeat` passes over every briefing (a fresh cache per pass: it starts cold)."""
+        best = float("inf")
+        for _ in range(repeat):
+            into, plain = make()
+            t0 = clock()
+            for b in briefings:
+                into(b)
+                plain(b)
+            best = min(best, (clock() - t0) * 1000 / len(briefings))
+        return best
+
+    lines = sum(len(b.lines) for b in briefings) / len(briefings)
+    print(
+        f"\nrendering vs {rev} (render_into + render_plain_text), {len(briefings):,} briefings of "
+        f"{lines:.1f} lines, identical output; CPU ms per briefing, best of {repeat}"
+    )
+    print(f"  {'':<34}{rev:>10} {'now':>9} {'ratio':>8}")
+    for path in then:
+        t, n = per_briefing(then[path]), per_briefing(now[path])
+        print(f"  {path:<34}{t:10.3f} {n:9.3f} {t / n:7.1f}x")
     return 0
 
 

@@ -49,6 +49,7 @@ from outropy_pipelines.domain.briefing_ranking import (
     rank_items_for_reader,
 )
 from outropy_pipelines.domain.briefing_render_cache import RenderCache
+from outropy_pipelines.domain.briefing_rendering import render_into
 from outropy_pipelines.domain.models import (
     BRIEFING_SECTIONS,
     Briefing,
@@ -456,7 +457,7 @@ class BriefingIndex:
         reader = self.reader_context(user.user_id, projects)
         ranked = self.rank_for(reader, max_lines=max_lines, open_items=open_items, section_caps=section_caps)
         briefing = self.assemble(user, ranked)
-        return self.renderer.render_into(briefing) if render else briefing
+        return render_into(briefing, renderer=self.renderer) if render else briefing
 
     def assemble(self, user: User, ranked: Sequence[ScoredItem]) -> Briefing:
         """The (unrendered) briefing of `ranked` lines: sources, permalinks, labels and intro."""

@@ -2,6 +2,13 @@
 
 Renderers only read the briefing's own lines (already access-checked), escape every piece of
 user-supplied text for their format, and link only http(s) URLs.
+
+A page is its skeleton (title, intro, section headings) around one fragment per line. A line's
+fragments (`LineFragments`) depend only on its title, reason, channel label and permalinks (and the
+Slack text budget), never on its position or section, and come from a fragment provider: a
+`LineRenderer` renders them afresh for each briefing, its subclass `briefing_render_cache.RenderCache`
+renders each distinct line once for a whole day of briefings. Either way the skeletons and line
+formats are the ones below.
 """
 
 from __future__ import annotations
@@ -20,7 +27,6 @@ SLACK_MAX_BLOCKS = 50
 SLACK_MAX_TEXT = 3000
 SLACK_MAX_HEADER = 150
 
-_WS = re.compile(r"\s+")
 _URL_UNSAFE = {
     " ": "%20",
     "(": "%28",
@@ -33,6 +39,8 @@ _URL_UNSAFE = {
     "\r": "%0D",
     "\t": "%09",
 }
+_URL_UNSAFE_CHAR = re.compile("[" + re.escape("".join(_URL_UNSAFE)) + "]")
+_URL_ENCODE = str.maketrans(_URL_UNSAFE)
 
 
 def title_of(b: Briefing) -> str:
@@ -40,7 +48,8 @@ def title_of(b: Briefing) -> str:
 
 
 def _one_line(text: str) -> str:
-    return _WS.sub(" ", text or "").strip()
+    """Whitespace runs collapsed to one space, ends stripped (`str.split` and `\\s` agree on whitespace)."""
+    return " ".join(text.split()) if text else ""
 
 
 def _safe_url(url: str) -> str | None:
@@ -48,32 +57,32 @@ def _safe_url(url: str) -> str | None:
     url = (url or "").strip()
     if not url.lower().startswith(("https://", "http://")):
         return None
-    for ch, enc in _URL_UNSAFE.items():
-        url = url.replace(ch, enc)
-    return url
+    return url.translate(_URL_ENCODE) if _URL_UNSAFE_CHAR.search(url) else url
 
 
-def _sections(b: Briefing) -> list[tuple[str, list[BriefingLine]]]:
-    ordered = sorted(b.lines, key=lambda ln: ln.position)
-    out = []
-    for section in BRIEFING_SECTIONS:
-        lines = [ln for ln in ordered if ln.section == section]
-        if lines:
-            out.append((section, lines))
-    return out
+def _links(permalinks: Sequence[str]) -> tuple[str, ...]:
+    return tuple(u for u in map(_safe_url, permalinks) if u)
 
 
-def _why_parts(line: BriefingLine) -> list[str]:
+def _names(text: str, label: str) -> bool:
+    """Whether `label` occurs in `text` not followed by a word character or "-" ("#eng" in "in #eng")."""
+    end = len(label)
+    start = text.find(label)
+    while start != -1:
+        nxt = text[start + end : start + end + 1]
+        if not nxt or not (nxt.isalnum() or nxt in "_-"):
+            return True
+        start = text.find(label, start + 1)
+    return False
+
+
+def _why_parts(reason: str, label: str) -> tuple[str, ...]:
     """The reason, then the channel label unless the reason already names it ("... in #eng")."""
-    reason, label = _one_line(line.reason), _one_line(line.channel_name)
-    parts = [p for p in (reason,) if p]
-    if label and not re.search(re.escape(label) + r"(?![\w-])", reason):
-        parts.append(label)
+    reason, label = _one_line(reason), _one_line(label)
+    parts = (reason,) if reason else ()
+    if label and not _names(reason, label):
+        parts += (label,)
     return parts
-
-
-def _links(line: BriefingLine) -> list[str]:
-    return [u for u in (_safe_url(p) for p in line.permalinks) if u]
 
 
 def _fit(text: str, budget: int, escape: Callable[[str], str]) -> str:
@@ -99,62 +108,21 @@ def _fit(text: str, budget: int, escape: Callable[[str], str]) -> str:
     return "".join(out).rstrip() + ELLIPSIS
 
 
-# ---------------------------------------------------------------------------------------------------
-# Markdown
+# Escaping. The `_*_esc` forms take text already on one line.
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>~])")
+_MD_SPECIAL = re.compile(r"[\\`*_\[\]<>~]")
+
+
+def _backslashed(m: re.Match) -> str:
+    return "\\" + m[0]
+
+
+def _md_esc(text: str) -> str:
+    return _MD_SPECIAL.sub(_backslashed, text)
 
 
 def md_escape(text: str) -> str:
-    return _MD_SPECIAL.sub(r"\\\1", _one_line(text))
-
-
-def _md_line(line: BriefingLine) -> str:
-    links = _links(line)
-    title = md_escape(line.text)
-    head = f"[{title}]({links[0]})" if links else title
-    tail = " — " + " · ".join(md_escape(p) for p in _why_parts(line))
-    if len(links) > 1:
-        tail += " · " + " ".join(f"[{i}]({u})" for i, u in enumerate(links, 1))
-    return f"- {head}{tail}"
-
-
-def render_markdown(b: Briefing) -> str:
-    out = [f"# {md_escape(title_of(b))}", ""]
-    if _one_line(b.intro):
-        out += [md_escape(b.intro), ""]
-    sections = _sections(b)
-    if not sections:
-        out += [EMPTY_MESSAGE, ""]
-    for section, lines in sections:
-        out += [f"## {SECTION_TITLES[section]}", ""]
-        out += [_md_line(ln) for ln in lines]
-        out.append("")
-    return "\n".join(out).rstrip("\n") + "\n"
-
-
-# ---------------------------------------------------------------------------------------------------
-# Plain text
-
-
-def render_plain_text(b: Briefing) -> str:
-    out = [title_of(b), ""]
-    if _one_line(b.intro):
-        out += [_one_line(b.intro), ""]
-    sections = _sections(b)
-    if not sections:
-        out += [EMPTY_MESSAGE, ""]
-    for section, lines in sections:
-        out += [SECTION_TITLES[section], ""]
-        for ln in lines:
-            out.append(f"- {_one_line(ln.text)} — " + " · ".join(_why_parts(ln)))
-            out += [f"  {u}" for u in _links(ln)]
-        out.append("")
-    return "\n".join(out).rstrip("\n") + "\n"
-
-
-# ---------------------------------------------------------------------------------------------------
-# Slack Block Kit
+    return _md_esc(_one_line(text))
 
 
 def _slack_esc(text: str) -> str:
@@ -166,36 +134,215 @@ def slack_escape(text: str) -> str:
     return _slack_esc(_one_line(text))
 
 
-def _slack_link_line(line: BriefingLine, max_text: int) -> str:
-    """`*<url|title>*  <url2|[2]> ...`, shortened to `max_text` by trimming the title, then extra links."""
-    links = _links(line)
-    title = _one_line(line.text) or "(untitled)"
-    if not links:
-        return _fit(title, max_text, _slack_esc)
-    extras = [f"<{u}|[{i}]>" for i, u in enumerate(links, 1)] if len(links) > 1 else []
-    while True:
-        extra = (" " + " ".join(extras)) if extras else ""
-        frame = len(f"*<{links[0]}|>*") + len(extra)
-        if frame + 1 + len(ELLIPSIS) <= max_text or not extras:
-            break
-        extras = extras[:-1]
-    if frame + 1 + len(ELLIPSIS) > max_text:  # even the first link does not fit: plain title
-        return _fit(title, max_text, _slack_esc)
-    return f"*<{links[0]}|{_fit(title, max_text - frame, _slack_esc)}>*{extra}"
+def _h(text: str) -> str:
+    return html.escape(_one_line(text), quote=True)
 
 
-def _line_blocks(line: BriefingLine, max_text: int) -> list[dict]:
-    why = " · ".join(_why_parts(line))
+# ---------------------------------------------------------------------------------------------------
+# Lines
+
+_FONT = "-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif"
+_STYLE = {
+    "body": "margin:0;padding:0;background:#f4f4f5;",
+    "wrap": f"max-width:640px;margin:0 auto;padding:24px;background:#ffffff;font-family:{_FONT};"
+    "color:#1d1c1d;font-size:15px;line-height:1.5;",
+    "h1": "font-size:22px;margin:0 0 12px 0;",
+    "intro": "margin:0 0 16px 0;color:#333333;",
+    "h2": "font-size:17px;margin:24px 0 8px 0;padding-top:12px;border-top:1px solid #e4e4e7;",
+    "ul": "margin:0;padding:0 0 0 18px;",
+    "li": "margin:0 0 10px 0;",
+    "a": "color:#1264a3;text-decoration:none;",
+    "src": "color:#1264a3;text-decoration:none;font-size:13px;",
+    "why": "color:#616061;font-size:13px;",
+    "empty": "margin:16px 0;color:#616061;",
+}
+
+
+class _rendered_once:
+    """`functools.cached_property` without its per-computation lock (Python 3.11): the first access
+    computes the value and stores it as an instance attribute, which later accesses read directly."""
+
+    def __init__(self, render: Callable) -> None:
+        self.render, self.name, self.__doc__ = render, render.__name__, render.__doc__
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.render(obj)
+        return value
+
+
+class LineFragments:
+    """A line's fragment in each format, a pure function of the fields that determine it.
+
+    Built from the line's title, reason, channel label and permalinks (and the Slack text budget);
+    its position and section only matter to the page. The safe links and the "why" parts are
+    computed once; each format is rendered on first use and kept, so one `LineFragments` serves
+    every page (and, through `RenderCache`, every briefing) the line appears in.
+    """
+
+    def __init__(
+        self, text: str, reason: str, label: str, permalinks: Sequence[str], max_text: int = SLACK_MAX_TEXT
+    ) -> None:
+        self.title = _one_line(text)
+        self.links = _links(permalinks)
+        self.why = _why_parts(reason, label)
+        self.max_text = max_text
+
+    @_rendered_once
+    def markdown(self) -> str:
+        """`- [title](link) — reason · #label · [1](link) [2](link2)`."""
+        links = self.links
+        title = _md_esc(self.title)
+        head = f"[{title}]({links[0]})" if links else title
+        tail = " — " + " · ".join(map(_md_esc, self.why))
+        if len(links) > 1:
+            tail += " · " + " ".join(f"[{i}]({u})" for i, u in enumerate(links, 1))
+        return f"- {head}{tail}"
+
+    @_rendered_once
+    def html(self) -> str:
+        """`<li>` with the linked title, numbered source links, then the reason and label."""
+        hrefs = [_h(u) for u in self.links]
+        title = html.escape(self.title, quote=True)
+        head = f'<a href="{hrefs[0]}" style="{_STYLE["a"]}">{title}</a>' if hrefs else title
+        extra = ""
+        if len(hrefs) > 1:
+            extra = " " + " ".join(
+                f'<a href="{u}" style="{_STYLE["src"]}">[{i}]</a>' for i, u in enumerate(hrefs, 1)
+            )
+        why = " · ".join(html.escape(p, quote=True) for p in self.why)
+        return f'<li style="{_STYLE["li"]}">{head}{extra}<br><span style="{_STYLE["why"]}">{why}</span></li>'
+
+    @_rendered_once
+    def slack_title(self) -> str:
+        """`*<url|title>*  <url2|[2]> ...`, shortened to `max_text` by trimming the title, then extra links."""
+        links, max_text = self.links, self.max_text
+        title = self.title or "(untitled)"
+        if not links:
+            return _fit(title, max_text, _slack_esc)
+        extras = [f"<{u}|[{i}]>" for i, u in enumerate(links, 1)] if len(links) > 1 else []
+        while True:
+            extra = (" " + " ".join(extras)) if extras else ""
+            frame = len(links[0]) + 5 + len(extra)  # len(f"*<{links[0]}|>*{extra}")
+            if frame + 1 + len(ELLIPSIS) <= max_text or not extras:
+                break
+            extras = extras[:-1]
+        if frame + 1 + len(ELLIPSIS) > max_text:  # even the first link does not fit: plain title
+            return _fit(title, max_text, _slack_esc)
+        return f"*<{links[0]}|{_fit(title, max_text - frame, _slack_esc)}>*{extra}"
+
+    @_rendered_once
+    def slack_why(self) -> str:
+        """The reason and label, mrkdwn-escaped and fitted to `max_text`."""
+        return _fit(" · ".join(self.why), self.max_text, _slack_esc)
+
+    @_rendered_once
+    def plain(self) -> str:
+        """`- title — reason · #label`, then one `  url` line per link."""
+        head = f"- {self.title} — " + " · ".join(self.why)
+        return "\n".join([head, *(f"  {u}" for u in self.links)]) if self.links else head
+
+
+class LineRenderer:
+    """Fragment provider: `renderer(line)` is the line's `LineFragments`, rendered afresh.
+
+    `briefing_render_cache.RenderCache` is the memoizing one (same fragments, each distinct line
+    rendered once). `max_text` is the Slack text budget of the fragments.
+    """
+
+    def __init__(self, max_text: int = SLACK_MAX_TEXT) -> None:
+        self.max_text = max_text
+
+    def __call__(self, line: BriefingLine) -> LineFragments:
+        return LineFragments(line.text, line.reason, line.channel_name, line.permalinks, self.max_text)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Pages
+
+# The briefing's non-empty sections in order, each with its lines as (position, fragments).
+Page = list[tuple[str, list[tuple[int, LineFragments]]]]
+
+
+def _sections(b: Briefing) -> list[tuple[str, list[BriefingLine]]]:
+    by_section: dict[str, list[BriefingLine]] = {s: [] for s in BRIEFING_SECTIONS}
+    for ln in sorted(b.lines, key=lambda ln: ln.position):
+        lines = by_section.get(ln.section)
+        if lines is not None:
+            lines.append(ln)
+    return [(section, lines) for section, lines in by_section.items() if lines]
+
+
+def _page(b: Briefing, renderer: LineRenderer | None, max_text: int | None = None) -> Page:
+    """`b`'s sections with each line's fragments from `renderer` (a fresh `LineRenderer` if None).
+
+    `max_text`, where the page renders Slack text, is the budget the fragments must be rendered for.
+    """
+    if renderer is None:
+        renderer = LineRenderer(SLACK_MAX_TEXT if max_text is None else max_text)
+    elif max_text is not None and renderer.max_text != max_text:
+        raise ValueError(f"the renderer fits Slack text to {renderer.max_text} chars, not {max_text}")
+    return [(section, [(ln.position, renderer(ln)) for ln in lines]) for section, lines in _sections(b)]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Markdown
+
+
+def _markdown_page(b: Briefing, page: Page) -> str:
+    out = [f"# {md_escape(title_of(b))}", ""]
+    if _one_line(b.intro):
+        out += [md_escape(b.intro), ""]
+    if not page:
+        out += [EMPTY_MESSAGE, ""]
+    for section, lines in page:
+        out += [f"## {SECTION_TITLES[section]}", ""]
+        out += [frag.markdown for _, frag in lines]
+        out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def render_markdown(b: Briefing, *, renderer: LineRenderer | None = None) -> str:
+    return _markdown_page(b, _page(b, renderer))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Plain text
+
+
+def _plain_text_page(b: Briefing, page: Page) -> str:
+    out = [title_of(b), ""]
+    if _one_line(b.intro):
+        out += [_one_line(b.intro), ""]
+    if not page:
+        out += [EMPTY_MESSAGE, ""]
+    for section, lines in page:
+        out += [SECTION_TITLES[section], ""]
+        out += [frag.plain for _, frag in lines]
+        out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def render_plain_text(b: Briefing, *, renderer: LineRenderer | None = None) -> str:
+    return _plain_text_page(b, _page(b, renderer))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Slack Block Kit
+
+
+def _line_blocks(position: int, frag: LineFragments) -> list[dict]:
     return [
         {
             "type": "section",
-            "block_id": f"line-{line.position}",
-            "text": {"type": "mrkdwn", "text": _slack_link_line(line, max_text)},
+            "block_id": f"line-{position}",
+            "text": {"type": "mrkdwn", "text": frag.slack_title},
         },
         {
             "type": "context",
-            "block_id": f"line-{line.position}-why",
-            "elements": [{"type": "mrkdwn", "text": _fit(why, max_text, _slack_esc)}],
+            "block_id": f"line-{position}-why",
+            "elements": [{"type": "mrkdwn", "text": frag.slack_why}],
         },
     ]
 
@@ -229,24 +376,30 @@ def _divider(section: str) -> dict:
     return {"type": "divider", "block_id": f"section-{section}-divider"}
 
 
-def render_slack_blocks(b: Briefing, max_text: int = SLACK_MAX_TEXT) -> list[dict]:
+def _slack_page(b: Briefing, page: Page, max_text: int) -> list[dict]:
+    blocks = [_header_block(title_of(b))]
+    if _one_line(b.intro):
+        blocks.append(_text_section("briefing-intro", b.intro, max_text))
+    if not page:
+        blocks.append(_text_section("briefing-empty", EMPTY_MESSAGE, max_text))
+    for section, lines in page:
+        blocks += [_divider(section), _section_heading(section)]
+        for position, frag in lines:
+            blocks += _line_blocks(position, frag)
+    return blocks
+
+
+def render_slack_blocks(
+    b: Briefing, max_text: int = SLACK_MAX_TEXT, *, renderer: LineRenderer | None = None
+) -> list[dict]:
     """All blocks of the briefing in one list (may exceed 50 blocks: send via `split_slack_messages`).
 
     Block ids mark the structure `split_slack_blocks` relies on: `briefing-header`,
     `briefing-intro`, `briefing-empty`, `section-<name>-divider` + `section-<name>`, and per line
     `line-<position>` (title and source links) + `line-<position>-why` (reason and channel).
+    A `renderer` must render for the same `max_text`.
     """
-    blocks = [_header_block(title_of(b))]
-    if _one_line(b.intro):
-        blocks.append(_text_section("briefing-intro", b.intro, max_text))
-    sections = _sections(b)
-    if not sections:
-        blocks.append(_text_section("briefing-empty", EMPTY_MESSAGE, max_text))
-    for section, lines in sections:
-        blocks += [_divider(section), _section_heading(section)]
-        for ln in lines:
-            blocks += _line_blocks(ln, max_text)
-    return blocks
+    return _slack_page(b, _page(b, renderer, max_text), max_text)
 
 
 _LINE_ID = re.compile(r"^line-\d+$")
@@ -397,41 +550,8 @@ def split_slack_messages(
 # ---------------------------------------------------------------------------------------------------
 # HTML email
 
-_FONT = "-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif"
-_STYLE = {
-    "body": "margin:0;padding:0;background:#f4f4f5;",
-    "wrap": f"max-width:640px;margin:0 auto;padding:24px;background:#ffffff;font-family:{_FONT};"
-    "color:#1d1c1d;font-size:15px;line-height:1.5;",
-    "h1": "font-size:22px;margin:0 0 12px 0;",
-    "intro": "margin:0 0 16px 0;color:#333333;",
-    "h2": "font-size:17px;margin:24px 0 8px 0;padding-top:12px;border-top:1px solid #e4e4e7;",
-    "ul": "margin:0;padding:0 0 0 18px;",
-    "li": "margin:0 0 10px 0;",
-    "a": "color:#1264a3;text-decoration:none;",
-    "src": "color:#1264a3;text-decoration:none;font-size:13px;",
-    "why": "color:#616061;font-size:13px;",
-    "empty": "margin:16px 0;color:#616061;",
-}
 
-
-def _h(text: str) -> str:
-    return html.escape(_one_line(text), quote=True)
-
-
-def _html_line(line: BriefingLine) -> str:
-    links = _links(line)
-    title = _h(line.text)
-    head = f'<a href="{_h(links[0])}" style="{_STYLE["a"]}">{title}</a>' if links else title
-    extra = ""
-    if len(links) > 1:
-        extra = " " + " ".join(
-            f'<a href="{_h(u)}" style="{_STYLE["src"]}">[{i}]</a>' for i, u in enumerate(links, 1)
-        )
-    why = " · ".join(_h(p) for p in _why_parts(line))
-    return f'<li style="{_STYLE["li"]}">{head}{extra}<br><span style="{_STYLE["why"]}">{why}</span></li>'
-
-
-def render_html(b: Briefing) -> str:
+def _html_page(b: Briefing, page: Page) -> str:
     title = _h(title_of(b))
     parts = [
         "<!DOCTYPE html>",
@@ -444,27 +564,35 @@ def render_html(b: Briefing) -> str:
     ]
     if _one_line(b.intro):
         parts.append(f'<p style="{_STYLE["intro"]}">{_h(b.intro)}</p>')
-    sections = _sections(b)
-    if not sections:
+    if not page:
         parts.append(f'<p style="{_STYLE["empty"]}">{_h(EMPTY_MESSAGE)}</p>')
-    for section, lines in sections:
+    for section, lines in page:
         parts.append(f'<h2 style="{_STYLE["h2"]}">{_h(SECTION_TITLES[section])}</h2>')
         parts.append(f'<ul style="{_STYLE["ul"]}">')
-        parts += [_html_line(ln) for ln in lines]
+        parts += [frag.html for _, frag in lines]
         parts.append("</ul>")
     parts += ["</div>", "</body>", "</html>"]
     return "\n".join(parts) + "\n"
 
 
+def render_html(b: Briefing, *, renderer: LineRenderer | None = None) -> str:
+    return _html_page(b, _page(b, renderer))
+
+
 # ---------------------------------------------------------------------------------------------------
 
 
-def render_into(b: Briefing) -> Briefing:
-    """A copy of `b` with `markdown`, `blocks_json` and `html` rendered from its lines and intro."""
+def render_into(b: Briefing, *, renderer: LineRenderer | None = None) -> Briefing:
+    """A copy of `b` with `markdown`, `blocks_json` and `html` rendered from its lines and intro.
+
+    Each line's fragments come from `renderer` once and serve all three pages; the Slack blocks are
+    rendered for `SLACK_MAX_TEXT`, so a `renderer` must render for it too.
+    """
+    page = _page(b, renderer, SLACK_MAX_TEXT)
     return b.model_copy(
         update={
-            "markdown": render_markdown(b),
-            "blocks_json": json.dumps(render_slack_blocks(b), ensure_ascii=False),
-            "html": render_html(b),
+            "markdown": _markdown_page(b, page),
+            "blocks_json": json.dumps(_slack_page(b, page, SLACK_MAX_TEXT), ensure_ascii=False),
+            "html": _html_page(b, page),
         }
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from outropy_pipelines.adapters.duckdb_store import DuckDBStore, to_json
 from outropy_pipelines.domain.briefing_index import BriefingIndex
+from outropy_pipelines.domain.briefing_rendering import render_plain_text
 from outropy_pipelines.domain.models import Briefing, Directory, OpenItem, SourceRef
 from outropy_pipelines.stages.classification import load_items
 from outropy_pipelines.stages.entity_memory import load_entity_summaries
@@ -88,7 +89,7 @@ def brief_day(
                 "markdown": b.markdown,
                 "blocks_json": b.blocks_json,
                 "html": b.html,
-                "plain_text": index.renderer.plain_text(b),
+                "plain_text": render_plain_text(b, renderer=index.renderer),
                 "item_count": b.item_count,
                 "llm_tokens": b.llm_tokens,
                 "content_hash": briefing_content_hash(b),
