@@ -46,6 +46,16 @@ def _days(context: AssetExecutionContext) -> list[str]:
     return sorted(context.partition_keys)
 
 
+def _zero_check(name: str, label: str, violations: int, warn: bool = False) -> AssetCheckResult:
+    """A check that passes when its count of violations is zero; `warn` for WARN severity."""
+    return AssetCheckResult(
+        check_name=name,
+        passed=violations == 0,
+        severity=AssetCheckSeverity.WARN if warn else AssetCheckSeverity.ERROR,
+        metadata={label: violations},
+    )
+
+
 def _md_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> MetadataValue:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
@@ -128,14 +138,7 @@ def build_assets(parts: Partitions, subscriptions_file: str | None, briefings_di
                     [(r.day, r.messages, r.channels, r.quarantined) for r in reports],
                 ),
             },
-            check_results=[
-                AssetCheckResult(
-                    check_name="no_quarantined_records",
-                    passed=quarantined == 0,
-                    severity=AssetCheckSeverity.WARN,
-                    metadata={"quarantined": quarantined},
-                )
-            ],
+            check_results=[_zero_check("no_quarantined_records", "quarantined", quarantined, warn=True)],
         )
 
     @asset(
@@ -179,13 +182,7 @@ def build_assets(parts: Partitions, subscriptions_file: str | None, briefings_di
                     ],
                 ),
             },
-            check_results=[
-                AssetCheckResult(
-                    check_name="thread_messages_exist_in_raw",
-                    passed=missing == 0,
-                    metadata={"missing": missing},
-                )
-            ],
+            check_results=[_zero_check("thread_messages_exist_in_raw", "missing", missing)],
         )
 
     @asset(
@@ -232,17 +229,8 @@ def build_assets(parts: Partitions, subscriptions_file: str | None, briefings_di
                 "items_by_kind": _md_table(["kind", "items"], sorted(kinds.items())),
             },
             check_results=[
-                AssetCheckResult(
-                    check_name="items_have_sources",
-                    passed=sourceless == 0,
-                    metadata={"items_without_sources": sourceless},
-                ),
-                AssetCheckResult(
-                    check_name="no_failed_classifications",
-                    passed=failures == 0,
-                    severity=AssetCheckSeverity.WARN,
-                    metadata={"failed_threads": failures},
-                ),
+                _zero_check("items_have_sources", "items_without_sources", sourceless),
+                _zero_check("no_failed_classifications", "failed_threads", failures, warn=True),
             ],
         )
 
@@ -361,21 +349,10 @@ def build_assets(parts: Partitions, subscriptions_file: str | None, briefings_di
         return MaterializeResult(
             metadata=metadata,
             check_results=[
-                AssetCheckResult(
-                    check_name="briefing_sources_visible_to_reader",
-                    passed=leaks == 0,
-                    metadata={"lines_with_invisible_sources": leaks},
-                ),
-                AssetCheckResult(
-                    check_name="no_duplicate_deliveries",
-                    passed=duplicate_deliveries == 0,
-                    metadata={"duplicate_keys": duplicate_deliveries},
-                ),
-                AssetCheckResult(
-                    check_name="no_failed_deliveries",
-                    passed=failed_deliveries == 0,
-                    severity=AssetCheckSeverity.WARN,
-                    metadata={"failed_or_unknown_of_these_days": failed_deliveries},
+                _zero_check("briefing_sources_visible_to_reader", "lines_with_invisible_sources", leaks),
+                _zero_check("no_duplicate_deliveries", "duplicate_keys", duplicate_deliveries),
+                _zero_check(
+                    "no_failed_deliveries", "failed_or_unknown_of_these_days", failed_deliveries, warn=True
                 ),
             ],
         )
