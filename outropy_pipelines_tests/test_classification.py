@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import random
 import re
 
+from outropy_pipelines.domain import classification
 from outropy_pipelines.domain.classification import (
     build_classify_input,
     classify_threads,
     is_contentless,
+    is_noise_text,
     items_from_output,
     make_item_id,
 )
@@ -271,3 +274,77 @@ def test_failures_and_rejections_are_reported_not_raised():
     lied = classify_threads([thread], LLMClient(_Liar()), CHANNELS, NAMES, day)
     assert lied.items == [] and len(lied.rejections) == 1 and lied.rejections[0][0] == THREAD_ID
     assert lied.stats["items_rejected"] == 1
+
+
+# --- the speed work: faster paths that must give what the plain ones gave ----------------------
+
+
+def _is_noise_text_before(text: str) -> bool:
+    """is_noise_text as it was before its fast paths (gated join pattern, first-token exit)."""
+    if not text or text.isspace():
+        return True
+    if classification._JOIN_RE.search(text):
+        return True
+    stripped = classification._MENTION_MARKUP_RE.sub(" ", text)
+    if ":" in stripped:
+        stripped = classification._EMOJI_CODE_RE.sub(" ", stripped)
+    if "http" in stripped and classification._LINK_RE.search(stripped):
+        return False
+    tokens = classification._TOKEN_RE.findall(stripped.lower())
+    if not tokens:
+        return True
+    if len(tokens) > 12:
+        return False
+    return all(t.strip("'") in classification.NOISE_WORDS for t in tokens)
+
+
+NOISE_CASES = [
+    "", "  ", "thanks!", "Thanks all :tada:", "lol yes", "ok ok ok ok ok ok ok ok ok ok ok ok",
+    "ok ok ok ok ok ok ok ok ok ok ok ok ok", "<@U1> has joined the channel", "<@U1> HAS JOINED THE CHANNEL",
+    "Bob Diaz has left the group", "bob set the channel topic: x", "added an integration to this channel",
+    "İntegration", "bob has joıned the channel", "bob has joıned the group", "<@U1> enabled an İntegration",
+    "bob left the group", "KIND regards", "thanks @Bob Diaz", "👍 🎉", ":+1: :wave:",
+    "see https://example.com", "thanks <https://x.io|here>", "'thanks'", "so we need to ship it",
+    "good morning team, the deploy failed", "yes", "nope!!", "ty ty", "hi <!here>", "a b c",
+]  # fmt: skip
+
+
+def test_is_noise_text_gives_what_it_gave_before_its_fast_paths():
+    rng = random.Random(7)
+    words = ["thanks", "ok", "lol", "the", "deploy", "joined", "left", "channel", "<@U1>", "@Bob", ":tada:",
+             "https://x.io", "ı", "İ", "ſ", "K", "has", "'", "👍", "integration", "an", "added", "set"]  # fmt: skip
+    cases = [*NOISE_CASES, *(" ".join(rng.choices(words, k=rng.randint(1, 15))) for _ in range(3000))]
+    for text in cases:
+        assert is_noise_text(text) == _is_noise_text_before(text), text
+    assert sum(map(is_noise_text, cases)) > 100 and sum(not is_noise_text(t) for t in cases) > 100
+
+
+def test_inputs_are_built_when_the_client_asks_and_are_those_of_build_classify_input():
+    day = "2026-11-05"
+    threads = [
+        make_thread("2026-11-04", [msg("2026-11-04", 1, "U1ALICE", "<@U2BOB> can you rotate the key?")]),
+        make_thread(day, [msg(day, 2, "U2BOB", "thanks!")]),  # contentless: no input
+        make_thread(day, [msg(day, 3, "U3CAROL", "Decision: we ship on Friday"), msg(day, 1, "B9DEPLOY", "x", is_bot=True)]),
+    ]  # fmt: skip
+    seen = []
+
+    class Recording(LocalProvider):
+        def complete(self, prompt, payload, output_model):
+            seen.append(payload)
+            return super().complete(prompt, payload, output_model)
+
+    result = classify_threads(threads, LLMClient(Recording()), CHANNELS, NAMES, day)
+    expected = [
+        build_classify_input(t, "engineering", "public", NAMES)[0].model_copy(update={"day": day})
+        for t in (threads[0], threads[2])
+    ]
+    assert seen == expected and all(p.day == day for p in seen)
+    assert [i.kind for i in result.items] == ["action_item", "decision"] and result.skipped == 1
+
+
+def test_long_threads_number_their_messages_past_the_prebuilt_ids():
+    day = "2026-11-04"
+    thread = make_thread(day, [msg(day, n, "U1ALICE", f"update {n}") for n in range(300)])
+    payload, id_map = build_classify_input(thread, "engineering", "public", NAMES)
+    assert [m.id for m in payload.messages] == [f"m{i}" for i in range(1, 301)] == list(id_map)
+    assert id_map["m300"].ts == ts(day, 299)

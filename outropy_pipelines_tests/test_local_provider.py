@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-import time
+import threading
 
 import pytest
 
-from outropy_pipelines.llm.base import LLMError
-from outropy_pipelines.llm.local_provider import LocalProvider, detect_action_cue
+from outropy_pipelines.llm import local_provider
+from outropy_pipelines.llm.base import LLMClient, LLMError, LLMProvider
+from outropy_pipelines.llm.local_provider import _QUOTES, LocalProvider, _plain_quotes, detect_action_cue
 from outropy_pipelines.llm.prompts import BRIEFING_INTRO, CLASSIFY_THREAD, SUMMARIZE_ENTITY, Prompt
 from outropy_pipelines.llm.tasks import (
     BriefingIntroInput,
@@ -354,9 +355,9 @@ def test_action_cue_detector(text, expected):
     assert (got[0] if got else None) == expected
 
 
-def test_classification_speed():
-    """The brief asks for >= 20,000 thread-messages/s on one core (measured ~28,000 on the dev box);
-    the bound here is loose so a loaded CI machine does not flake."""
+def test_a_templated_workload_gives_the_same_items_in_every_thread():
+    """250 threads that differ only by a service name give the same items, the name aside. (This
+    was a speed test; speed is measured by scripts/bench_classification.py, never asserted here.)"""
     templates = [
         ("U1ALICE", "<@U2BOB> can you update the runbook for the {n} service by Friday?"),
         ("U2BOB", "sure, will look after lunch"),
@@ -367,13 +368,89 @@ def test_classification_speed():
         ("U3CAROL", "anyone tried the new coffee machine? it's great"),
         ("U4DAN", "I'm blocked on the {n} API keys, can't deploy until security approves"),
     ]
-    threads = [
-        thread(*[(a, t.format(n=f"svc{k}")) for a, t in templates], channel="engineering") for k in range(250)
+    expected = [
+        (
+            "action_item",
+            "resolved",
+            "Bob Diaz to update the runbook for the {n} service by Friday",
+            ["m1", "m6"],
+        ),
+        ("decision", "info", "Decided: we'll move {n} to the new cluster next week", ["m5"]),
+        (
+            "blocker",
+            "open",
+            "Dan Fox is blocked on the {n} API keys, can't deploy until security approves",
+            ["m8"],
+        ),
     ]
-    provider = LocalProvider()
-    start = time.process_time()
-    for t in threads:
-        provider.complete(CLASSIFY_THREAD, t, ClassifyThreadOutput)
-    elapsed = time.process_time() - start
-    rate = 250 * len(templates) / max(elapsed, 1e-9)
-    assert rate > 8000, f"{rate:,.0f} messages/s"
+    for k in range(250):
+        n = f"svc{k}"
+        items = classify(thread(*[(a, t.format(n=n)) for a, t in templates], channel="engineering"))
+        assert [(i.kind, i.status, i.title, i.source_ids) for i in items] == [
+            (kind, status, title.format(n=n), ids) for kind, status, title, ids in expected
+        ]
+        assert items[0].owners == ["U2BOB"] and items[0].due == "2026-11-06"
+
+
+# --- the speed work: faster paths that must give what the plain ones gave ----------------------
+
+
+def test_plain_quotes_is_the_translation():
+    text = "it’s ‘done’ — “ready”\u00a0now, isn’t it?"
+    assert _plain_quotes(text) == text.translate(_QUOTES) == "it's 'done' — \"ready\" now, isn't it?"
+    assert _plain_quotes("plain") == "plain"
+
+
+def _gates_every_literal(words, low):
+    """_active_gates before the literals were grouped: every literal searched."""
+    active: set[int] = set()
+    for w in frozenset(words) & local_provider._TRIGGER_WORDS:
+        active.update(local_provider._WORD_TRIGGERS[w])
+    for lit, ids in local_provider._LITERALS:
+        if lit in low:
+            active.update(ids)
+    return active
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Heads-up: sev-1 on-call 50% — deploy :mega: @here <@U1> 📣 🚨 – done",
+        "nothing special here",
+        "status: 90% through",
+        "ping <@U2ALICE> about the on-call rota",
+        "FYI — the release is out 🚨",
+        "",
+    ],
+)
+def test_grouped_literal_gates_are_the_gates_of_every_literal(text):
+    low = text.lower()
+    words = local_provider._TOKEN_RE.findall(low)
+    got = local_provider._active_gates(words, low)
+    assert got == _gates_every_literal(words, low)
+    assert got or not text.strip() or text == "nothing special here"
+
+
+def test_name_tables_are_built_on_first_use_and_hold_the_thread_people():
+    ctx = local_provider._Context(thread(("U1ALICE", "hi"), ("U2BOB", "hello")))
+    assert ctx._name_to_id is None  # nothing needed them yet
+    assert ctx.name_to_id["Bob Diaz"] == "U2BOB" and ctx.first_names["carol"] == "U3CAROL"
+    text = ctx.prep(ThreadMessageInput(id="m1", author_id="U1ALICE", author_name="Alice Chen",
+                                       text="@Bob Diaz and @carol please review", is_new=True), 0).text  # fmt: skip
+    assert text == "<@U2BOB> and <@U3CAROL> please review"
+
+
+def test_the_client_calls_the_local_provider_in_order_on_the_calling_thread():
+    calls: list[tuple[int, str]] = []
+
+    class Recording(LocalProvider):
+        def complete(self, prompt, payload, output_model):
+            calls.append((threading.get_ident(), payload.thread_id))
+            return super().complete(prompt, payload, output_model)
+
+    assert LocalProvider.parallel is False and LLMProvider.parallel is True
+    payloads = [thread(("U1ALICE", f"<@U2BOB> can you review PR {n}?")).model_copy(update={"thread_id": f"t{n}"})
+                for n in range(8)]  # fmt: skip
+    outcomes = LLMClient(Recording(), concurrency=4).run_many(CLASSIFY_THREAD, payloads, ClassifyThreadOutput)
+    assert calls == [(threading.get_ident(), f"t{n}") for n in range(8)]
+    assert [o.output.items[0].title for o in outcomes] == [f"Bob Diaz to review PR {n}" for n in range(8)]

@@ -14,10 +14,13 @@ import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
-from outropy_pipelines.domain.models import OPEN_ENDED_KINDS, Item, SourceRef, Thread
+from outropy_pipelines.domain.models import OPEN_ENDED_KINDS, Item, SourceRef, Thread, ThreadMessage
+from outropy_pipelines.domain.trusted import trusted
 from outropy_pipelines.llm.base import LLMClient
 from outropy_pipelines.llm.prompts import CLASSIFY_THREAD
+from outropy_pipelines.llm.regex_literals import has_casefold_exotic
 from outropy_pipelines.llm.tasks import ClassifyThreadInput, ClassifyThreadOutput, ThreadMessageInput
 
 #: a message's text is cut to this many characters before it is sent (log dumps, pasted files)
@@ -70,19 +73,38 @@ def is_noise_text(text: str) -> bool:
     """True for a message with no content: empty, greetings, thanks, acks, emoji, joins."""
     if not text or text.isspace():
         return True
-    if _JOIN_RE.search(text):
+    low = text.lower()
+    # every match of _JOIN_RE holds one of these words: the pattern only runs when one is there
+    if (
+        "joined" in low
+        or "left" in low
+        or "channel" in low
+        or "integration" in low
+        or has_casefold_exotic(text)
+    ) and _JOIN_RE.search(text):
         return True
-    stripped = _MENTION_MARKUP_RE.sub(" ", text)
+    stripped = text
+    if "<" in text or "@" in text:
+        stripped = _MENTION_MARKUP_RE.sub(" ", stripped)
     if ":" in stripped:
         stripped = _EMOJI_CODE_RE.sub(" ", stripped)
     if "http" in stripped and _LINK_RE.search(stripped):
         return False  # a shared link is content
-    tokens = _TOKEN_RE.findall(stripped.lower())
-    if not tokens:
+    if stripped is not text:
+        low = stripped.lower()
+    # all tokens noise words, and at most 12 of them; the first token often settles it
+    first = _TOKEN_RE.search(low)
+    if first is None:
         return True  # emoji-only, punctuation-only
-    if len(tokens) > 12:
+    if first.group().strip("'") not in NOISE_WORDS:
         return False
-    return all(t.strip("'") in NOISE_WORDS for t in tokens)
+    rest = _TOKEN_RE.findall(low, first.end())
+    if len(rest) > 11:
+        return False
+    for t in rest:  # noqa: SIM110 (a loop: no generator on this hot path)
+        if t.strip("'") not in NOISE_WORDS:
+            return False
+    return True
 
 
 def _is_noise_message(text: str, is_bot: bool) -> bool:
@@ -114,6 +136,23 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def _message_ts_key(m: ThreadMessage) -> tuple[int, int]:
+    whole, _, frac = m.ts.partition(".")  # _ts_key, inlined: it sorts every thread
+    try:
+        return int(whole), int((frac + "000000")[:6])
+    except ValueError:
+        return (0, 0)
+
+
+def _source_key(s: SourceRef) -> tuple[str, tuple[int, int]]:
+    return (s.channel_id, _ts_key(s.ts))
+
+
+#: short message ids m1, m2, ... (built once; longer threads make the rest on the fly)
+_SHORT_IDS = tuple(f"m{i}" for i in range(1, 257))
+_N_SHORT_IDS = len(_SHORT_IDS)
+
+
 def build_classify_input(
     thread: Thread, channel_name: str, channel_kind: str, user_names: Mapping[str, str]
 ) -> tuple[ClassifyThreadInput, dict[str, SourceRef]]:
@@ -122,47 +161,87 @@ def build_classify_input(
 
     Bot messages that are not alerts (deploy notices, commit feeds) are left out: they are not work
     items and only cost tokens. Alerts ("[FIRING] ...") stay."""
-    ordered = sorted(
-        (m for m in thread.messages if not (m.is_bot and not _ALERT_RE.search(m.clean_text or ""))),
-        key=lambda m: _ts_key(m.ts),
-    )
+    ordered = _input_messages(thread)
+    return _input(thread, ordered, channel_name, channel_kind, user_names, thread.day), _id_map(ordered)
+
+
+def _input_messages(thread: Thread) -> list[ThreadMessage]:
+    """The messages an input holds, in ts order: all but the bot messages that are not alerts."""
+    messages = thread.messages
+    if len(messages) == 1:
+        m = messages[0]
+        return [m] if not m.is_bot or _ALERT_RE.search(m.clean_text or "") else []
+    ordered = [m for m in messages if not m.is_bot or _ALERT_RE.search(m.clean_text or "")]
+    if len(ordered) > 1:
+        ordered.sort(key=_message_ts_key)
+    return ordered
+
+
+def _short_id(i: int) -> str:
+    return _SHORT_IDS[i] if i < _N_SHORT_IDS else f"m{i + 1}"
+
+
+def _id_map(ordered: list[ThreadMessage]) -> dict[str, SourceRef]:
+    return {
+        _short_id(i): trusted(SourceRef, {"channel_id": m.channel_id, "ts": m.ts})
+        for i, m in enumerate(ordered)
+    }
+
+
+def _input(
+    thread: Thread,
+    ordered: list[ThreadMessage],
+    channel_name: str,
+    channel_kind: str,
+    user_names: Mapping[str, str],
+    day: str,
+) -> ClassifyThreadInput:
+    """The input of `build_classify_input`, for `day`. The models are built from the thread's
+    (validated) values without validating them again (`trusted`)."""
+    name_of = user_names.get
     people: dict[str, str] = {}
-
-    def add_person(uid: str | None, fallback: str = "") -> None:
-        if uid and uid not in people:
-            people[uid] = user_names.get(uid) or fallback or uid
-
     for uid in thread.participants:
-        add_person(uid)
+        if uid and uid not in people:
+            people[uid] = name_of(uid) or uid
     messages: list[ThreadMessageInput] = []
-    id_map: dict[str, SourceRef] = {}
-    for i, m in enumerate(ordered, start=1):
-        mid = f"m{i}"
-        id_map[mid] = SourceRef(channel_id=m.channel_id, ts=m.ts)
-        add_person(m.user_id, m.user_name)
-        mentions = [u for u in dict.fromkeys(m.mentions) if u]
-        for u in mentions:
-            add_person(u)
+    short_ids = _SHORT_IDS
+    for i, m in enumerate(ordered):
+        uid = m.user_id
+        if uid and uid not in people:
+            people[uid] = name_of(uid) or m.user_name or uid
+        if m.mentions:
+            mentions = [u for u in dict.fromkeys(m.mentions) if u]
+            for u in mentions:
+                if u not in people:
+                    people[u] = name_of(u) or u
+        else:
+            mentions = []
+        text = m.clean_text or ""
         messages.append(
-            ThreadMessageInput(
-                id=mid,
-                author_id=m.user_id or "",
-                author_name=(user_names.get(m.user_id or "") or m.user_name or m.user_id or "unknown"),
-                text=_clip(m.clean_text or "", MAX_MESSAGE_CHARS),
-                is_new=m.is_new,
-                mentions=mentions,
+            trusted(
+                ThreadMessageInput,
+                {
+                    "id": short_ids[i] if i < _N_SHORT_IDS else _short_id(i),
+                    "author_id": uid or "",
+                    "author_name": name_of(uid or "") or m.user_name or uid or "unknown",
+                    "text": text if len(text) <= MAX_MESSAGE_CHARS else _clip(text, MAX_MESSAGE_CHARS),
+                    "is_new": m.is_new,
+                    "mentions": mentions,
+                },
             )
         )
-    payload = ClassifyThreadInput(
-        thread_id=thread.thread_id,
-        channel_id=thread.channel_id,
-        channel_name=channel_name,
-        channel_kind=channel_kind,
-        day=thread.day,
-        people=people,
-        messages=messages,
+    return trusted(
+        ClassifyThreadInput,
+        {
+            "thread_id": thread.thread_id,
+            "channel_id": thread.channel_id,
+            "channel_name": channel_name,
+            "channel_kind": channel_kind,
+            "day": day,
+            "people": people,
+            "messages": messages,
+        },
     )
-    return payload, id_map
 
 
 _NORMALISE_PUNCT_RE = re.compile(r"[^\w\s]+")
@@ -185,7 +264,8 @@ def _known_people(thread: Thread) -> set[str]:
     for m in thread.messages:
         if m.user_id:
             known.add(m.user_id)
-        known.update(u for u in m.mentions if u)
+        if m.mentions:
+            known.update(u for u in m.mentions if u)
     return known
 
 
@@ -214,11 +294,12 @@ def items_from_output(
     are not people of the thread are dropped. Status is made consistent with the kind (open-ended
     kinds are open or resolved, the others info). Items with the same id are merged.
     """
-    known = _known_people(thread)
+    known: set[str] | None = None
     rejections: list[str] = []
     by_id: dict[str, Item] = {}
     for n, extracted in enumerate(output.items):
-        unknown = [sid for sid in extracted.source_ids if sid not in id_map]
+        source_ids = extracted.source_ids
+        unknown = [sid for sid in source_ids if sid not in id_map]
         if unknown:
             rejections.append(
                 f"{thread.thread_id} item {n} ({extracted.kind}): cites unknown message id(s) "
@@ -230,35 +311,45 @@ def items_from_output(
             rejections.append(f"{thread.thread_id} item {n} ({extracted.kind}): empty title")
             continue
         title = _clip(title, MAX_TITLE_CHARS)
+        if known is None:
+            known = _known_people(thread)
         owners = [u for u in dict.fromkeys(extracted.owners) if u in known]
         mentions = [u for u in dict.fromkeys(extracted.mentions) if u in known]
         if extracted.kind in OPEN_ENDED_KINDS:
             status = "resolved" if extracted.status == "resolved" else "open"
         else:
             status = "info"
-        sources = sorted(
-            {id_map[sid] for sid in extracted.source_ids}, key=lambda s: (s.channel_id, _ts_key(s.ts))
+        if len(source_ids) == 1:
+            sources = [id_map[source_ids[0]]]
+        else:
+            sources = sorted({id_map[sid] for sid in source_ids}, key=_source_key)
+        entities = (
+            [e for e in dict.fromkeys(x.strip() for x in extracted.entities) if e]
+            if extracted.entities
+            else []
         )
-        entities = [e for e in dict.fromkeys(x.strip() for x in extracted.entities) if e]
         item_id = make_item_id(thread.thread_id, extracted.kind, title)
-        item = Item(
-            day=day,
-            item_id=item_id,
-            thread_id=thread.thread_id,
-            channel_id=thread.channel_id,
-            kind=extracted.kind,
-            title=title,
-            detail=_clip(extracted.detail.strip(), 2000),
-            owners=owners,
-            mentions=mentions,
-            due=_valid_iso_date(extracted.due),
-            entities=entities,
-            confidence=float(extracted.confidence),
-            status=status,
-            is_new=any(s.ts in new_ts for s in sources),
-            provider=provider,
-            prompt_version=prompt_version,
-            sources=sources,
+        item = trusted(
+            Item,
+            {
+                "day": day,
+                "item_id": item_id,
+                "thread_id": thread.thread_id,
+                "channel_id": thread.channel_id,
+                "kind": extracted.kind,
+                "title": title,
+                "detail": _clip(extracted.detail.strip(), 2000),
+                "owners": owners,
+                "mentions": mentions,
+                "due": _valid_iso_date(extracted.due),
+                "entities": entities,
+                "confidence": float(extracted.confidence),
+                "status": status,
+                "is_new": any(s.ts in new_ts for s in sources),
+                "provider": provider,
+                "prompt_version": prompt_version,
+                "sources": sources,
+            },
         )
         previous = by_id.get(item_id)
         if previous is None:
@@ -302,6 +393,46 @@ class ClassificationResult:
     rejections: list[tuple[str, str]] = field(default_factory=list)  # (thread_id, reason)
 
 
+class _LazyInputs(Sequence[ClassifyThreadInput]):
+    """The classification inputs of `threads`, each built when the client asks for it.
+
+    A client that answers one input at a time (the local provider) then never holds a whole day of
+    inputs: each is garbage right after its call, instead of hundreds of thousands of objects
+    surviving to the end of the stage (and every garbage collection of the run walking them). A
+    client that needs them all at once (cache keys, redaction) still gets each one, equal each time
+    it asks."""
+
+    __slots__ = ("channels", "day", "threads", "user_names")
+
+    def __init__(
+        self,
+        threads: list[Thread],
+        channels: Mapping[str, tuple[str, str]],
+        user_names: Mapping[str, str],
+        day: str,
+    ) -> None:
+        self.threads = threads
+        self.channels = channels
+        self.user_names = user_names
+        self.day = day
+
+    def __len__(self) -> int:
+        return len(self.threads)
+
+    @overload
+    def __getitem__(self, index: int) -> ClassifyThreadInput: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[ClassifyThreadInput]: ...
+
+    def __getitem__(self, index: int | slice) -> ClassifyThreadInput | list[ClassifyThreadInput]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self.threads)))]
+        thread = self.threads[index]
+        name, kind = self.channels.get(thread.channel_id, (thread.channel_id, "public"))
+        return _input(thread, _input_messages(thread), name, kind, self.user_names, self.day)
+
+
 def classify_threads(
     threads: Sequence[Thread],
     client: LLMClient,
@@ -313,42 +444,44 @@ def classify_threads(
 
     `channels` maps channel_id -> (name, kind). LLM failures are returned, never raised (an
     exhausted token budget still raises, from the client)."""
-    todo: list[tuple[Thread, dict[str, SourceRef]]] = []
-    payloads: list[ClassifyThreadInput] = []
+    todo: list[Thread] = []
     skipped = 0
     for thread in threads:
         if not thread.messages or is_contentless(thread):
             skipped += 1
             continue
-        name, kind = channels.get(thread.channel_id, (thread.channel_id, "public"))
-        payload, id_map = build_classify_input(thread, name, kind, user_names)
-        if payload.day != day:
-            payload = payload.model_copy(update={"day": day})
-        payloads.append(payload)
-        todo.append((thread, id_map))
+        todo.append(thread)
 
-    outcomes = client.run_many(CLASSIFY_THREAD, payloads, ClassifyThreadOutput)
+    outcomes = client.run_many(
+        CLASSIFY_THREAD, _LazyInputs(todo, channels, user_names, day), ClassifyThreadOutput
+    )
+    provider = client.provider_name
     items: list[Item] = []
     failures: list[tuple[str, str]] = []
     rejections: list[tuple[str, str]] = []
     cached = 0
-    for (thread, id_map), outcome in zip(todo, outcomes, strict=True):
-        if outcome.output is None:
+    for thread, outcome in zip(todo, outcomes, strict=True):
+        output = outcome.output
+        if output is None:
             failures.append((thread.thread_id, outcome.error or "no output"))
             continue
         cached += int(outcome.cached)
+        if not output.items:
+            continue
+        id_map = _id_map(_input_messages(thread))
         new_ts = {m.ts for m in thread.messages if m.is_new}
         thread_items, reasons = items_from_output(
             thread,
-            outcome.output,
+            output,
             id_map,
             day=day,
-            provider=client.provider_name,
+            provider=provider,
             prompt_version=CLASSIFY_THREAD.version,
             new_ts=new_ts,
         )
         items.extend(thread_items)
-        rejections.extend((thread.thread_id, r) for r in reasons)
+        if reasons:
+            rejections.extend((thread.thread_id, r) for r in reasons)
     stats = {
         "threads": len(threads),
         "threads_skipped": skipped,

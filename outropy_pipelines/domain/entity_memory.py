@@ -19,6 +19,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from outropy_pipelines.domain.models import OPEN_ENDED_KINDS, EntitySummary, Item, OpenItem
+from outropy_pipelines.domain.trusted import trusted
 from outropy_pipelines.llm.base import LLMClient
 from outropy_pipelines.llm.prompts import SUMMARIZE_ENTITY
 from outropy_pipelines.llm.tasks import EntityItemInput, SummarizeEntityInput, SummarizeEntityOutput
@@ -65,28 +66,38 @@ def entity_ids_for_item(item: Item, channel_name: str) -> list[tuple[str, str, s
     return unique
 
 
+# The models below are built from validated items and summaries without validating them again
+# (`trusted`): every value is already of its declared type.
+
+
 def _open_item(item: Item, day: str, previous: OpenItem | None) -> OpenItem:
     sources = list(dict.fromkeys([*(previous.sources if previous else []), *item.sources]))
-    return OpenItem(
-        item_id=item.item_id,
-        kind=item.kind,
-        title=item.title,
-        channel_id=item.channel_id,
-        owners=list(item.owners),
-        since_day=previous.since_day if previous else day,
-        last_seen_day=day,
-        sources=sources,
+    return trusted(
+        OpenItem,
+        {
+            "item_id": item.item_id,
+            "kind": item.kind,
+            "title": item.title,
+            "channel_id": item.channel_id,
+            "owners": list(item.owners),
+            "since_day": previous.since_day if previous else day,
+            "last_seen_day": day,
+            "sources": sources,
+        },
     )
 
 
 def _item_input(item: Item | OpenItem, channel_names: Mapping[str, str], status: str) -> EntityItemInput:
-    return EntityItemInput(
-        item_id=item.item_id,
-        kind=item.kind,
-        title=item.title,
-        status=status,  # type: ignore[arg-type]
-        channel_name=channel_names.get(item.channel_id, item.channel_id),
-        owners=list(item.owners),
+    return trusted(
+        EntityItemInput,
+        {
+            "item_id": item.item_id,
+            "kind": item.kind,
+            "title": item.title,
+            "status": status,
+            "channel_name": channel_names.get(item.channel_id, item.channel_id),
+            "owners": list(item.owners),
+        },
     )
 
 
@@ -158,14 +169,17 @@ def fold_entity_summaries(
         kind, name = meta[entity_id]
         to_summarise.append(entity_id)
         payloads.append(
-            SummarizeEntityInput(
-                entity_id=entity_id,
-                entity_kind=kind,
-                name=name,
-                day=day,
-                previous_summary=prev.summary if prev else "",
-                items_today=[_item_input(i, channel_names, i.status) for i in today],
-                open_items=[_item_input(o, channel_names, "open") for o in open_items],
+            trusted(
+                SummarizeEntityInput,
+                {
+                    "entity_id": entity_id,
+                    "entity_kind": kind,
+                    "name": name,
+                    "day": day,
+                    "previous_summary": prev.summary if prev else "",
+                    "items_today": [_item_input(i, channel_names, i.status) for i in today],
+                    "open_items": [_item_input(o, channel_names, "open") for o in open_items],
+                },
             )
         )
     outcomes = client.run_many(SUMMARIZE_ENTITY, payloads, SummarizeEntityOutput)
@@ -183,16 +197,19 @@ def fold_entity_summaries(
         if outcome is None:  # carried forward
             assert prev is not None
             result.append(
-                EntitySummary(
-                    day=day,
-                    entity_id=entity_id,
-                    entity_kind=kind,  # type: ignore[arg-type]
-                    name=name,
-                    summary=prev.summary,
-                    open_items=open_items,
-                    item_ids_today=[],
-                    as_of=prev.as_of,
-                    provider=prev.provider,
+                trusted(
+                    EntitySummary,
+                    {
+                        "day": day,
+                        "entity_id": entity_id,
+                        "entity_kind": kind,
+                        "name": name,
+                        "summary": prev.summary,
+                        "open_items": open_items,
+                        "item_ids_today": [],
+                        "as_of": prev.as_of,
+                        "provider": prev.provider,
+                    },
                 )
             )
             continue
@@ -201,16 +218,19 @@ def fold_entity_summaries(
         else:
             summary, provider = _fallback_summary(name, today, open_items), "fallback"
         result.append(
-            EntitySummary(
-                day=day,
-                entity_id=entity_id,
-                entity_kind=kind,  # type: ignore[arg-type]
-                name=name,
-                summary=summary,
-                open_items=open_items,
-                item_ids_today=sorted(i.item_id for i in today),
-                as_of=day if today else (prev.as_of if prev else day),
-                provider=provider,
+            trusted(
+                EntitySummary,
+                {
+                    "day": day,
+                    "entity_id": entity_id,
+                    "entity_kind": kind,
+                    "name": name,
+                    "summary": summary,
+                    "open_items": open_items,
+                    "item_ids_today": sorted(i.item_id for i in today),
+                    "as_of": day if today else (prev.as_of if prev else day),
+                    "provider": provider,
+                },
             )
         )
     return result

@@ -77,6 +77,9 @@ class LLMProvider(ABC):
     sends_data_off_machine: bool = True
     #: whether calls cost money: only billable tokens count against the run's token budget
     billable: bool = True
+    #: whether calls gain from running in parallel (they wait on a server); false for CPU-bound
+    #: local work, which threads only slow down (the GIL): the client then calls it in order
+    parallel: bool = True
 
     @property
     def cache_namespace(self) -> str:
@@ -320,7 +323,7 @@ class LLMClient:
             return i, LLMOutcome(output, usage=usage)
 
         try:
-            if self.concurrency == 1 or len(todo) <= 1:
+            if self.concurrency == 1 or len(todo) <= 1 or not provider.parallel:
                 for i in todo:
                     _, outcomes[i] = call(i)
             else:

@@ -7,8 +7,10 @@
 - `summarize_entity`: an extractive summary of today's items and what is still open.
 - `briefing_intro`: one counting sentence.
 
-Everything is compiled at import time and every pattern sits behind a cheap substring gate, so a
-call costs a few regex scans per message (tens of thousands of messages per second on one core).
+Everything is compiled at import time and every pattern sits behind a cheap substring gate, and the
+costly ones also behind their required literals (`regex_literals`: a pattern runs only on a message
+holding one of the strings every match contains), so a call costs a few regex scans per message
+(tens of thousands of messages per second on one core; scripts/bench_classification.py).
 Message text is only matched, never followed: instructions inside a message cannot change the shape
 of the output, and items cite only ids of the input.
 
@@ -27,8 +29,10 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 
 from outropy_pipelines.domain.classification import is_noise_text
+from outropy_pipelines.domain.trusted import trusted
 from outropy_pipelines.llm.base import LLMError, LLMProvider, LLMUsage, OutT
 from outropy_pipelines.llm.prompts import Prompt
+from outropy_pipelines.llm.regex_literals import Prefiltered, RequiredLiterals, prefilter_text
 from outropy_pipelines.llm.tasks import (
     BriefingIntroInput,
     BriefingIntroOutput,
@@ -53,7 +57,20 @@ def _wordset(text: str) -> frozenset[str]:
 # Normalisation of message text
 # =============================================================================================
 
-_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " "})
+_QUOTE_PAIRS = (("’", "'"), ("‘", "'"), ("“", '"'), ("”", '"'), ("\u00a0", " "))
+_QUOTES = str.maketrans(dict(_QUOTE_PAIRS))
+
+
+def _plain_quotes(text: str) -> str:
+    """`text.translate(_QUOTES)`, faster: no replacement is itself replaced, so the replacements can
+    run one after the other, each only when its character is there (str.translate looks every
+    character up in a dict)."""
+    for old, new in _QUOTE_PAIRS:
+        if old in text:
+            text = text.replace(old, new)
+    return text
+
+
 _CODE_BLOCK_RE = re.compile(r"```.*?(?:```|$)", re.DOTALL)
 _QUOTE_LINE_RE = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
 _LINK_LABEL_RE = re.compile(r"<(?:https?|mailto|tel):[^|>]*\|([^>]*)>")
@@ -800,12 +817,21 @@ def _gate(spec: Gate) -> int | None:
     return gid
 
 
-def _gated(table: Sequence[tuple]) -> tuple:
-    """Replace each entry's gate spec (last element) by its gate id."""
-    return tuple((*entry[:-1], _gate(entry[-1])) for entry in table)
+def _gated(table: Sequence[tuple], unfiltered: frozenset = frozenset()) -> tuple:
+    """Replace each entry's gate spec (last element) by its gate id, and add the pattern's required
+    literals (`regex_literals`): (..., gate id, literals). Entries named in `unfiltered` get none
+    (always run once the gate passes): their scan costs about what it saves."""
+    return tuple(
+        (
+            *entry[:-1],
+            _gate(entry[-1]),
+            RequiredLiterals(None) if entry[0] in unfiltered else RequiredLiterals.of(entry[1]),
+        )
+        for entry in table
+    )
 
 
-REQUEST_TABLE = _gated(REQUEST_RES)
+REQUEST_TABLE = _gated(REQUEST_RES, unfiltered=frozenset({"please", "bare_imperative"}))
 DECISION_TABLE = _gated(DECISION_RES)
 BLOCKER_TABLE = _gated(BLOCKER_RES)
 ANNOUNCE_TABLE = _gated(ANNOUNCE_RES)
@@ -817,24 +843,73 @@ COMMIT_FIXED_GATE = _gate(
     "on got leave will consider taking let looking investigating digging checking handling picking grabbing "
     "owning take grab own handle mine"
 )
-_REQUEST_BY_GATE = {entry[3]: entry[:3] for entry in REQUEST_TABLE}
+_REQUEST_BY_GATE = {entry[3]: (*entry[:3], entry[4]) for entry in REQUEST_TABLE}
 _REQUEST_GATES = frozenset(_REQUEST_BY_GATE)
 assert None not in _REQUEST_GATES, "every request pattern needs a gate"
 _TRIGGER_WORDS = frozenset(_WORD_TRIGGERS)
+# the gates of each detector (every pattern of these tables has one)
+_DECISION_GATES = frozenset(entry[3] for entry in DECISION_TABLE)
+_BLOCKER_GATES = frozenset(entry[3] for entry in BLOCKER_TABLE)
+_ANNOUNCE_GATES = frozenset(entry[3] for entry in ANNOUNCE_TABLE)
+_STATUS_GATES = frozenset(entry[3] for entry in STATUS_TABLE)
+_ACTION_GATES = _REQUEST_GATES | {COMMIT_GATE, COMMIT_FIXED_GATE}
+assert None not in _DECISION_GATES | _BLOCKER_GATES | _ANNOUNCE_GATES | _STATUS_GATES | _ACTION_GATES
 _LITERALS = tuple(_LITERAL_TRIGGERS.items())
 
 
-def _active_gates(words: frozenset[str], low: str) -> set[int]:
+def _literal_groups(
+    literals: Sequence[tuple[str, list[int]]],
+) -> tuple[tuple[str | None, tuple[tuple[str, list[int]], ...]], ...]:
+    """Literals grouped under a character each of them contains (None: the non-ASCII ones), so a
+    message is searched for the few group characters and only then for the literals of a group."""
+    groups: dict[str | None, list[tuple[str, list[int]]]] = {}
+    for lit, ids in literals:
+        if not lit.isascii():
+            key: str | None = None
+        else:
+            key = next((c for c in ":-@%" if c in lit), lit)
+        groups.setdefault(key, []).append((lit, ids))
+    return tuple((key, tuple(members)) for key, members in groups.items())
+
+
+_LITERAL_GROUPS = _literal_groups(_LITERALS)
+_NO_CC: frozenset[str] = frozenset()
+_NO_GATES: frozenset[int] = frozenset()
+
+
+def _active_gates(words: Iterable[str], low: str) -> set[int]:
+    """The gates a message passes: `words` are its tokens (any iterable), `low` its lowercase text."""
     active: set[int] = set()
-    for w in words & _TRIGGER_WORDS:
+    for w in _TRIGGER_WORDS.intersection(words):
         active.update(_WORD_TRIGGERS[w])
-    for lit, ids in _LITERALS:
-        if lit in low:
-            active.update(ids)
+    ascii_only = low.isascii()
+    for key, members in _LITERAL_GROUPS:
+        if key is None:
+            if ascii_only:
+                continue
+        elif key not in low:
+            continue
+        for lit, ids in members:
+            if lit in low:
+                active.update(ids)
     return active
 
 
 DUE_GATE_RE = re.compile("|".join(re.escape(g) for g in _DUE_GATE))
+
+# Patterns that run on most messages and rarely match, with their required literals: they only run
+# on a message that holds one of those (see regex_literals; the tables above carry theirs).
+_COMMIT = Prefiltered(COMMIT_RE)
+_COMMIT_FIXED = Prefiltered(COMMIT_FIXED_RE)
+_INFO_REQUEST = Prefiltered(INFO_REQUEST_RE)
+_DECISION_NEG = Prefiltered(DECISION_NEG_RE)
+_INCIDENT_STRONG = Prefiltered(INCIDENT_STRONG_RE)
+_INCIDENT_MEDIUM = Prefiltered(INCIDENT_MEDIUM_RE)
+_DEFER = Prefiltered(DEFER_RE)
+_CLOSE_ACTION = Prefiltered(CLOSE_ACTION_RE)
+_CLOSE_ANYONE = Prefiltered(CLOSE_ANYONE_RE)
+_CLOSE_BLOCKER = Prefiltered(CLOSE_BLOCKER_RE)
+_CLOSE_INCIDENT = Prefiltered(CLOSE_INCIDENT_RE)
 
 
 # =============================================================================================
@@ -849,10 +924,11 @@ class _Msg:
     author: str
     text: str  # normalised: mentions as <@U..>, links unwrapped, code blocks and quotes removed
     low: str
-    active: set[int]  # ids of the pattern gates this message passes
+    active: set[int] | frozenset[int]  # ids of the gates it passes (none for noise: no detector runs)
     mentions: list[str]  # user ids mentioned (not the author), in order
-    cc: set[str]
+    cc: frozenset[str] | set[str]  # mentioned after "cc" (read only)
     noise: bool
+    plow: str | None  # prefilter_text(text): patterns whose required literals are not there are skipped
     _spans: list[tuple[int, int]] | None = None
 
     def spans(self) -> list[tuple[int, int]]:
@@ -898,32 +974,102 @@ class _Req:
     conf: float
 
 
-class _Context:
-    """Per-thread lookups: people, names, day, channel."""
+# Pure functions of a string, memoised: a day's threads share a handful of days and channels.
+_MEMO_LIMIT = 4096
+_CHANNEL_FACTS: dict[str, tuple[str | None, bool]] = {}
+_DAYS: dict[str, dt.date | None] = {}
 
-    __slots__ = ("channel_project", "day", "first_names", "is_dm", "name_to_id", "people")
+
+def _parse_day(day: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(day)
+    except ValueError:
+        return None
+
+
+def _channel_project(channel_name: str) -> str | None:
+    cm = PROJECT_CHANNEL_RE.match(channel_name.lstrip("#"))
+    return _project_display(cm.group("name")) if cm else None
+
+
+def _channel_facts(channel_name: str) -> tuple[str | None, bool]:
+    """(project named by the channel, incident-like channel), per channel name (memoised)."""
+    facts = _CHANNEL_FACTS.get(channel_name)
+    if facts is None:
+        facts = (_channel_project(channel_name), bool(INCIDENT_CHANNEL_RE.search(channel_name)))
+        if len(_CHANNEL_FACTS) >= _MEMO_LIMIT:
+            _CHANNEL_FACTS.clear()
+        _CHANNEL_FACTS[channel_name] = facts
+    return facts
+
+
+def _day_of(day: str) -> dt.date | None:
+    if day in _DAYS:
+        return _DAYS[day]
+    d = _parse_day(day)
+    if len(_DAYS) >= _MEMO_LIMIT:
+        _DAYS.clear()
+    _DAYS[day] = d
+    return d
+
+
+class _Context:
+    """Per-thread lookups: people, names, day, channel.
+
+    The name tables (`name_to_id`, `first_names`) are built on first use: most messages never need
+    them (they serve "@Name" mentions, "Bob, ..." addresses and project names)."""
+
+    __slots__ = (
+        "_first_names",
+        "_name_to_id",
+        "_names_longest_first",
+        "channel_project",
+        "day",
+        "incident_channel",
+        "is_dm",
+        "people",
+    )
 
     def __init__(self, inp: ClassifyThreadInput) -> None:
-        self.people: dict[str, str] = dict(inp.people)
+        people: dict[str, str] = dict(inp.people)
         for m in inp.messages:
-            if m.author_id and m.author_id not in self.people:
-                self.people[m.author_id] = m.author_name
-        self.name_to_id: dict[str, str] = {}
-        self.first_names: dict[str, str] = {}
+            if m.author_id and m.author_id not in people:
+                people[m.author_id] = m.author_name
+        for name in people.values():
+            if name and name[0].isspace() and name.isspace():
+                name.split()[0]  # raises IndexError, as building the name tables always did
+        self.people = people
+        self._name_to_id: dict[str, str] | None = None
+        self._first_names: dict[str, str] | None = None
+        self._names_longest_first: list[tuple[str, str]] | None = None
+        self.is_dm = inp.channel_kind in ("im", "mpim")
+        self.day: dt.date | None = _day_of(inp.day)
+        self.channel_project, self.incident_channel = _channel_facts(inp.channel_name)
+
+    def _build_names(self) -> None:
+        name_to_id: dict[str, str] = {}
+        first_names: dict[str, str] = {}
         for uid, name in self.people.items():
             if not name:
                 continue
-            self.name_to_id.setdefault(name, uid)
+            name_to_id.setdefault(name, uid)
             first = name.split()[0].lower()
             if len(first) >= 2:
-                self.first_names.setdefault(first, uid)
-        self.is_dm = inp.channel_kind in ("im", "mpim")
-        try:
-            self.day: dt.date | None = dt.date.fromisoformat(inp.day)
-        except ValueError:
-            self.day = None
-        cm = PROJECT_CHANNEL_RE.match(inp.channel_name.lstrip("#"))
-        self.channel_project = _project_display(cm.group("name")) if cm else None
+                first_names.setdefault(first, uid)
+        self._name_to_id = name_to_id
+        self._first_names = first_names
+
+    @property
+    def name_to_id(self) -> dict[str, str]:
+        if self._name_to_id is None:
+            self._build_names()
+        return self._name_to_id  # type: ignore[return-value]
+
+    @property
+    def first_names(self) -> dict[str, str]:
+        if self._first_names is None:
+            self._build_names()
+        return self._first_names  # type: ignore[return-value]
 
     def name(self, uid: str) -> str:
         return self.people.get(uid) or "someone"
@@ -940,7 +1086,7 @@ class _Context:
         text = m.text or ""
         if text:
             if not text.isascii():
-                text = text.translate(_QUOTES)
+                text = _plain_quotes(text)
             if "&" in text:
                 text = _unescape(text)
             if "```" in text:
@@ -960,29 +1106,34 @@ class _Context:
             if "\n" in text:
                 text = _BLANK_LINES_RE.sub("\n", text)
             text = text.strip()
-        mentions = list(dict.fromkeys(m.mentions))
+        mentions = list(dict.fromkeys(m.mentions)) if m.mentions else []
         if "<@" in text:
             for uid in _MENTION_TOKEN_RE.findall(text):
                 if uid not in mentions:
                     mentions.append(uid)
-        mentions = [u for u in mentions if u and u != m.author_id]
+        if mentions:
+            mentions = [u for u in mentions if u and u != m.author_id]
         low = text.lower()
-        cc: set[str] = set()
+        cc: frozenset[str] | set[str] = _NO_CC
         if mentions and "cc" in low:
             cut = _CC_RE.search(text)
             if cut:
                 cc = set(_MENTION_TOKEN_RE.findall(text, cut.end()))
-        words = frozenset(_TOKEN_RE.findall(low))
-        active = _active_gates(words, low)
+        tokens = _TOKEN_RE.findall(low)
         # more than 12 distinct words and no mention or emoji markup: is_noise_text would say no
-        noise = False if len(words) > 12 and "@" not in text and ":" not in text else is_noise_text(text)
-        return _Msg(idx, m.id, m.author_id, text, low, active, mentions, cc, noise)
+        noise = (
+            False
+            if len(tokens) > 12 and len(set(tokens)) > 12 and "@" not in text and ":" not in text
+            else is_noise_text(text)
+        )
+        active = _NO_GATES if noise else _active_gates(tokens, low)
+        return _Msg(idx, m.id, m.author_id, text, low, active, mentions, cc, noise, prefilter_text(text, low))
 
     def _mentions_from_names(self, text: str) -> str:
         """'@Bob Smith' / '@bob' (mentions the cleaner already resolved) -> <@U..>."""
-        for name, uid in sorted(
-            self.name_to_id.items(), key=lambda kv: -len(kv[0])
-        ):  # "@Bob Diaz" before "@Bob"
+        if self._names_longest_first is None:  # "@Bob Diaz" before "@Bob"
+            self._names_longest_first = sorted(self.name_to_id.items(), key=lambda kv: -len(kv[0]))
+        for name, uid in self._names_longest_first:
             token = "@" + name
             if token in text:
                 text = text.replace(token, f"<@{uid}>")
@@ -1139,7 +1290,8 @@ def _n_words(text: str) -> int:
 
 
 def _words(text: str) -> set[str]:
-    return {w for w in _WORD_RE.findall(text.lower()) if len(w) > 2 or any(c.isdigit() for c in w)}
+    # words of one or two characters count when they hold a digit ("v2", "q3", "7")
+    return {w for w in _WORD_RE.findall(text.lower()) if len(w) > 2 or w[0].isdigit() or w[-1].isdigit()}
 
 
 def _is_pronoun_object(action: str) -> bool:
@@ -1183,13 +1335,16 @@ def _negated(text: str, start: int, end: int) -> bool:
 # =============================================================================================
 
 
-def _match_request(text: str, active: set[int]) -> _Req | None:
+def _match_request(text: str, active: set[int], plow: str | None) -> _Req | None:
+    """`plow`: `prefilter_text` of `text` (or of a text containing it)."""
     hits = active & _REQUEST_GATES
     if not hits:
         return None
     found: list[_Req] = []
     for gid in sorted(hits):  # table order
-        name, rx, conf = _REQUEST_BY_GATE[gid]
+        name, rx, conf, literals = _REQUEST_BY_GATE[gid]
+        if not literals.may_match(plow):
+            continue
         for m in rx.finditer(text):
             g = m.groupdict()
             verb = (g.get("verb") or g.get("verb2") or "").lower()
@@ -1225,9 +1380,9 @@ def _is_info_request(req: _Req) -> bool:
     )
 
 
-def _match_commitment(text: str, active: set[int]) -> tuple[re.Match[str], float] | None:
+def _match_commitment(text: str, active: set[int], plow: str | None) -> tuple[re.Match[str], float] | None:
     if COMMIT_GATE in active:
-        for m in COMMIT_RE.finditer(text):
+        for m in _COMMIT.finditer(text, plow):
             verb = m.group("verb").lower()
             if verb in _NON_COMMIT_VERBS:
                 continue
@@ -1240,7 +1395,7 @@ def _match_commitment(text: str, active: set[int]) -> tuple[re.Match[str], float
                 continue  # "I'm going to bed"
             return m, 0.75
     if COMMIT_FIXED_GATE in active:
-        m = COMMIT_FIXED_RE.search(text)
+        m = _COMMIT_FIXED.search(text, plow)
         if m is not None:
             return m, 0.7
     return None
@@ -1251,16 +1406,17 @@ def detect_action_cue(text: str) -> tuple[str, float] | None:
 
     Returns ("request" | "commitment" | "info_request", confidence) or None. The addressee is not
     checked here (the classifier requires one for most request forms): this is the text-only cue."""
-    text = text.translate(_QUOTES)
+    text = _plain_quotes(text)
     low = text.lower()
     active = _active_gates(frozenset(_TOKEN_RE.findall(low)), low)
-    req = _match_request(text, active)
+    plow = prefilter_text(text, low)
+    req = _match_request(text, active, plow)
     if req is not None:
         return ("info_request" if _is_info_request(req) else "request", req.conf)
-    com = _match_commitment(text, active)
+    com = _match_commitment(text, active, plow)
     if com is not None:
         return ("commitment", com[1])
-    if INFO_GATE in active and INFO_REQUEST_RE.search(text):
+    if INFO_GATE in active and _INFO_REQUEST.search(text, plow):
         return ("info_request", 0.6)
     return None
 
@@ -1277,7 +1433,7 @@ class _Classifier:
         self.drafts: list[_Draft] = []
         self.open_count = 0  # open drafts, to skip resolution checks when there are none
         self.incident: _Draft | None = None
-        self.incident_channel = bool(INCIDENT_CHANNEL_RE.search(inp.channel_name))
+        self.incident_channel = self.ctx.incident_channel
 
     # --- helpers ---
 
@@ -1355,8 +1511,8 @@ class _Classifier:
 
     def _decision(self, msg: _Msg) -> _Draft | None:
         text, active = msg.text, msg.active
-        for kind, rx, conf, gate in DECISION_TABLE:
-            if gate is not None and gate not in active:
+        for kind, rx, conf, gate, literals in DECISION_TABLE:
+            if (gate is not None and gate not in active) or not literals.may_match(msg.plow):
                 continue
             m = rx.search(text)
             if m is None:
@@ -1365,7 +1521,9 @@ class _Classifier:
             sentence = text[s:e]
             if sentence.rstrip().endswith("?"):
                 continue
-            if DECISION_NEG_RE.search(text, s, m.end() if kind in (DEC_LABEL, DEC_AGREED) else e):
+            if _DECISION_NEG.literals.may_match(msg.plow) and DECISION_NEG_RE.search(
+                text, s, m.end() if kind in (DEC_LABEL, DEC_AGREED) else e
+            ):
                 continue
             body = text[m.end() : e] if kind in (DEC_LABEL, DEC_AGREED) else sentence
             body = _DECISION_LEAD_RE.sub("", _strip_mentions_prefix(body).strip())
@@ -1402,7 +1560,7 @@ class _Classifier:
         """An ask or a commitment. Second value: the message asks for information (a question)."""
         text = msg.text
         ctx = self.ctx
-        req = _match_request(text, msg.active)
+        req = _match_request(text, msg.active, msg.plow)
         if req is not None:
             if _is_info_request(req):
                 return None, True
@@ -1446,7 +1604,7 @@ class _Classifier:
             d.owners = owners
             d.asker = msg.author
             return d, False
-        com = _match_commitment(text, msg.active)
+        com = _match_commitment(text, msg.active, msg.plow)
         if com is None or not msg.author:
             return None, False
         m, conf = com
@@ -1502,7 +1660,7 @@ class _Classifier:
 
     def _question(self, msg: _Msg, info_request: bool) -> _Draft | None:
         text, active = msg.text, msg.active
-        has_info = INFO_GATE in active and INFO_REQUEST_RE.search(text) is not None
+        has_info = INFO_GATE in active and _INFO_REQUEST.search(text, msg.plow) is not None
         if "?" not in text and not info_request and not has_info:
             return None
         ctx = self.ctx
@@ -1515,7 +1673,9 @@ class _Classifier:
             )
             if not asks and info_request:
                 sl = sentence.lower()
-                req = _match_request(sentence, _active_gates(frozenset(_TOKEN_RE.findall(sl)), sl))
+                req = _match_request(
+                    sentence, _active_gates(_TOKEN_RE.findall(sl), sl), prefilter_text(sentence, sl)
+                )
                 asks = req is not None and _is_info_request(req)
             if not asks:
                 continue
@@ -1552,8 +1712,8 @@ class _Classifier:
 
     def _blocker(self, msg: _Msg) -> _Draft | None:
         text, active = msg.text, msg.active
-        for _, rx, conf, gate in BLOCKER_TABLE:
-            if gate is not None and gate not in active:
+        for _, rx, conf, gate, literals in BLOCKER_TABLE:
+            if (gate is not None and gate not in active) or not literals.may_match(msg.plow):
                 continue
             m = rx.search(text)
             if m is None:
@@ -1584,10 +1744,10 @@ class _Classifier:
         text = msg.text
         if INCIDENT_GATE not in msg.active:
             return None
-        m = INCIDENT_STRONG_RE.search(text)
+        m = _INCIDENT_STRONG.search(text, msg.plow)
         conf = 0.9
         if m is None:
-            m = INCIDENT_MEDIUM_RE.search(text)
+            m = _INCIDENT_MEDIUM.search(text, msg.plow)
             if m is None:
                 return None
             if not self.incident_channel:
@@ -1599,7 +1759,9 @@ class _Classifier:
         sentence = text[s:e]
         if sentence.rstrip().endswith("?") and conf < 0.9:
             return None
-        if CLOSE_INCIDENT_RE.search(text) and not INCIDENT_CASE_RE.search(text.replace("RESOLVED", "")):
+        if _CLOSE_INCIDENT.search(text, msg.plow) and not INCIDENT_CASE_RE.search(
+            text.replace("RESOLVED", "")
+        ):
             return None  # a resolution notice, not a new problem
         if self.incident is not None:  # one incident per thread: later reports add sources
             if len(self.incident.source_ids) < 6 and msg.id not in self.incident.source_ids:
@@ -1615,8 +1777,8 @@ class _Classifier:
 
     def _announcement(self, msg: _Msg) -> _Draft | None:
         text, active = msg.text, msg.active
-        for _, rx, conf, gate in ANNOUNCE_TABLE:
-            if gate is not None and gate not in active:
+        for _, rx, conf, gate, literals in ANNOUNCE_TABLE:
+            if (gate is not None and gate not in active) or not literals.may_match(msg.plow):
                 continue
             m = rx.search(text)
             if m is None:
@@ -1638,8 +1800,8 @@ class _Classifier:
 
     def _status(self, msg: _Msg) -> _Draft | None:
         text, active = msg.text, msg.active
-        for kind, rx, conf, gate in STATUS_TABLE:
-            if gate is not None and gate not in active:
+        for kind, rx, conf, gate, literals in STATUS_TABLE:
+            if (gate is not None and gate not in active) or not literals.may_match(msg.plow):
                 continue
             m = rx.search(text)
             if m is None:
@@ -1674,7 +1836,7 @@ class _Classifier:
         for d in self.drafts:  # questions: answered by the asked person, or by anyone but the asker
             if d.kind != "question" or d.status != "open" or d.msg.idx >= msg.idx:
                 continue
-            if msg.author == d.asker or is_q or DEFER_RE.search(text):
+            if msg.author == d.asker or is_q or _DEFER.search(text, msg.plow):
                 continue
             if msg.noise and not (set(_WORD_RE.findall(msg.low)) & ANSWER_WORDS):
                 continue
@@ -1685,7 +1847,7 @@ class _Classifier:
             closed = True
         if is_q or self.open_count <= 0:
             return closed
-        m = CLOSE_ACTION_RE.search(text)
+        m = _CLOSE_ACTION.search(text, msg.plow)
         if m is not None and not _negated(text, msg.sentence_at(m.start())[0], m.start()):
             # a closing word closes an earlier ask when the message is a short ack ("done ✅") or is
             # about the same thing ("updated the runbook"); "shipped the billing page" does not close
@@ -1701,10 +1863,10 @@ class _Classifier:
                 for d in owned:
                     self._resolve(d, msg)
                 closed = True
-            elif open_asks and CLOSE_ANYONE_RE.search(text):
+            elif open_asks and _CLOSE_ANYONE.search(text, msg.plow):
                 self._resolve(open_asks[-1], msg)
                 closed = True
-        m = CLOSE_BLOCKER_RE.search(text)
+        m = _CLOSE_BLOCKER.search(text, msg.plow)
         if m is not None and not _negated(text, msg.sentence_at(m.start())[0], m.start()):
             explicit = _UNBLOCKED_CUE_RE.search(text) is not None
             short = _n_words(_strip_mentions_prefix(text)) <= 4
@@ -1716,7 +1878,7 @@ class _Classifier:
                     break
         inc = self.incident
         if inc is not None and inc.status == "open" and inc.msg.idx < msg.idx:
-            m = CLOSE_INCIDENT_RE.search(text)
+            m = _CLOSE_INCIDENT.search(text, msg.plow)
             if m is not None and not _negated(text, msg.sentence_at(m.start())[0], m.start()):
                 self._resolve(inc, msg)
                 closed = True
@@ -1738,17 +1900,31 @@ class _Classifier:
                 elif ACK_COMMIT_RE.match(msg.text):
                     self._attach_commitment(msg)
                 continue
-            inc = self._incident(msg)
-            dec = self._decision(msg) or self._agreement_decision(msg)
-            blk = self._blocker(msg)
-            act, info = self._action(msg)
+            # a detector whose every pattern is gated off finds nothing: it is not called
+            active = msg.active
+            inc = self._incident(msg) if INCIDENT_GATE in active else None
+            dec = (
+                None if active.isdisjoint(_DECISION_GATES) else self._decision(msg)
+            ) or self._agreement_decision(msg)
+            blk = None if active.isdisjoint(_BLOCKER_GATES) else self._blocker(msg)
+            act, info = (None, False) if active.isdisjoint(_ACTION_GATES) else self._action(msg)
             if act is not None and blk is not None and act.msg is blk.msg and act.sentence == blk.sentence:
                 act = None  # "can't merge until you approve it": one fact, the blocker
-            q = self._question(msg, info) if act is None else None
+            q = (
+                self._question(msg, info)
+                if act is None and (info or "?" in msg.text or INFO_GATE in active)
+                else None  # _question needs one of these
+            )
             ann = st = None
             if dec is None and inc is None:
-                ann = self._announcement(msg)
-                if ann is None and not closed and act is None and blk is None:
+                ann = None if active.isdisjoint(_ANNOUNCE_GATES) else self._announcement(msg)
+                if (
+                    ann is None
+                    and not closed
+                    and act is None
+                    and blk is None
+                    and not active.isdisjoint(_STATUS_GATES)
+                ):
                     st = self._status(msg)
             for d in (inc, dec, blk, act, q, ann, st):
                 if d is not None:
@@ -1775,22 +1951,27 @@ class _Classifier:
 
     @staticmethod
     def _emit(d: _Draft) -> ExtractedItem:
-        return ExtractedItem(
-            kind=d.kind,  # type: ignore[arg-type]
-            title=d.title,
-            detail="",
-            owners=list(dict.fromkeys(d.owners)),
-            mentions=list(dict.fromkeys(d.mentions)),
-            due=d.due,
-            entities=d.entities,
-            confidence=d.confidence,
-            status=d.status if d.kind in _OPEN_ENDED else "info",  # type: ignore[arg-type]
-            source_ids=list(dict.fromkeys(d.source_ids)),
+        # built without validation (`trusted`): every value is of its declared type by construction
+        # (kinds and statuses from this module, confidence clamped to [0.05, 0.95], a source always)
+        return trusted(
+            ExtractedItem,
+            {
+                "kind": d.kind,
+                "title": d.title,
+                "detail": "",
+                "owners": list(dict.fromkeys(d.owners)),
+                "mentions": list(dict.fromkeys(d.mentions)),
+                "due": d.due,
+                "entities": list(d.entities),
+                "confidence": d.confidence,
+                "status": d.status if d.kind in _OPEN_ENDED else "info",
+                "source_ids": list(dict.fromkeys(d.source_ids)),
+            },
         )
 
 
 def classify_thread(inp: ClassifyThreadInput) -> ClassifyThreadOutput:
-    return ClassifyThreadOutput(items=_Classifier(inp).run())
+    return trusted(ClassifyThreadOutput, {"items": _Classifier(inp).run()})
 
 
 # =============================================================================================
@@ -1953,6 +2134,7 @@ class LocalProvider(LLMProvider):
     cacheable = False
     sends_data_off_machine = False
     billable = False
+    parallel = False  # CPU-bound rules: threads would only contend for the GIL
 
     def complete(self, prompt: Prompt, payload: BaseModel, output_model: type[OutT]) -> tuple[OutT, LLMUsage]:
         task = prompt.name
@@ -1969,7 +2151,7 @@ class LocalProvider(LLMProvider):
             sinp = _as(SummarizeEntityInput, payload)
             assert isinstance(sinp, SummarizeEntityInput)
             summary = summarize_entity(sinp)
-            out = SummarizeEntityOutput(summary=summary)
+            out = trusted(SummarizeEntityOutput, {"summary": summary})
             in_chars = (
                 len(prompt.system)
                 + len(sinp.previous_summary)

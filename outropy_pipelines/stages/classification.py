@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import duckdb
+
 from outropy_pipelines.adapters.duckdb_store import DuckDBStore
 from outropy_pipelines.domain.classification import classify_threads
-from outropy_pipelines.domain.models import Directory, Item
+from outropy_pipelines.domain.models import Directory, Item, SourceRef
+from outropy_pipelines.domain.trusted import trusted
 from outropy_pipelines.llm.base import LLMClient
 
 
@@ -64,18 +67,55 @@ def classify_day(
 
 def load_items(store: DuckDBStore, day: str, new_only: bool = False) -> list[Item]:
     """The day's items with their sources, as written by `classify_day`."""
-    from outropy_pipelines.domain.models import SourceRef
+    with store.connect() as con:
+        return items_from(con, day, new_only)
 
+
+_ITEM_COLUMNS = (
+    "day, item_id, thread_id, channel_id, kind, title, detail, owners, mentions, due, entities, "
+    "confidence, status, is_new, provider, prompt_version"
+)
+
+
+def items_from(con: duckdb.DuckDBPyConnection, day: str, new_only: bool = False) -> list[Item]:
+    """`load_items` on an open connection (both queries on it: one connection instead of two).
+
+    The rows were written by `classify_day` from validated items: they are turned back into models
+    without validating them again (`trusted`)."""
     sources: dict[str, list[SourceRef]] = {}
-    for r in store.query(
+    for item_id, channel_id, ts in con.execute(
         "SELECT item_id, channel_id, ts FROM item_sources WHERE day = ? ORDER BY item_id, ts", [day]
-    ):
-        sources.setdefault(r["item_id"], []).append(SourceRef(channel_id=r["channel_id"], ts=r["ts"]))
+    ).fetchall():
+        sources.setdefault(item_id, []).append(trusted(SourceRef, {"channel_id": channel_id, "ts": ts}))
     where = "AND is_new" if new_only else ""
-    items = []
-    for r in store.query(f"SELECT * FROM items WHERE day = ? {where} ORDER BY item_id", [day]):
-        r["day"] = str(r["day"])
-        for col in ("owners", "mentions", "entities"):
-            r[col] = r[col] or []
-        items.append(Item(**r, sources=sources.get(r["item_id"], [])))
-    return items
+    rows = con.execute(
+        f"SELECT {_ITEM_COLUMNS} FROM items WHERE day = ? {where} ORDER BY item_id", [day]
+    ).fetchall()
+    return [
+        trusted(
+            Item,
+            {
+                "day": str(d),
+                "item_id": item_id,
+                "thread_id": thread_id,
+                "channel_id": channel_id,
+                "kind": kind,
+                "title": title,
+                "detail": detail,
+                "owners": owners or [],
+                "mentions": mentions or [],
+                "due": due,
+                "entities": entities or [],
+                "confidence": confidence,
+                "status": status,
+                "is_new": is_new,
+                "provider": provider,
+                "prompt_version": prompt_version,
+                "sources": sources.get(item_id, []),
+            },
+        )
+        for (
+            d, item_id, thread_id, channel_id, kind, title, detail, owners, mentions, due, entities,
+            confidence, status, is_new, provider, prompt_version,
+        ) in rows
+    ]  # fmt: skip
