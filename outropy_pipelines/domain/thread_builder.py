@@ -29,6 +29,7 @@ import orjson
 from outropy_pipelines.domain.conversation_reconstruction import ConversationReconstructor, TopLevelMessage
 from outropy_pipelines.domain.models import Thread, ThreadMessage
 from outropy_pipelines.domain.slack_text import SlackTextCleaner, mentioned_user_ids, message_text
+from outropy_pipelines.domain.trusted import trusted
 
 NOISE_SUBTYPES: frozenset[str] = frozenset(
     {
@@ -240,16 +241,19 @@ class ThreadBuilder:
             participants = sorted({m.user_id for m in group if m.user_id})
             kind = "slack_thread" if root_ts in slack_roots else "reconstructed"
             result.threads.append(
-                Thread.model_construct(
-                    day=day,
-                    thread_id=tid,
-                    channel_id=channel_id,
-                    root_ts=root_ts,
-                    kind=kind,
-                    participants=participants,
-                    first_ts=messages[0].ts,
-                    last_ts=messages[-1].ts,
-                    messages=messages,
+                trusted(
+                    Thread,
+                    {
+                        "day": day,
+                        "thread_id": tid,
+                        "channel_id": channel_id,
+                        "root_ts": root_ts,
+                        "kind": kind,
+                        "participants": participants,
+                        "first_ts": messages[0].ts,
+                        "last_ts": messages[-1].ts,
+                        "messages": messages,
+                    },
                 )
             )
 
@@ -266,17 +270,20 @@ class ThreadBuilder:
         is_bot = m.subtype == "bot_message" or bool(m.record.get("bot_id")) or (user_id in self.bot_user_ids)
         name = self.user_names.get(user_id or "") or m.record.get("username") or user_id or "unknown"
         raw_text = str(m.record.get("text") or "")
-        # built from our own typed fields: construct without re-validating (a tenth of the stage)
-        return ThreadMessage.model_construct(
-            thread_id=tid,
-            channel_id=channel_id,
-            ts=m.ts,
-            user_id=user_id,
-            user_name=str(name),
-            clean_text=m.text,
-            is_new=is_new,
-            mentions=mentioned_user_ids(raw_text),
-            is_bot=is_bot,
+        # built from our own typed fields: no re-validation (see domain/trusted.py)
+        return trusted(
+            ThreadMessage,
+            {
+                "thread_id": tid,
+                "channel_id": channel_id,
+                "ts": m.ts,
+                "user_id": user_id,
+                "user_name": str(name),
+                "clean_text": m.text,
+                "is_new": is_new,
+                "mentions": mentioned_user_ids(raw_text),
+                "is_bot": bool(is_bot),
+            },
         )
 
 
