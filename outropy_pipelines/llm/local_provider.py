@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel
@@ -947,6 +947,20 @@ class _Msg:
         return self.text[s:e]
 
 
+def _table_hits(msg: _Msg, table: Sequence[tuple]) -> Iterator[tuple[str, float, re.Match[str], int, int]]:
+    """(kind, confidence, match, sentence start, sentence end) for each row of a detector table
+    whose gate is active and whose pattern matches the message."""
+    text, active, plow = msg.text, msg.active, msg.plow
+    for kind, rx, conf, gate, literals in table:
+        if (gate is not None and gate not in active) or not literals.may_match(plow):
+            continue
+        m = rx.search(text)
+        if m is None:
+            continue
+        s, e = msg.sentence_at(m.start())
+        yield kind, conf, m, s, e
+
+
 @dataclass(slots=True)
 class _Draft:
     kind: str
@@ -1510,14 +1524,8 @@ class _Classifier:
     # --- decisions ---
 
     def _decision(self, msg: _Msg) -> _Draft | None:
-        text, active = msg.text, msg.active
-        for kind, rx, conf, gate, literals in DECISION_TABLE:
-            if (gate is not None and gate not in active) or not literals.may_match(msg.plow):
-                continue
-            m = rx.search(text)
-            if m is None:
-                continue
-            s, e = msg.sentence_at(m.start())
+        text = msg.text
+        for kind, conf, m, s, e in _table_hits(msg, DECISION_TABLE):
             sentence = text[s:e]
             if sentence.rstrip().endswith("?"):
                 continue
@@ -1711,14 +1719,8 @@ class _Classifier:
     # --- blockers, incidents, announcements, status updates ---
 
     def _blocker(self, msg: _Msg) -> _Draft | None:
-        text, active = msg.text, msg.active
-        for _, rx, conf, gate, literals in BLOCKER_TABLE:
-            if (gate is not None and gate not in active) or not literals.may_match(msg.plow):
-                continue
-            m = rx.search(text)
-            if m is None:
-                continue
-            s, e = msg.sentence_at(m.start())
+        text = msg.text
+        for _, conf, _m, s, e in _table_hits(msg, BLOCKER_TABLE):
             sentence = text[s:e]
             if sentence.rstrip().endswith("?") and "blocked" not in sentence.lower():
                 continue
@@ -1776,14 +1778,8 @@ class _Classifier:
         return d
 
     def _announcement(self, msg: _Msg) -> _Draft | None:
-        text, active = msg.text, msg.active
-        for _, rx, conf, gate, literals in ANNOUNCE_TABLE:
-            if (gate is not None and gate not in active) or not literals.may_match(msg.plow):
-                continue
-            m = rx.search(text)
-            if m is None:
-                continue
-            s, e = msg.sentence_at(m.start())
+        text = msg.text
+        for _, conf, _m, s, e in _table_hits(msg, ANNOUNCE_TABLE):
             stripped = ANNOUNCE_STRIP_RE.sub("", _strip_mentions_prefix(text[s:e]).strip()).strip()
             if _n_words(stripped) < 2:  # "@here heads up!" and the content in the next sentence
                 spans = msg.spans()
@@ -1799,14 +1795,8 @@ class _Classifier:
         return None
 
     def _status(self, msg: _Msg) -> _Draft | None:
-        text, active = msg.text, msg.active
-        for kind, rx, conf, gate, literals in STATUS_TABLE:
-            if (gate is not None and gate not in active) or not literals.may_match(msg.plow):
-                continue
-            m = rx.search(text)
-            if m is None:
-                continue
-            s, e = msg.sentence_at(m.start())
+        text = msg.text
+        for kind, conf, m, s, e in _table_hits(msg, STATUS_TABLE):
             sentence = text[s:e]
             if sentence.rstrip().endswith("?") or _negated(text, s, m.end()):
                 continue
