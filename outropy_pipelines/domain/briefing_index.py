@@ -44,6 +44,7 @@ from outropy_pipelines.domain.briefing_ranking import (
     _classify,
     _score,
     _sorted_sources,
+    briefing_line,
     channel_label,
     default_intro,
     rank_items_for_reader,
@@ -465,19 +466,7 @@ class BriefingIndex:
         for position, s in enumerate(ranked):
             sources, links = self._sources_and_links(s.item)
             lines.append(
-                BriefingLine(
-                    position=position,
-                    section=s.section,  # type: ignore[arg-type]
-                    item_id=s.item.item_id,
-                    kind=s.item.kind,
-                    text=s.item.title,
-                    reason=s.reason,
-                    score=s.score,
-                    channel_id=s.item.channel_id,
-                    channel_name=self.label(s.item.channel_id, user.user_id),
-                    sources=list(sources),
-                    permalinks=list(links),
-                )
+                briefing_line(position, s, sources, links, self.label(s.item.channel_id, user.user_id))
             )
         return Briefing(
             day=self.day,

@@ -374,6 +374,26 @@ def default_intro(day: str, lines: Sequence[BriefingLine]) -> str:
     return f"Your day on {day}: " + ", ".join(parts) + "."
 
 
+def briefing_line(
+    position: int, s: ScoredItem, sources: Sequence[SourceRef], links: Sequence[str], label: str
+) -> BriefingLine:
+    """One line of a briefing: a ranked item with its sources, their permalinks and the label of
+    its conversation as the reader sees it."""
+    return BriefingLine(
+        position=position,
+        section=s.section,  # type: ignore[arg-type]
+        item_id=s.item.item_id,
+        kind=s.item.kind,
+        text=s.item.title,
+        reason=s.reason,
+        score=s.score,
+        channel_id=s.item.channel_id,
+        channel_name=label,
+        sources=list(sources),
+        permalinks=list(links),
+    )
+
+
 def build_briefing(
     day: str,
     user: User,
@@ -417,21 +437,8 @@ def build_briefing(
             )
             for src in sources
         ]
-        lines.append(
-            BriefingLine(
-                position=position,
-                section=s.section,  # type: ignore[arg-type]
-                item_id=s.item.item_id,
-                kind=s.item.kind,
-                text=s.item.title,
-                reason=s.reason,
-                score=s.score,
-                channel_id=s.item.channel_id,
-                channel_name=channel_label(s.item.channel_id, channels, user.user_id, user_names),
-                sources=sources,
-                permalinks=links,
-            )
-        )
+        label = channel_label(s.item.channel_id, channels, user.user_id, user_names)
+        lines.append(briefing_line(position, s, sources, links, label))
     briefing = Briefing(
         day=day,
         user_id=user.user_id,
