@@ -81,7 +81,7 @@ class PipelineRunner:
         ordered = list(self.instance.get_dynamic_partitions(SUBSCRIBED_USERS))
         return [u for u in ordered if u in set(wanted)]
 
-    def _execute(self, job_name: str, tags: dict[str, str], summary: RunSummary) -> bool:
+    def execute(self, job_name: str, tags: dict[str, str], summary: RunSummary) -> bool:
         job = self.defs.resolve_job_def(job_name)
         run_config = {"loggers": {"console": {"config": {"log_level": self.log_level}}}}
         result = job.execute_in_process(
@@ -101,7 +101,7 @@ class PipelineRunner:
         for chunk in chunks:
             self.progress(f"[1/2] daily assets for {chunk[0]} .. {chunk[-1]} ...")
             tags = {ASSET_PARTITION_RANGE_START_TAG: chunk[0], ASSET_PARTITION_RANGE_END_TAG: chunk[-1]}
-            if not self._execute("daily_pipeline", tags, summary):
+            if not self.execute("daily_pipeline", tags, summary):
                 self.progress("      FAILED: see the run in the Dagster UI (dagster dev) for the error")
                 summary.ok = False
                 return summary
@@ -125,7 +125,7 @@ class PipelineRunner:
         for chunk in chunks:
             for group in user_chunks(users, self.users_per_run):
                 self.progress(f"[2/2] briefings for {chunk[0]} .. {chunk[-1]} x {len(group)} users ...")
-                if not self._execute(
+                if not self.execute(
                     "user_briefings_job", briefing_range_tags(chunk[0], chunk[-1], group), summary
                 ):
                     self.progress("      FAILED: see the run in the Dagster UI (dagster dev) for the error")

@@ -68,15 +68,6 @@ def _day_rows_params(day: str) -> list[str]:
     return [day, day, day, shift_day(day, -1)]
 
 
-def build_day_threads(
-    store: DuckDBStore, builder: ThreadBuilder, day: str, timezone: str
-) -> tuple[list[Thread], int]:
-    """All of the day's threads in memory (small days, tools and tests)."""
-    rows = store.query(_DAY_ROWS_SQL, _day_rows_params(day))
-    result = builder.build(rows, day=day, window=day_window(day, timezone))
-    return result.threads, result.noise
-
-
 def _channel_groups(path: str) -> Iterator[list[dict[str, Any]]]:
     """Rows of a Parquet file ordered by channel, one channel's rows at a time."""
     pending: list[dict[str, Any]] = []
