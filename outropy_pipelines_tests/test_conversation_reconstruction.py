@@ -199,10 +199,10 @@ def test_dev_sample_beats_previous_message_baseline(tmp_path):
             str(pred),
             "--json",
         ],
-        check=True,
         capture_output=True,
         text=True,
     )
+    assert out.returncode == 0, f"score_threads.py failed:\n{out.stderr}"
     score = json.loads(out.stdout)
     assert score["messages"] == 250
     assert score["VI"] > 85.0 and score["1-1"] > 60.0
