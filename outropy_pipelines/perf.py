@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
 from collections.abc import Iterator
 
 
@@ -20,3 +21,14 @@ def paused_gc() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def worker_count() -> int:
+    """Processes a CPU-bound stage may use: OUTROPY_WORKERS, else the CPUs this process may run on."""
+    value = os.environ.get("OUTROPY_WORKERS", "").strip()
+    if value:
+        count = int(value)
+        if count < 1:
+            raise ValueError(f"OUTROPY_WORKERS must be at least 1, not {value!r}")
+        return count
+    return max(1, len(os.sched_getaffinity(0)))

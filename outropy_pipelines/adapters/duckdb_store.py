@@ -134,6 +134,12 @@ class ParquetSpill:
         self.paths.append(path)
         self.num_rows += arrow.num_rows
 
+    def adopt(self, paths: Sequence[str | Path], num_rows: int) -> None:
+        """Take over Parquet files another process wrote under this spill's directory (so they are
+        removed with it), as if written by `write`."""
+        self.paths.extend(Path(p) for p in paths)
+        self.num_rows += num_rows
+
     def close(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
 
@@ -194,7 +200,9 @@ class DuckDBStore:
     # -- writes ------------------------------------------------------------------------------
     def replace_partitions(
         self,
-        writes: Sequence[tuple[str, Mapping[str, Any], Sequence[Mapping[str, Any]] | pa.Table | ParquetSpill]],
+        writes: Sequence[
+            tuple[str, Mapping[str, Any], Sequence[Mapping[str, Any]] | pa.Table | ParquetSpill]
+        ],
     ) -> dict[str, int]:
         """In ONE transaction, for each (table, where, rows): delete rows matching `where` and insert
         `rows`. `where` maps column -> value or list of values (an empty list matches nothing).
@@ -261,13 +269,19 @@ class DuckDBStore:
             return [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
 
     def query_to_parquet(
-        self, sql: str, params: Sequence[Any] | None, path: str | Path, batch_rows: int = 100_000
+        self,
+        sql: str,
+        params: Sequence[Any] | Mapping[str, Any] | None,
+        path: str | Path,
+        batch_rows: int = 100_000,
     ) -> int:
         """Stream a (large) query result into a Parquet file under the lock, so the caller can read
-        it back batch by batch without holding the database. Returns the number of rows."""
+        it back batch by batch without holding the database. Returns the number of rows.
+        `params` are positional (`?`) or named (`$name`)."""
         rows = 0
+        bound = dict(params) if isinstance(params, Mapping) else list(params or [])
         with self.connect() as con:
-            reader = con.sql(sql, params=list(params or [])).to_arrow_reader(batch_rows)
+            reader = con.sql(sql, params=bound).to_arrow_reader(batch_rows)
             with pq.ParquetWriter(str(path), reader.schema, compression="zstd") as writer:
                 for batch in reader:
                     writer.write_batch(batch)

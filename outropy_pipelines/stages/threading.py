@@ -3,41 +3,55 @@
 Streams: the rows the day needs are exported from DuckDB to a Parquet file ordered by channel
 (the lock is held only for that export), conversations are built one channel at a time, and their
 rows are spilled and written in one transaction at the end.
+
+Channels are independent, so a big day is split into shares of about equal rows, one per worker
+process (OUTROPY_WORKERS, default: the CPUs available): this process builds the first share while
+spawned processes build the others, each reading its channels from the Parquet file and spilling
+its own Parquet files. Output is identical whatever the number of workers.
 """
 
 from __future__ import annotations
 
 import itertools
+import multiprocessing
 from collections import defaultdict
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, fields
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from outropy_pipelines.adapters.duckdb_store import DuckDBStore
+from outropy_pipelines.adapters.duckdb_store import DuckDBStore, ParquetSpill
 from outropy_pipelines.domain.days import day_window, shift_day
 from outropy_pipelines.domain.models import Directory, Thread, ThreadMessage
 from outropy_pipelines.domain.thread_builder import ThreadBuilder
-from outropy_pipelines.perf import paused_gc
+from outropy_pipelines.domain.trusted import trusted
+from outropy_pipelines.perf import paused_gc, worker_count
 
 # Raw rows a day's threads need: all of the day, the top-level messages of the day before (context
 # for reconstructing conversations across midnight), plus every earlier message of a Slack thread,
-# or target of an edit, that has activity on the day.
+# or target of an edit, that has activity on the day. Written as a union of equality joins on row
+# ids: a single WHERE with an OR'ed EXISTS is not decorrelated by DuckDB and was 20x slower.
 _DAY_ROWS_SQL = """
-WITH today AS (SELECT channel_id, ts, thread_ts, target_ts FROM raw_messages WHERE day = ?),
+WITH today AS (SELECT channel_id, ts, thread_ts, target_ts FROM raw_messages WHERE day = $day),
 active AS (
     SELECT DISTINCT channel_id, thread_ts AS key FROM today WHERE thread_ts IS NOT NULL
     UNION SELECT DISTINCT channel_id, target_ts FROM today WHERE target_ts IS NOT NULL
+),
+picked AS (
+    SELECT rowid AS rid FROM raw_messages WHERE day = $day
+    UNION SELECT rowid FROM raw_messages
+          WHERE day = $previous_day AND (thread_ts IS NULL OR thread_ts = ts)
+    UNION SELECT r.rowid FROM raw_messages r
+          JOIN active a ON a.channel_id = r.channel_id AND a.key = r.thread_ts WHERE r.day < $day
+    UNION SELECT r.rowid FROM raw_messages r
+          JOIN active a ON a.channel_id = r.channel_id AND a.key = r.ts WHERE r.day < $day
 )
 SELECT r.channel_id, r.ts, r.thread_ts, r.user_id, r.subtype, r.target_ts, r.json
-FROM raw_messages r
-WHERE r.day <= ? AND (
-    r.day = ?
-    OR (r.day = ? AND (r.thread_ts IS NULL OR r.thread_ts = r.ts))
-    OR EXISTS (SELECT 1 FROM active a WHERE a.channel_id = r.channel_id
-               AND (a.key = r.thread_ts OR a.key = r.ts))
-)
+FROM raw_messages r SEMI JOIN picked p ON r.rowid = p.rid
 """
 
 
@@ -51,6 +65,11 @@ class ThreadingReport:
     new_messages: int
     noise: int
 
+    def add(self, other: ThreadingReport) -> None:
+        for f in fields(self):
+            if f.name != "day":
+                setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
 
 def builder_for(directory: Directory) -> ThreadBuilder:
     return ThreadBuilder(
@@ -62,16 +81,21 @@ def builder_for(directory: Directory) -> ThreadBuilder:
 
 SPILL_BATCH_ROWS = 50_000
 READ_BATCH_ROWS = 20_000
+# Below this many rows a day is built in this process: starting a worker (~1 s) would cost more.
+PARALLEL_MIN_ROWS = 50_000
 
 
-def _day_rows_params(day: str) -> list[str]:
-    return [day, day, day, shift_day(day, -1)]
+def _day_rows_params(day: str) -> dict[str, str]:
+    return {"day": day, "previous_day": shift_day(day, -1)}
 
 
-def _channel_groups(path: str) -> Iterator[list[dict[str, Any]]]:
-    """Rows of a Parquet file ordered by channel, one channel's rows at a time."""
+def _channel_groups(path: str, channels: frozenset[str] | None = None) -> Iterator[list[dict[str, Any]]]:
+    """Rows of a Parquet file ordered by channel, one channel's rows at a time (only `channels`)."""
     pending: list[dict[str, Any]] = []
+    wanted = pa.array(sorted(channels), pa.string()) if channels is not None else None
     for batch in pq.ParquetFile(path).iter_batches(batch_size=READ_BATCH_ROWS):
+        if wanted is not None:
+            batch = batch.filter(pc.is_in(batch.column("channel_id"), value_set=wanted))
         for channel_id, rows in itertools.groupby(batch.to_pylist(), key=lambda r: r["channel_id"]):
             if pending and pending[0]["channel_id"] != channel_id:
                 yield pending
@@ -79,6 +103,25 @@ def _channel_groups(path: str) -> Iterator[list[dict[str, Any]]]:
             pending.extend(rows)
     if pending:
         yield pending
+
+
+def channel_shares(path: str, workers: int) -> list[frozenset[str] | None]:
+    """Split the channels of a day's rows into up to `workers` shares of about equal rows (largest
+    channel first, each to the lightest share). One share of everything is `[None]`."""
+    if workers <= 1:
+        return [None]
+    counts = pc.value_counts(pq.read_table(path, columns=["channel_id"]).column("channel_id"))
+    by_size = sorted(
+        zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True),
+        key=lambda vc: (-vc[1], vc[0]),
+    )
+    shares: list[list[str]] = [[] for _ in range(min(workers, len(by_size)))]
+    loads = [0] * len(shares)
+    for channel_id, n in by_size:
+        k = loads.index(min(loads))
+        shares[k].append(channel_id)
+        loads[k] += n
+    return [frozenset(share) for share in shares] if len(shares) > 1 else [None]
 
 
 def thread_rows(day: str, t: Thread) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -94,25 +137,38 @@ def thread_rows(day: str, t: Thread) -> tuple[dict[str, Any], list[dict[str, Any
         "message_count": len(t.messages),
         "new_message_count": sum(1 for m in t.messages if m.is_new),
     }
-    return row, [{"day": day, **m.model_dump()} for m in t.messages]
+    # ThreadMessage is flat: its __dict__ is its model_dump(), without the per-message call
+    return row, [{"day": day, **m.__dict__} for m in t.messages]
 
 
-def thread_day(store: DuckDBStore, builder: ThreadBuilder, day: str, timezone: str) -> ThreadingReport:
-    window = day_window(day, timezone)
+@dataclass
+class _ShareOutput:
+    report: ThreadingReport
+    thread_files: list[str]
+    thread_rows: int
+    message_files: list[str]
+    message_rows: int
+
+
+def _build_share(
+    builder: ThreadBuilder,
+    source: str,
+    channels: frozenset[str] | None,
+    day: str,
+    window: tuple[float, float],
+    threads_directory: str,
+    messages_directory: str,
+) -> _ShareOutput:
+    """Build the threads of `channels` (None = all) from the day's rows in `source` and spill their
+    rows to Parquet files under the two directories. Runs in this process or in a worker."""
     report = ThreadingReport(
         day=day, threads=0, slack_threads=0, reconstructed=0, messages=0, new_messages=0, noise=0
     )
-    with (
-        store.spill() as rows_area,
-        store.spill() as threads_spill,
-        store.spill() as messages_spill,
-        paused_gc(),
-    ):
-        source = rows_area.directory / "day_rows.parquet"
-        store.query_to_parquet(_DAY_ROWS_SQL + " ORDER BY r.channel_id", _day_rows_params(day), source)
+    threads_spill, messages_spill = ParquetSpill(threads_directory), ParquetSpill(messages_directory)
+    with paused_gc():
         thread_batch: list[dict[str, Any]] = []
         message_batch: list[dict[str, Any]] = []
-        for rows in _channel_groups(str(source)):
+        for rows in _channel_groups(source, channels):
             result = builder.build(rows, day=day, window=window)
             report.noise += result.noise
             for t in result.threads:
@@ -130,25 +186,103 @@ def thread_day(store: DuckDBStore, builder: ThreadBuilder, day: str, timezone: s
                 thread_batch, message_batch = [], []
         threads_spill.write(thread_batch)
         messages_spill.write(message_batch)
+    return _ShareOutput(
+        report=report,
+        thread_files=[str(p) for p in threads_spill.paths],
+        thread_rows=threads_spill.num_rows,
+        message_files=[str(p) for p in messages_spill.paths],
+        message_rows=messages_spill.num_rows,
+    )
+
+
+def _build_shares(jobs: Sequence[tuple[Any, ...]]) -> list[_ShareOutput]:
+    """Run `_build_share` for each job: the first here, the others in spawned worker processes
+    (spawn, not fork: the parent holds DuckDB and Dagster threads)."""
+    if len(jobs) == 1:
+        return [_build_share(*jobs[0])]
+    pool = ProcessPoolExecutor(max_workers=len(jobs) - 1, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        futures = [pool.submit(_build_share, *job) for job in jobs[1:]]
+        first = _build_share(*jobs[0])
+        return [first, *(f.result() for f in futures)]
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def thread_day(
+    store: DuckDBStore,
+    builder: ThreadBuilder,
+    day: str,
+    timezone: str,
+    workers: int | None = None,
+    parallel_min_rows: int = PARALLEL_MIN_ROWS,
+) -> ThreadingReport:
+    """Build and write the day's threads: in `workers` processes (default `worker_count()`) when
+    the day has at least `parallel_min_rows` rows, else in this one."""
+    window = day_window(day, timezone)
+    report = ThreadingReport(
+        day=day, threads=0, slack_threads=0, reconstructed=0, messages=0, new_messages=0, noise=0
+    )
+    with store.spill() as rows_area, store.spill() as threads_spill, store.spill() as messages_spill:
+        source = rows_area.directory / "day_rows.parquet"
+        total = store.query_to_parquet(
+            _DAY_ROWS_SQL + " ORDER BY r.channel_id", _day_rows_params(day), source
+        )
+        wanted = (workers or worker_count()) if total >= parallel_min_rows else 1
+        shares = channel_shares(str(source), wanted)
+        outputs = _build_shares(
+            [
+                (
+                    builder,
+                    str(source),
+                    share,
+                    day,
+                    window,
+                    str(threads_spill.directory),
+                    str(messages_spill.directory),
+                )
+                for share in shares
+            ]
+        )
+        for out in outputs:
+            report.add(out.report)
+            threads_spill.adopt(out.thread_files, out.thread_rows)
+            messages_spill.adopt(out.message_files, out.message_rows)
         store.replace_partitions(
             [("threads", {"day": day}, threads_spill), ("thread_messages", {"day": day}, messages_spill)]
         )
     return report
 
 
+_MESSAGE_FIELDS = list(ThreadMessage.model_fields)
+_THREAD_FIELDS = [f for f in Thread.model_fields if f not in ("day", "messages")]
+
+
 def load_threads(store: DuckDBStore, day: str) -> list[Thread]:
-    """The day's threads as written by `thread_day`."""
-    messages: dict[str, list[ThreadMessage]] = defaultdict(list)
-    for r in store.query(
-        "SELECT * EXCLUDE (day) FROM thread_messages WHERE day = ? ORDER BY thread_id, CAST(ts AS DECIMAL(18,6))",
-        [day],
-    ):
-        messages[r["thread_id"]].append(ThreadMessage(**r))
-    threads = []
-    for r in store.query(
-        "SELECT * EXCLUDE (message_count, new_message_count) FROM threads WHERE day = ? ORDER BY thread_id",
-        [day],
-    ):
-        r["day"] = str(r["day"])
-        threads.append(Thread(**r, messages=messages.get(r["thread_id"], [])))
-    return threads
+    """The day's threads as written by `thread_day`, messages in time order.
+
+    The rows come from our own table, written from validated models, so they are rebuilt with
+    `trusted` (no second validation: it cost more than the read itself at 200,000 messages).
+    """
+    with store.connect() as con:
+        messages = con.sql(
+            f"SELECT {', '.join(_MESSAGE_FIELDS)} FROM thread_messages WHERE day = ? "
+            "ORDER BY thread_id, CAST(ts AS DECIMAL(18,6))",
+            params=[day],
+        ).to_arrow_table()
+        threads = con.sql(
+            f"SELECT {', '.join(_THREAD_FIELDS)} FROM threads WHERE day = ? ORDER BY thread_id",
+            params=[day],
+        ).to_arrow_table()
+    by_thread: dict[str, list[ThreadMessage]] = defaultdict(list)
+    out = []
+    with paused_gc():
+        columns = [messages.column(f).to_pylist() for f in _MESSAGE_FIELDS]
+        for values in zip(*columns, strict=True):
+            record = dict(zip(_MESSAGE_FIELDS, values, strict=True))
+            by_thread[values[0]].append(trusted(ThreadMessage, record))
+        for values in zip(*(threads.column(f).to_pylist() for f in _THREAD_FIELDS), strict=True):
+            record = {"day": day, **dict(zip(_THREAD_FIELDS, values, strict=True))}
+            record["messages"] = by_thread.get(record["thread_id"], [])
+            out.append(trusted(Thread, record))
+    return out

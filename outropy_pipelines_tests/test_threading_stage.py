@@ -1,0 +1,95 @@
+"""The threads stage on the sample export: parallel shares write exactly what one process writes,
+and `load_threads` gives back what was written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from outropy_pipelines.adapters.duckdb_store import DuckDBStore
+from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
+from outropy_pipelines.domain.models import Thread
+from outropy_pipelines.perf import worker_count
+from outropy_pipelines.stages.directory import read_directory, write_directory
+from outropy_pipelines.stages.ingest import ingest_day
+from outropy_pipelines.stages.threading import builder_for, channel_shares, load_threads, thread_day
+
+from .conftest import SAMPLE_EXPORT
+
+
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory) -> tuple[Path, list[str]]:
+    path = tmp_path_factory.mktemp("threading") / "outropy.duckdb"
+    store = DuckDBStore(path)
+    reader = SlackExportReader(SAMPLE_EXPORT)
+    directory, quarantine = reader.read_directory()
+    write_directory(store, directory, quarantine)
+    days = reader.available_days()
+    for day in days:
+        ingest_day(store, reader, day, "UTC")
+    return path, days
+
+
+def _rows(store: DuckDBStore, day: str) -> tuple[list[dict], list[dict]]:
+    threads = store.query("SELECT * FROM threads WHERE day = ? ORDER BY thread_id", [day])
+    messages = store.query("SELECT * FROM thread_messages WHERE day = ? ORDER BY thread_id, ts", [day])
+    return threads, messages
+
+
+def test_parallel_shares_write_the_same_rows_as_one_process(ingested):
+    path, days = ingested
+    store = DuckDBStore(path)
+    builder = builder_for(read_directory(store))
+    day = days[len(days) // 2]
+    one = thread_day(store, builder, day, "UTC", workers=1)
+    expected = _rows(store, day)
+    assert expected[0] and expected[1]
+    # three processes (this one and two spawned workers), forced on a small day
+    three = thread_day(store, builder, day, "UTC", workers=3, parallel_min_rows=0)
+    assert three == one
+    assert _rows(store, day) == expected  # replaced, not duplicated, and identical
+
+
+def test_channel_shares_split_every_channel_once_and_balance_rows(ingested, tmp_path):
+    path, _ = ingested
+    store = DuckDBStore(path)
+    source = tmp_path / "rows.parquet"
+    store.query_to_parquet("SELECT channel_id FROM raw_messages ORDER BY channel_id", [], source)
+    counts: dict[str, int] = {}
+    for c in pq.read_table(source).column("channel_id").to_pylist():
+        counts[c] = counts.get(c, 0) + 1
+    assert channel_shares(str(source), 1) == [None]
+    shares = channel_shares(str(source), 3)
+    assert len(shares) == 3
+    assert sorted(c for share in shares for c in share) == sorted(counts)
+    loads = [sum(counts[c] for c in share) for share in shares]
+    # greedy largest-first: no share exceeds the lightest by more than the biggest channel
+    assert max(loads) - min(loads) <= max(counts.values())
+
+
+def test_load_threads_gives_back_valid_models_in_time_order(ingested):
+    path, days = ingested
+    store = DuckDBStore(path)
+    day = days[-1]
+    thread_day(store, builder_for(read_directory(store)), day, "UTC", workers=1)
+    threads = load_threads(store, day)
+    threads_rows, message_rows = _rows(store, day)
+    assert len(threads) == len(threads_rows)
+    assert sum(len(t.messages) for t in threads) == len(message_rows)
+    for t in threads:
+        # what validation would have built from the same values
+        assert Thread.model_validate(t.model_dump()) == t
+        assert [float(m.ts) for m in t.messages] == sorted(float(m.ts) for m in t.messages)
+        assert t.first_ts == t.messages[0].ts and t.day == day
+
+
+def test_worker_count_reads_the_environment(monkeypatch):
+    monkeypatch.setenv("OUTROPY_WORKERS", "3")
+    assert worker_count() == 3
+    monkeypatch.setenv("OUTROPY_WORKERS", "0")
+    with pytest.raises(ValueError, match="OUTROPY_WORKERS"):
+        worker_count()
+    monkeypatch.delenv("OUTROPY_WORKERS")
+    assert worker_count() >= 1
