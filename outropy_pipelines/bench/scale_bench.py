@@ -146,7 +146,7 @@ def run_stages(
     from outropy_pipelines.stages.directory import read_directory, read_subscriptions, write_directory
     from outropy_pipelines.stages.entity_memory import summarize_day
     from outropy_pipelines.stages.ingest import ingest_day
-    from outropy_pipelines.stages.threading import builder_for, load_threads, thread_day
+    from outropy_pipelines.stages.threading import builder_for, thread_day
 
     rss = PeakRSS()
     timer = StageTimer(rss)
@@ -175,7 +175,7 @@ def run_stages(
             threading_report = thread_day(store, builder, day, "UTC")
         with timer.stage("classification"):
             directory = read_directory(store)
-            classification = classify_day(store, client, directory, day, load_threads(store, day))
+            classification = classify_day(store, client, directory, day)
         with timer.stage("entity_summaries"):
             summarize_day(store, client, directory, day)
         say(f"  {day}: briefings for {len(readers):,} users ...")

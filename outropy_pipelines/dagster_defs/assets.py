@@ -33,7 +33,7 @@ from outropy_pipelines.stages.classification import classify_day
 from outropy_pipelines.stages.directory import read_directory, read_subscriptions, write_directory
 from outropy_pipelines.stages.entity_memory import summarize_day
 from outropy_pipelines.stages.ingest import ingest_day
-from outropy_pipelines.stages.threading import builder_for, load_threads, thread_day
+from outropy_pipelines.stages.threading import builder_for, thread_day
 
 GROUP = "briefing_pipeline"
 PREVIEW_CHARS = 6000
@@ -212,7 +212,7 @@ def build_assets(parts: Partitions, subscriptions_file: str | None, briefings_di
         directory = read_directory(db)
         client = llm.client(cache=db, run_id=context.run_id)
         days = _days(context)
-        reports = [classify_day(db, client, directory, day, load_threads(db, day)) for day in days]
+        reports = [classify_day(db, client, directory, day) for day in days]
         sourceless = checks.items_without_sources(db, days)
         failures = sum(r.failures for r in reports)
         kinds: dict[str, int] = {}

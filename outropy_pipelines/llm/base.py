@@ -149,6 +149,17 @@ class LLMStats:
     http_attempts: int = 0
     cost_usd: float | None = None  # None: no price known for the model
 
+    def add(self, other: LLMStats) -> None:
+        """Add the accounting of another client of the same provider (a worker process's)."""
+        self.requests += other.requests
+        self.cache_hits += other.cache_hits
+        self.failures += other.failures
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.http_attempts += other.http_attempts
+        if self.cost_usd is not None and other.cost_usd is not None:
+            self.cost_usd += other.cost_usd
+
     def as_metadata(self) -> dict[str, int | float]:
         metadata: dict[str, int | float] = {
             "llm_requests": self.requests,

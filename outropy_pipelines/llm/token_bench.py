@@ -36,7 +36,7 @@ def build_store_from_export(
     from outropy_pipelines.stages.directory import write_directory
     from outropy_pipelines.stages.entity_memory import summarize_day
     from outropy_pipelines.stages.ingest import ingest_day
-    from outropy_pipelines.stages.threading import builder_for, load_threads, thread_day
+    from outropy_pipelines.stages.threading import builder_for, thread_day
 
     say = progress or (lambda _m: None)
     store = DuckDBStore(db_path)
@@ -51,7 +51,7 @@ def build_store_from_export(
     for day in days:
         say(f"  preparing {day} ...")
         thread_day(store, builder, day, timezone)
-        classify_day(store, client, directory, day, load_threads(store, day))
+        classify_day(store, client, directory, day)
         summarize_day(store, client, directory, day)
     return store, days
 

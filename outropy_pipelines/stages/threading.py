@@ -13,10 +13,8 @@ its own Parquet files. Output is identical whatever the number of workers.
 from __future__ import annotations
 
 import itertools
-import multiprocessing
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -29,7 +27,7 @@ from outropy_pipelines.domain.days import day_window, shift_day
 from outropy_pipelines.domain.models import Directory, Thread, ThreadMessage
 from outropy_pipelines.domain.thread_builder import ThreadBuilder
 from outropy_pipelines.domain.trusted import trusted
-from outropy_pipelines.perf import paused_gc, worker_count
+from outropy_pipelines.perf import balanced_shares, paused_gc, run_shares, worker_count
 
 # Raw rows a day's threads need: all of the day, the top-level messages of the day before (context
 # for reconstructing conversations across midnight), plus every earlier message of a Slack thread,
@@ -106,22 +104,12 @@ def _channel_groups(path: str, channels: frozenset[str] | None = None) -> Iterat
 
 
 def channel_shares(path: str, workers: int) -> list[frozenset[str] | None]:
-    """Split the channels of a day's rows into up to `workers` shares of about equal rows (largest
-    channel first, each to the lightest share). One share of everything is `[None]`."""
+    """The channels of a day's rows (a Parquet file) in up to `workers` shares of about equal rows."""
     if workers <= 1:
         return [None]
     counts = pc.value_counts(pq.read_table(path, columns=["channel_id"]).column("channel_id"))
-    by_size = sorted(
-        zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True),
-        key=lambda vc: (-vc[1], vc[0]),
-    )
-    shares: list[list[str]] = [[] for _ in range(min(workers, len(by_size)))]
-    loads = [0] * len(shares)
-    for channel_id, n in by_size:
-        k = loads.index(min(loads))
-        shares[k].append(channel_id)
-        loads[k] += n
-    return [frozenset(share) for share in shares] if len(shares) > 1 else [None]
+    sizes = dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True))
+    return balanced_shares(sizes, workers)
 
 
 def thread_rows(day: str, t: Thread) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -195,20 +183,6 @@ def _build_share(
     )
 
 
-def _build_shares(jobs: Sequence[tuple[Any, ...]]) -> list[_ShareOutput]:
-    """Run `_build_share` for each job: the first here, the others in spawned worker processes
-    (spawn, not fork: the parent holds DuckDB and Dagster threads)."""
-    if len(jobs) == 1:
-        return [_build_share(*jobs[0])]
-    pool = ProcessPoolExecutor(max_workers=len(jobs) - 1, mp_context=multiprocessing.get_context("spawn"))
-    try:
-        futures = [pool.submit(_build_share, *job) for job in jobs[1:]]
-        first = _build_share(*jobs[0])
-        return [first, *(f.result() for f in futures)]
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
 def thread_day(
     store: DuckDBStore,
     builder: ThreadBuilder,
@@ -230,7 +204,8 @@ def thread_day(
         )
         wanted = (workers or worker_count()) if total >= parallel_min_rows else 1
         shares = channel_shares(str(source), wanted)
-        outputs = _build_shares(
+        outputs = run_shares(
+            _build_share,
             [
                 (
                     builder,
@@ -242,7 +217,7 @@ def thread_day(
                     str(messages_spill.directory),
                 )
                 for share in shares
-            ]
+            ],
         )
         for out in outputs:
             report.add(out.report)
@@ -258,21 +233,24 @@ _MESSAGE_FIELDS = list(ThreadMessage.model_fields)
 _THREAD_FIELDS = [f for f in Thread.model_fields if f not in ("day", "messages")]
 
 
-def load_threads(store: DuckDBStore, day: str) -> list[Thread]:
-    """The day's threads as written by `thread_day`, messages in time order.
+def load_threads(store: DuckDBStore, day: str, channels: frozenset[str] | None = None) -> list[Thread]:
+    """The day's threads as written by `thread_day` (of `channels` only, if given), messages in time order.
 
     The rows come from our own table, written from validated models, so they are rebuilt with
     `trusted` (no second validation: it cost more than the read itself at 200,000 messages).
     """
+    where, params = "day = ?", [day]
+    if channels is not None:
+        where, params = "day = ? AND channel_id IN (SELECT unnest(?))", [day, sorted(channels)]
     with store.connect() as con:
         messages = con.sql(
-            f"SELECT {', '.join(_MESSAGE_FIELDS)} FROM thread_messages WHERE day = ? "
+            f"SELECT {', '.join(_MESSAGE_FIELDS)} FROM thread_messages WHERE {where} "
             "ORDER BY thread_id, CAST(ts AS DECIMAL(18,6))",
-            params=[day],
+            params=params,
         ).to_arrow_table()
         threads = con.sql(
-            f"SELECT {', '.join(_THREAD_FIELDS)} FROM threads WHERE day = ? ORDER BY thread_id",
-            params=[day],
+            f"SELECT {', '.join(_THREAD_FIELDS)} FROM threads WHERE {where} ORDER BY thread_id",
+            params=params,
         ).to_arrow_table()
     by_thread: dict[str, list[ThreadMessage]] = defaultdict(list)
     out = []

@@ -1,5 +1,6 @@
-"""The threads stage on the sample export: parallel shares write exactly what one process writes,
-and `load_threads` gives back what was written."""
+"""The CPU-bound stages (threads, local classification) on the sample export: shares built in
+worker processes write exactly what one process writes, and `load_threads` gives back what was
+written."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ import pytest
 from outropy_pipelines.adapters.duckdb_store import DuckDBStore
 from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
 from outropy_pipelines.domain.models import Thread
-from outropy_pipelines.perf import worker_count
+from outropy_pipelines.llm.base import LLMClient
+from outropy_pipelines.llm.local_provider import LocalProvider
+from outropy_pipelines.perf import balanced_shares, worker_count
+from outropy_pipelines.stages.classification import classify_day, load_items
 from outropy_pipelines.stages.directory import read_directory, write_directory
 from outropy_pipelines.stages.ingest import ingest_day
 from outropy_pipelines.stages.threading import builder_for, channel_shares, load_threads, thread_day
@@ -67,6 +71,35 @@ def test_channel_shares_split_every_channel_once_and_balance_rows(ingested, tmp_
     loads = [sum(counts[c] for c in share) for share in shares]
     # greedy largest-first: no share exceeds the lightest by more than the biggest channel
     assert max(loads) - min(loads) <= max(counts.values())
+
+
+def test_local_classification_in_workers_writes_the_same_items(ingested):
+    path, days = ingested
+    store = DuckDBStore(path)
+    directory = read_directory(store)
+    builder = builder_for(directory)
+    for day in days[:3]:
+        thread_day(store, builder, day, "UTC", workers=1)
+    for day in days[:3]:
+        one_client = LLMClient(LocalProvider(), concurrency=1)
+        one = classify_day(store, one_client, directory, day, workers=1)
+        expected = [it.model_dump() for it in load_items(store, day)]
+        assert expected, day
+        two_client = LLMClient(LocalProvider(), concurrency=1)
+        two = classify_day(store, two_client, directory, day, workers=2, parallel_min_threads=0)
+        assert two == one
+        assert two_client.stats == one_client.stats  # the workers' accounting reaches the client
+        assert [it.model_dump() for it in load_items(store, day)] == expected
+
+
+def test_balanced_shares_give_each_key_once():
+    sizes = {"a": 10, "b": 7, "c": 5, "d": 5, "e": 1}
+    shares = balanced_shares(sizes, 2)
+    assert sorted(k for share in shares for k in share) == sorted(sizes)
+    # largest first, each to the lightest: a | b, c -> a, d | b, c, e
+    assert sorted(sum(sizes[k] for k in share) for share in shares) == [13, 15]
+    assert balanced_shares(sizes, 1) == [None]
+    assert len(balanced_shares(sizes, 10)) == len(sizes)
 
 
 def test_load_threads_gives_back_valid_models_in_time_order(ingested):
