@@ -15,6 +15,7 @@ Writes a JSON report and prints a table. Figures are also quoted as ratios again
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -38,6 +39,7 @@ import psutil
 from outropy_pipelines.adapters.duckdb_store import DuckDBStore
 from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
 from outropy_pipelines.domain.days import days_between, shift_day
+from outropy_pipelines.perf import worker_count
 
 
 @dataclass
@@ -59,7 +61,8 @@ class ScaleBenchConfig:
 
 
 class PeakRSS:
-    """Samples this process's RSS in a background thread; `peak_mb` since the last `reset`."""
+    """Samples the RSS of this process plus its worker processes in a background thread;
+    `peak_mb` since the last `reset`."""
 
     def __init__(self, interval: float = 0.02) -> None:
         self._proc = psutil.Process()
@@ -70,23 +73,30 @@ class PeakRSS:
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
+    def _rss(self) -> int:
+        total = self._proc.memory_info().rss
+        for child in self._proc.children(recursive=True):
+            with contextlib.suppress(psutil.Error):  # a worker that just ended
+                total += child.memory_info().rss
+        return total
+
     def _run(self) -> None:
         while not self._stop.is_set():
-            rss = self._proc.memory_info().rss
+            rss = self._rss()
             self._peak = max(self._peak, rss)
             self._overall = max(self._overall, rss)
             time.sleep(self._interval)
 
     def reset(self) -> None:
-        self._peak = self._proc.memory_info().rss
+        self._peak = self._rss()
 
     @property
     def peak_mb(self) -> float:
-        return max(self._peak, self._proc.memory_info().rss) / 2**20
+        return max(self._peak, self._rss()) / 2**20
 
     @property
     def overall_mb(self) -> float:
-        return max(self._overall, self._proc.memory_info().rss) / 2**20
+        return max(self._overall, self._rss()) / 2**20
 
     def stop(self) -> None:
         self._stop.set()
@@ -407,6 +417,7 @@ def _sqlite_instance(home: Path):
 def machine() -> dict[str, Any]:
     return {
         "cpus": os.cpu_count(),
+        "workers": worker_count(),  # processes of the threads and local classification stages
         "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -462,6 +473,8 @@ def run_scale_bench(cfg: ScaleBenchConfig, say: Callable[[str], None] = print) -
 def format_report(r: dict[str, Any]) -> str:
     lines = [
         f"messages: {r['messages']:,} over {len(r['per_day'])} day(s); briefings for {r['briefing_users']:,} users",
+        f"machine: {r['machine']['cpus']} CPUs, {r['machine']['memory_gb']} GB; "
+        f"{r['machine']['workers']} worker process(es) for threads and local classification",
         "",
         f"{'stage':<18}{'seconds':>10}{'msgs/s':>12}{'peak RSS MB':>14}",
     ]
