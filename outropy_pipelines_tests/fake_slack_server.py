@@ -33,10 +33,12 @@ import re
 import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
+
+from .local_http_server import LocalHTTPServer
 
 _DAY_FILE = re.compile(r"^\d{4}-\d{2}-\d{2}\.json$")
 _LISTS = (("channels.json", "public"), ("groups.json", "private"), ("dms.json", "im"), ("mpims.json", "mpim"))
@@ -158,8 +160,8 @@ def _slack_limit_error(text: Any, blocks: Any) -> str | None:
     return None
 
 
-class FakeSlackServer:
-    """ThreadingHTTPServer in a daemon thread; use as a context manager."""
+class FakeSlackServer(LocalHTTPServer):
+    """The Slack Web API of one workspace; use as a context manager."""
 
     def __init__(
         self,
@@ -171,6 +173,7 @@ class FakeSlackServer:
         team_id: str = "T0SAMPLE",
         bot_user_id: str = "UBOTOUTROPY",
     ) -> None:
+        super().__init__()
         self.workspace = Workspace.from_export(export_dir)
         self.token = token
         self.page_size = page_size
@@ -183,50 +186,11 @@ class FakeSlackServer:
         self.posted: list[dict[str, Any]] = []  # chat.postMessage calls that succeeded
         self._lock = threading.Lock()
         self._post_seq = 0
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle -----------------------------------------------------------------------------
-    def start(self) -> FakeSlackServer:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:
-                server._handle(self)
-
-            def do_POST(self) -> None:
-                server._handle(self)
-
-            def log_message(self, format: str, *args: Any) -> None:  # quiet; never log headers
-                return
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, args=(0.05,), name="fake-slack", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-
-    def __enter__(self) -> FakeSlackServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:
         """The API root for slack-sdk's `base_url` (with the trailing slash)."""
-        assert self._httpd is not None, "server not started"
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}/api/"
+        return f"{self.origin}/api/"
 
     # -- scripting -----------------------------------------------------------------------------
     def add_fault(self, method: str, **kwargs: Any) -> Fault:
