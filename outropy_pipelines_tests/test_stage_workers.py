@@ -15,7 +15,7 @@ from outropy_pipelines.domain.models import Thread
 from outropy_pipelines.llm.base import LLMClient
 from outropy_pipelines.llm.local_provider import LocalProvider
 from outropy_pipelines.perf import balanced_shares, worker_count
-from outropy_pipelines.stages.classification import classify_day, load_items
+from outropy_pipelines.stages.classification import channel_chunks, classify_day, load_items
 from outropy_pipelines.stages.directory import read_directory, write_directory
 from outropy_pipelines.stages.ingest import ingest_day
 from outropy_pipelines.stages.threading import builder_for, channel_shares, load_threads, thread_day
@@ -126,3 +126,31 @@ def test_worker_count_reads_the_environment(monkeypatch):
         worker_count()
     monkeypatch.delenv("OUTROPY_WORKERS")
     assert worker_count() >= 1
+
+
+def test_classification_in_small_chunks_writes_the_same_items(ingested):
+    path, days = ingested
+    store = DuckDBStore(path)
+    directory = read_directory(store)
+    day = days[1]
+    thread_day(store, builder_for(directory), day, "UTC", workers=1)
+    whole = classify_day(store, LLMClient(LocalProvider()), directory, day, load_threads(store, day))
+    expected = [it.model_dump() for it in load_items(store, day)]
+    # a chunk per channel or two: many reads, spills and one write, the same items
+    sizes = {
+        r["channel_id"]: r["n"]
+        for r in store.query(
+            "SELECT channel_id, count(*) AS n FROM thread_messages WHERE day = ? GROUP BY 1", [day]
+        )
+    }
+    assert len(channel_chunks(sizes, limit=50)) > 3
+    chunked = classify_day(store, LLMClient(LocalProvider()), directory, day, workers=1, chunk_messages=50)
+    assert chunked == whole
+    assert [it.model_dump() for it in load_items(store, day)] == expected
+
+
+def test_channel_chunks_keep_whole_channels_under_the_limit():
+    sizes = {"c1": 40, "c2": 30, "c3": 120, "c4": 10, "c5": 60}
+    chunks = channel_chunks(sizes, limit=100)
+    assert chunks == [frozenset({"c1", "c2"}), frozenset({"c3"}), frozenset({"c4", "c5"})]
+    assert channel_chunks(sizes, frozenset({"c2", "c4"}), limit=100) == [frozenset({"c2", "c4"})]

@@ -1,6 +1,8 @@
 """Stage: one day of typed items (`items`, `item_sources`, `llm_failures`) from its threads.
 
-A provider that answers on this machine's CPU and keeps no cache (the `local` one) classifies a big
+Threads are read from the store and classified a chunk of whole channels at a time (about
+`CHUNK_MESSAGES` messages), item rows spilled to Parquet and written in one transaction at the end:
+a day of a million messages never sits in memory as Python objects. A provider that answers on this machine's CPU and keeps no cache (the `local` one) classifies a big
 day in worker processes (OUTROPY_WORKERS), one share of the channels each, as the threads stage
 builds them: threads are classified independently, so the items are the same whatever the number
 of workers. A provider that waits on a server runs here, with the client's thread concurrency,
@@ -9,8 +11,8 @@ cache and token budget.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import duckdb
 
@@ -24,6 +26,8 @@ from outropy_pipelines.stages.threading import load_threads
 
 # Below this many threads a day is classified in this process: a worker costs ~1 s to start.
 PARALLEL_MIN_THREADS = 20_000
+# The day's threads are read and classified this many messages at a time (whole channels).
+CHUNK_MESSAGES = 100_000
 
 
 @dataclass
@@ -46,21 +50,44 @@ def item_rows(items: list[Item]) -> tuple[list[dict], list[dict]]:
     return rows, sources
 
 
-def _classify(
-    store: DuckDBStore, client: LLMClient, directory: Directory, day: str, threads: list[Thread]
-) -> tuple[list[dict], list[dict], list[dict], ClassificationReport]:
+def _empty_report(day: str) -> ClassificationReport:
+    return ClassificationReport(day=day, threads=0, skipped=0, items=0, new_items=0, failures=0)
+
+
+def _add_report(total: ClassificationReport, part: ClassificationReport) -> None:
+    for name in ("threads", "skipped", "items", "new_items", "failures"):
+        setattr(total, name, getattr(total, name) + getattr(part, name))
+    for kind, n in part.by_kind.items():
+        total.by_kind[kind] = total.by_kind.get(kind, 0) + n
+
+
+@dataclass
+class _Output:
+    """Where classified threads go: item rows spilled to Parquet, failures and counts kept."""
+
+    items: ParquetSpill
+    sources: ParquetSpill
+    report: ClassificationReport
+    failures: list[dict] = field(default_factory=list)
+
+
+def _classify_into(
+    client: LLMClient, directory: Directory, day: str, threads: list[Thread], out: _Output
+) -> None:
     channels = {c.channel_id: (c.name, c.kind) for c in directory.channels}
     user_names = {u.user_id: u.display_name for u in directory.users}
     result = classify_threads(threads, client, channels, user_names, day)
     rows, sources = item_rows(result.items)
-    failures = [
+    out.items.write(rows)
+    out.sources.write(sources)
+    out.failures.extend(
         {"day": day, "stage": "classified_items", "subject_id": tid, "error": err}
         for tid, err in result.failures
-    ]
+    )
     by_kind: dict[str, int] = {}
     for it in result.items:
         by_kind[it.kind] = by_kind.get(it.kind, 0) + 1
-    report = ClassificationReport(
+    part = ClassificationReport(
         day=day,
         threads=len(threads),
         skipped=result.skipped,
@@ -69,7 +96,38 @@ def _classify(
         failures=len(result.failures),
         by_kind=by_kind,
     )
-    return rows, sources, failures, report
+    _add_report(out.report, part)
+
+
+def channel_chunks(
+    sizes: Mapping[str, int], channels: frozenset[str] | None = None, limit: int = CHUNK_MESSAGES
+) -> list[frozenset[str]]:
+    """The channels (of `channels`, all if None) in chunks of whole channels of at most `limit`
+    messages (a bigger channel is a chunk of its own), in channel order."""
+    chunks: list[frozenset[str]] = []
+    current: list[str] = []
+    total = 0
+    for channel_id in sorted(c for c in sizes if channels is None or c in channels):
+        if current and total + sizes[channel_id] > limit:
+            chunks.append(frozenset(current))
+            current, total = [], 0
+        current.append(channel_id)
+        total += sizes[channel_id]
+    if current:
+        chunks.append(frozenset(current))
+    return chunks
+
+
+def _classify_chunks(
+    store: DuckDBStore,
+    client: LLMClient,
+    directory: Directory,
+    day: str,
+    chunks: Sequence[frozenset[str]],
+    out: _Output,
+) -> None:
+    for chunk in chunks:
+        _classify_into(client, directory, day, load_threads(store, day, chunk), out)
 
 
 @dataclass
@@ -88,38 +146,24 @@ def _classify_share(
     provider: LLMProvider,
     directory: Directory,
     day: str,
-    channels: frozenset[str] | None,
+    chunks: list[frozenset[str]],
     items_directory: str,
     sources_directory: str,
 ) -> _ShareOutput:
-    """Classify the day's threads of `channels` with a cache-less client of `provider`, spilling
-    the item rows under the two directories. Runs in this process or in a worker."""
+    """In a worker: classify the day's threads of `chunks` with a cache-less client of
+    `provider`, spilling the item rows under the two directories."""
     store = DuckDBStore(db_path)
     client = LLMClient(provider, concurrency=1)
-    rows, sources, failures, report = _classify(
-        store, client, directory, day, load_threads(store, day, channels)
-    )
-    items_spill, sources_spill = ParquetSpill(items_directory), ParquetSpill(sources_directory)
-    items_spill.write(rows)
-    sources_spill.write(sources)
+    out = _Output(ParquetSpill(items_directory), ParquetSpill(sources_directory), _empty_report(day))
+    _classify_chunks(store, client, directory, day, chunks, out)
     return _ShareOutput(
-        report=report,
+        report=out.report,
         stats=client.stats,
-        failures=failures,
-        item_files=[str(p) for p in items_spill.paths],
-        item_rows=items_spill.num_rows,
-        source_files=[str(p) for p in sources_spill.paths],
-        source_rows=sources_spill.num_rows,
-    )
-
-
-def _write(store: DuckDBStore, day: str, items: Any, sources: Any, failures: list[dict]) -> None:
-    store.replace_partitions(
-        [
-            ("items", {"day": day}, items),
-            ("item_sources", {"day": day}, sources),
-            ("llm_failures", {"day": day, "stage": "classified_items"}, failures),
-        ]
+        failures=out.failures,
+        item_files=[str(p) for p in out.items.paths],
+        item_rows=out.items.num_rows,
+        source_files=[str(p) for p in out.sources.paths],
+        source_rows=out.sources.num_rows,
     )
 
 
@@ -131,58 +175,62 @@ def classify_day(
     threads: list[Thread] | None = None,
     workers: int | None = None,
     parallel_min_threads: int = PARALLEL_MIN_THREADS,
+    chunk_messages: int = CHUNK_MESSAGES,
 ) -> ClassificationReport:
-    """Classify and write the day's items. `threads` default to the day's threads in the store;
-    those are classified in `workers` processes (default `worker_count()`) when the provider is
-    CPU-bound and uncached and the day has at least `parallel_min_threads` threads."""
+    """Classify and write the day's items.
+
+    `threads` default to the day's threads in the store, read and classified a chunk of channels
+    at a time (`chunk_messages`), so a big day never sits in memory; in `workers` processes
+    (default `worker_count()`) when the provider is CPU-bound and uncached and the day has at least
+    `parallel_min_threads` threads."""
     provider = client.provider
-    # only work done on this machine's CPU, with nothing to look up in the cache, gains from processes
-    local_work = not provider.parallel and not (provider.cacheable and client.cache is not None)
-    wanted = workers or worker_count()
-    shares: list[frozenset[str] | None] = [None]
-    if (
-        threads is None
-        and local_work
-        and wanted > 1
-        and store.scalar("SELECT count(*) FROM threads WHERE day = ?", [day]) >= parallel_min_threads
-    ):
-        sql = "SELECT channel_id, count(*) AS n FROM thread_messages WHERE day = ? GROUP BY channel_id"
-        shares = balanced_shares({r["channel_id"]: int(r["n"]) for r in store.query(sql, [day])}, wanted)
-    if shares == [None]:
-        if threads is None:
-            threads = load_threads(store, day)
-        rows, sources, failures, report = _classify(store, client, directory, day, threads)
-        _write(store, day, rows, sources, failures)
-        return report
-    report = ClassificationReport(day=day, threads=0, skipped=0, items=0, new_items=0, failures=0)
     with store.spill() as items_spill, store.spill() as sources_spill:
-        outputs = run_shares(
-            _classify_share,
-            [
-                (
-                    str(store.path),
-                    provider,
-                    directory,
-                    day,
-                    share,
-                    str(items_spill.directory),
-                    str(sources_spill.directory),
+        out = _Output(items_spill, sources_spill, _empty_report(day))
+        if threads is not None:
+            _classify_into(client, directory, day, threads, out)
+        else:
+            sql = "SELECT channel_id, count(*) AS n FROM thread_messages WHERE day = ? GROUP BY channel_id"
+            sizes = {r["channel_id"]: int(r["n"]) for r in store.query(sql, [day])}
+            # only work done on this machine's CPU, with nothing to look up in a cache, gains from processes
+            local_work = not provider.parallel and not (provider.cacheable and client.cache is not None)
+            wanted = 1
+            if (
+                local_work
+                and store.scalar("SELECT count(*) FROM threads WHERE day = ?", [day]) >= parallel_min_threads
+            ):
+                wanted = workers or worker_count()
+            shares = balanced_shares(sizes, wanted)
+            if len(shares) == 1:
+                _classify_chunks(
+                    store, client, directory, day, channel_chunks(sizes, limit=chunk_messages), out
                 )
-                for share in shares
-            ],
+            else:
+                jobs = [
+                    (
+                        str(store.path),
+                        provider,
+                        directory,
+                        day,
+                        channel_chunks(sizes, share, chunk_messages),
+                        str(items_spill.directory),
+                        str(sources_spill.directory),
+                    )
+                    for share in shares
+                ]
+                for part in run_shares(_classify_share, jobs):
+                    client.stats.add(part.stats)
+                    out.failures.extend(part.failures)
+                    items_spill.adopt(part.item_files, part.item_rows)
+                    sources_spill.adopt(part.source_files, part.source_rows)
+                    _add_report(out.report, part.report)
+        store.replace_partitions(
+            [
+                ("items", {"day": day}, items_spill),
+                ("item_sources", {"day": day}, sources_spill),
+                ("llm_failures", {"day": day, "stage": "classified_items"}, out.failures),
+            ]
         )
-        failures: list[dict] = []
-        for out in outputs:
-            client.stats.add(out.stats)
-            failures.extend(out.failures)
-            items_spill.adopt(out.item_files, out.item_rows)
-            sources_spill.adopt(out.source_files, out.source_rows)
-            for name in ("threads", "skipped", "items", "new_items", "failures"):
-                setattr(report, name, getattr(report, name) + getattr(out.report, name))
-            for kind, n in out.report.by_kind.items():
-                report.by_kind[kind] = report.by_kind.get(kind, 0) + n
-        _write(store, day, items_spill, sources_spill, failures)
-    return report
+    return out.report
 
 
 def load_items(store: DuckDBStore, day: str, new_only: bool = False) -> list[Item]:
