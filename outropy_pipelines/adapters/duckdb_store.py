@@ -6,6 +6,8 @@
 - Concurrency: DuckDB allows one process to hold the file. Every connection is taken under an
   exclusive file lock (`<db>.lock`), held only for the duration of the read or write, and a
   conflicting lock from a process that does not use ours is retried with jitter.
+- Memory: each connection caps DuckDB's own memory at OUTROPY_DUCKDB_MEMORY_LIMIT (default 512MB);
+  big sorts, joins and inserts spill to disk beyond it instead of growing the process.
 - The LLM cache (`llm_calls`), as the `LLMCache` protocol of `outropy_pipelines.llm.base`.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import os
 import random
 import shutil
 import tempfile
@@ -89,6 +92,12 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
 )
 
 _LOCK_RETRY_SECONDS = 120.0
+DEFAULT_MEMORY_LIMIT = "512MB"
+
+
+def memory_limit() -> str:
+    """DuckDB's memory cap per connection (OUTROPY_DUCKDB_MEMORY_LIMIT, e.g. `1GB`)."""
+    return os.environ.get("OUTROPY_DUCKDB_MEMORY_LIMIT", "").strip() or DEFAULT_MEMORY_LIMIT
 
 
 def _is_lock_conflict(exc: Exception) -> bool:
@@ -177,7 +186,7 @@ class DuckDBStore:
             delay = 0.05
             while True:
                 try:
-                    con = duckdb.connect(str(self.path))
+                    con = duckdb.connect(str(self.path), config={"memory_limit": memory_limit()})
                     break
                 except duckdb.IOException as exc:
                     if not _is_lock_conflict(exc) or time.monotonic() > deadline:

@@ -61,6 +61,18 @@ NOISE_SUBTYPES: frozenset[str] = frozenset(
     }
 )
 EVENT_SUBTYPES: frozenset[str] = frozenset({"message_changed", "message_deleted", "message_replied"})
+# The fields of a message record that building threads reads (text and what `message_text` reads,
+# noise and bot markers, thread roots); edit and deletion events keep their whole record.
+RECORD_KEYS: tuple[str, ...] = (
+    "text",
+    "attachments",
+    "files",
+    "reply_count",
+    "metadata",
+    "hidden",
+    "bot_id",
+    "username",
+)
 # Our own briefing DMs carry this Slack message metadata event type; reading them back (live mode
 # lists the bot's IMs) must never turn yesterday's briefing into today's items.
 OWN_BRIEFING_EVENT = "outropy_briefing"
@@ -144,12 +156,17 @@ class ThreadBuilder:
                 record = orjson.loads(raw) if isinstance(raw, str | bytes) else dict(raw or {})
             except ValueError:
                 record = {}
+            subtype = row.get("subtype")
+            if subtype not in EVENT_SUBTYPES:
+                # keep only what building reads: a busy channel-day holds every record at once,
+                # and `blocks`, `user_profile`, `reactions`... are most of a real record's size
+                record = {k: record[k] for k in RECORD_KEYS if k in record}
             m = _Msg(
                 ts=ts,
                 key=Decimal(ts),
                 thread_ts=row.get("thread_ts"),
                 user_id=row.get("user_id"),
-                subtype=row.get("subtype"),
+                subtype=subtype,
                 record=record,
             )
             if m.subtype in EVENT_SUBTYPES:
