@@ -4,6 +4,10 @@ Layout understood: `users.json`, `channels.json` (public), `groups.json` (privat
 `mpims.json`, and one folder per conversation (named by channel name, or by id for DMs) holding
 `YYYY-MM-DD.json` day files. Files beginning with `_` are not part of an export and are ignored.
 
+Messages stream: `iter_day` yields a day one conversation folder at a time (of all folders, or of a
+subset, so that worker processes can each read a share of them), so memory is bounded by the largest
+conversation-day, never by the day.
+
 Nothing unreadable is dropped silently: an invalid JSON file, a record that is not a message object
 or has no valid `ts`, a duplicate `ts`, a folder that no conversation list names: each becomes a
 quarantine record with the reason and the raw content, and everything else goes on.
@@ -11,10 +15,11 @@ quarantine record with the reason and the raw content, and everything else goes 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +41,31 @@ _CONVERSATION_LISTS = (
 
 class ExportFormatError(ValueError):
     """The directory is not a Slack export at all."""
+
+
+@dataclass(frozen=True)
+class _DayFiles:
+    """A day's ts window and the names (dates) of the day files that may hold its records."""
+
+    day: str  # ISO date
+    start: float
+    end: float
+    utc_names: tuple[str, ...]  # the UTC dates the window overlaps
+    neighbour_names: tuple[str, ...]  # the day before and after, when not among those
+
+    @property
+    def all_names(self) -> tuple[str, ...]:
+        return tuple(sorted(self.utc_names + self.neighbour_names))
+
+    @classmethod
+    def of(cls, day: str | dt.date, timezone: str) -> _DayFiles:
+        d = parse_day(day)
+        start, end = day_window(d, timezone)
+        first = dt.datetime.fromtimestamp(start, dt.UTC).date()
+        last = dt.datetime.fromtimestamp(end - 1e-6, dt.UTC).date()
+        utc = tuple((first + dt.timedelta(days=k)).isoformat() for k in range((last - first).days + 1))
+        around = sorted({(d + dt.timedelta(days=k)).isoformat() for k in (-1, 1)} - set(utc))
+        return cls(d.isoformat(), start, end, utc, tuple(around))
 
 
 @dataclass
@@ -132,22 +162,26 @@ def parse_json_bytes(data: bytes) -> Any:
 
 def raw_row(record: dict[str, Any], channel_id: str, day: str, raw_json: str | None = None) -> dict[str, Any]:
     """Typed columns of one message record (the record itself is kept in `json`)."""
-    subtype = record.get("subtype")
-    inner = record.get("message") if isinstance(record.get("message"), dict) else None
-    previous = record.get("previous_message") if isinstance(record.get("previous_message"), dict) else None
+    get = record.get
+    subtype = get("subtype")
     target_ts = None
-    thread_ts = record.get("thread_ts")
-    user = record.get("user")
-    text = record.get("text")
-    if subtype == "message_changed" and inner is not None:
-        target_ts = inner.get("ts")
-        thread_ts = inner.get("thread_ts") or thread_ts
-        user = inner.get("user") or user
-        text = inner.get("text")
+    thread_ts = get("thread_ts")
+    user = get("user")
+    text = get("text")
+    if subtype == "message_changed":
+        inner = get("message")
+        if isinstance(inner, dict):
+            target_ts = inner.get("ts")
+            thread_ts = inner.get("thread_ts") or thread_ts
+            user = inner.get("user") or user
+            text = inner.get("text")
     elif subtype == "message_deleted":
-        target_ts = record.get("deleted_ts") or (previous or {}).get("ts")
-        thread_ts = (previous or {}).get("thread_ts") or thread_ts
-        user = (previous or {}).get("user") or user
+        previous = get("previous_message")
+        if not isinstance(previous, dict):
+            previous = {}
+        target_ts = get("deleted_ts") or previous.get("ts")
+        thread_ts = previous.get("thread_ts") or thread_ts
+        user = previous.get("user") or user
     if not user:
         user = record.get("bot_id") or record.get("username")
     return {
@@ -289,45 +323,73 @@ class SlackExportReader:
         self._drop_duplicates(out)
         return out
 
-    def iter_day(self, day: str | dt.date, timezone: str = "UTC") -> Iterator[DayRead]:
-        """The day's messages one conversation at a time, so memory stays bounded by the largest
-        conversation-day. Duplicate ts are not dropped here (`read_day` and the ingest stage do).
+    @property
+    def files_by_utc_date(self) -> bool:
+        """Whether day files are taken to be named by UTC date (see `iter_day`)."""
+        return self._files_by_utc_date
+
+    def day_file_sizes(self, day: str | dt.date, timezone: str = "UTC") -> dict[str, int]:
+        """Bytes of the files `iter_day` reads first for `day`, per conversation folder (every
+        folder, 0 when it has none): what splitting a day into equal shares goes by."""
+        window = _DayFiles.of(day, timezone)
+        names = window.utc_names if self._files_by_utc_date else window.all_names
+        sizes: dict[str, int] = {}
+        for folder in self.conversation_folders():
+            sizes[folder.name] = 0
+            for name in names:
+                with contextlib.suppress(FileNotFoundError):
+                    sizes[folder.name] += (folder / f"{name}.json").stat().st_size
+        return sizes
+
+    def iter_day(
+        self, day: str | dt.date, timezone: str = "UTC", folders: Collection[str] | None = None
+    ) -> Iterator[DayRead]:
+        """The day's messages one conversation folder at a time (only the folders named in
+        `folders`, if given), so memory stays bounded by the largest conversation-day. Duplicate ts
+        are not dropped here (`read_day` and the ingest stage do).
 
         Records are kept by their ts. Slack exports name day files by UTC date, so only the files
         whose UTC date overlaps the day's window are read; if a file turns out to hold records of
         another UTC date (an export named by local dates), the reader switches for good to also
-        reading the files of the day before and after (and goes back for them in the conversations
-        it had already read). Problems in a file are quarantined on the partition of the file's own
-        date, so each is reported once.
+        reading the files of the day before and after: once every folder's own files are read, it
+        reads those neighbouring files of every folder (`iter_neighbour_files`). Within a
+        conversation, records of the day's own files therefore always come before those of its
+        neighbours, wherever the switch happened. Problems in a file are quarantined on the
+        partition of the file's own date, so each is reported once.
         """
-        d = parse_day(day)
-        start, end = day_window(d, timezone)
-        utc_names = self._utc_dates(start, end)
-        all_names = sorted({(d + dt.timedelta(days=k)).isoformat() for k in (-1, 0, 1)} | set(utc_names))
-        read_utc_only: list[Path] = []
-        for folder in self.conversation_folders():
-            if self._files_by_utc_date:
-                chunk = self._read_folder(folder, d, start, end, utc_names, check_utc=True)
-                if self._files_by_utc_date:
-                    read_utc_only.append(folder)
-                    yield chunk
-                    continue
-            yield self._read_folder(folder, d, start, end, all_names, check_utc=False)
+        window = _DayFiles.of(day, timezone)
+        for folder in self._named_folders(folders):
+            checking = self._files_by_utc_date
+            chunk = self._read_folder(folder, window, window.utc_names, check_utc=checking)
+            if checking and not self._files_by_utc_date:
+                # this folder gave the naming away in the middle of a file: read its files again
+                chunk = self._read_folder(folder, window, window.utc_names, check_utc=False)
+            yield chunk
         if not self._files_by_utc_date:
-            extra = [n for n in all_names if n not in utc_names]
-            for folder in read_utc_only:
-                yield self._read_folder(folder, d, start, end, extra, check_utc=False)
+            yield from self.iter_neighbour_files(day, timezone, folders)
 
-    @staticmethod
-    def _utc_dates(start: float, end: float) -> list[str]:
-        first = dt.datetime.fromtimestamp(start, dt.UTC).date()
-        last = dt.datetime.fromtimestamp(end - 1e-6, dt.UTC).date()
-        return [(first + dt.timedelta(days=k)).isoformat() for k in range((last - first).days + 1)]
+    def iter_neighbour_files(
+        self, day: str | dt.date, timezone: str = "UTC", folders: Collection[str] | None = None
+    ) -> Iterator[DayRead]:
+        """The day's messages in the files of the neighbouring dates that are not UTC dates of the
+        day, one conversation folder at a time (only `folders`, if given): the rest of a day of an
+        export named by local dates. From this call on the reader takes the export to be named so.
+        """
+        self._files_by_utc_date = False
+        window = _DayFiles.of(day, timezone)
+        return (
+            self._read_folder(folder, window, window.neighbour_names, check_utc=False)
+            for folder in self._named_folders(folders)
+        )
 
-    def _read_folder(
-        self, folder: Path, d: dt.date, start: float, end: float, names: Sequence[str], check_utc: bool
-    ) -> DayRead:
-        day_iso = d.isoformat()
+    def _named_folders(self, names: Collection[str] | None) -> Iterator[Path]:
+        if names is None:
+            return self.conversation_folders()
+        wanted = set(names)
+        return (folder for folder in self.conversation_folders() if folder.name in wanted)
+
+    def _read_folder(self, folder: Path, window: _DayFiles, names: Sequence[str], check_utc: bool) -> DayRead:
+        day_iso, start, end = window.day, window.start, window.end
         channel_id = self.folder_map().get(folder.name)
         out = DayRead()
         for file_day in names:
@@ -353,7 +415,7 @@ class SlackExportReader:
                 path, location, channel_id, day_iso, file_day if check_utc else None, start, end, report, out
             )
             if check_utc and not self._files_by_utc_date:
-                return out  # the caller reads this folder again with the neighbouring files
+                return out  # the caller reads this folder again, without the check
         return out
 
     def _read_file(
@@ -392,19 +454,23 @@ class SlackExportReader:
         lo, hi = day_window(utc_date, "UTC") if utc_date is not None else (float("-inf"), float("inf"))
         kept: list[dict[str, Any]] = []
         append = kept.append
+        ts_match = _TS.match
         for n, rec in enumerate(records):
-            problem = record_problem(rec)
-            if problem:
-                if report:
-                    out.quarantine.append(
-                        QuarantineRecord(
-                            source="export",
-                            location=f"{location}#{n}",
-                            reason=problem,
-                            raw=json.dumps(rec, ensure_ascii=False),
+            raw_ts = rec.get("ts") if type(rec) is dict else None
+            # the common case is checked here, anything else by `record_problem`
+            if not (type(raw_ts) is str and ts_match(raw_ts) and rec.get("type", "message") == "message"):
+                problem = record_problem(rec)
+                if problem:
+                    if report:
+                        out.quarantine.append(
+                            QuarantineRecord(
+                                source="export",
+                                location=f"{location}#{n}",
+                                reason=problem,
+                                raw=json.dumps(rec, ensure_ascii=False),
+                            )
                         )
-                    )
-                continue
+                    continue
             ts = float(rec["ts"])
             if not lo <= ts < hi:
                 # a record of another UTC date: this export names its day files otherwise
