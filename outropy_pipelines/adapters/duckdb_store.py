@@ -22,6 +22,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +123,14 @@ def rows_to_arrow(rows: Sequence[Mapping[str, Any]] | pa.Table) -> pa.Table:
     return pa.Table.from_pylist([dict(r) for r in rows])
 
 
+@dataclass(frozen=True)
+class SpilledFiles:
+    """Parquet files a spill wrote, handed from a worker process to the one that writes the day."""
+
+    paths: tuple[str, ...]
+    num_rows: int
+
+
 class ParquetSpill:
     """Rows written batch by batch to temporary Parquet files, so that a large partition never sits
     in memory; `DuckDBStore.replace_partitions` inserts them with one scan inside its transaction.
@@ -143,11 +152,15 @@ class ParquetSpill:
         self.paths.append(path)
         self.num_rows += arrow.num_rows
 
-    def adopt(self, paths: Sequence[str | Path], num_rows: int) -> None:
+    def handoff(self) -> SpilledFiles:
+        """What a worker process hands back: the files it wrote, for the writer to `adopt`."""
+        return SpilledFiles(paths=tuple(str(p) for p in self.paths), num_rows=self.num_rows)
+
+    def adopt(self, files: SpilledFiles) -> None:
         """Take over Parquet files another process wrote under this spill's directory (so they are
         removed with it), as if written by `write`."""
-        self.paths.extend(Path(p) for p in paths)
-        self.num_rows += num_rows
+        self.paths.extend(Path(p) for p in files.paths)
+        self.num_rows += files.num_rows
 
     def close(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from outropy_pipelines.adapters.duckdb_store import DuckDBStore, ParquetSpill
+from outropy_pipelines.adapters.duckdb_store import DuckDBStore, ParquetSpill, SpilledFiles
 from outropy_pipelines.domain.classification import classify_threads
 from outropy_pipelines.domain.models import Directory, Item, SourceRef, Thread
 from outropy_pipelines.domain.trusted import trusted
@@ -135,10 +135,8 @@ class _ShareOutput:
     report: ClassificationReport
     stats: LLMStats
     failures: list[dict]
-    item_files: list[str]
-    item_rows: int
-    source_files: list[str]
-    source_rows: int
+    items: SpilledFiles
+    sources: SpilledFiles
 
 
 def _classify_share(
@@ -160,10 +158,8 @@ def _classify_share(
         report=out.report,
         stats=client.stats,
         failures=out.failures,
-        item_files=[str(p) for p in out.items.paths],
-        item_rows=out.items.num_rows,
-        source_files=[str(p) for p in out.sources.paths],
-        source_rows=out.sources.num_rows,
+        items=out.items.handoff(),
+        sources=out.sources.handoff(),
     )
 
 
@@ -220,8 +216,8 @@ def classify_day(
                 for part in run_shares(_classify_share, jobs):
                     client.stats.add(part.stats)
                     out.failures.extend(part.failures)
-                    items_spill.adopt(part.item_files, part.item_rows)
-                    sources_spill.adopt(part.source_files, part.source_rows)
+                    items_spill.adopt(part.items)
+                    sources_spill.adopt(part.sources)
                     _add_report(out.report, part.report)
         store.replace_partitions(
             [

@@ -24,7 +24,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from outropy_pipelines.adapters.duckdb_store import DuckDBStore, ParquetSpill
+from outropy_pipelines.adapters.duckdb_store import DuckDBStore, ParquetSpill, SpilledFiles
 from outropy_pipelines.adapters.slack_export_reader import DayRead, SlackExportReader
 from outropy_pipelines.adapters.slack_source import SlackSource
 from outropy_pipelines.domain.models import QuarantineRecord, RawMessage
@@ -66,8 +66,7 @@ class _ShareOutput:
     report: IngestReport  # files_read, duplicates, failed_conversations, not_joined
     quarantine: list[dict[str, Any]]
     channels: set[str]
-    files: list[str]
-    num_rows: int
+    rows: SpilledFiles
     files_by_utc_date: bool  # the reader's view of the export's day-file names after the share
 
 
@@ -148,14 +147,13 @@ class _DayWriter:
             report=self.report,
             quarantine=self.quarantine,
             channels=self.channels,
-            files=[str(p) for p in self.spill.paths],
-            num_rows=self.spill.num_rows,
+            rows=self.spill.handoff(),
             files_by_utc_date=files_by_utc_date,
         )
 
     def adopt(self, share: _ShareOutput) -> None:
         """Take over a share read by `_read_share` (whose files are under this spill's directory)."""
-        self.spill.adopt(share.files, share.num_rows)
+        self.spill.adopt(share.rows)
         self.report.files_read += share.report.files_read
         self.report.duplicates += share.report.duplicates
         self.report.failed_conversations += share.report.failed_conversations
@@ -260,7 +258,7 @@ def _ingest_export_day(
             # A worker found the export named by local dates, others read their shares by UTC-date
             # names only: their neighbouring-date files are read here, their rows coming after
             # those of the share's own files as in one process.
-            writer.seen = _spilled_keys([f for _, out in late for f in out.files])
+            writer.seen = _spilled_keys([f for _, out in late for f in out.rows.paths])
             folders = [name for share, _ in late for name in share or ()]
             with paused_gc():
                 for chunk in reader.iter_neighbour_files(day, timezone, folders):

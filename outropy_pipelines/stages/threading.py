@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from outropy_pipelines.adapters.duckdb_store import DuckDBStore, ParquetSpill
+from outropy_pipelines.adapters.duckdb_store import DuckDBStore, ParquetSpill, SpilledFiles
 from outropy_pipelines.domain.days import day_window, shift_day
 from outropy_pipelines.domain.models import Directory, Thread, ThreadMessage
 from outropy_pipelines.domain.thread_builder import ThreadBuilder
@@ -132,10 +132,8 @@ def thread_rows(day: str, t: Thread) -> tuple[dict[str, Any], list[dict[str, Any
 @dataclass
 class _ShareOutput:
     report: ThreadingReport
-    thread_files: list[str]
-    thread_rows: int
-    message_files: list[str]
-    message_rows: int
+    threads: SpilledFiles
+    messages: SpilledFiles
 
 
 def _build_share(
@@ -176,10 +174,8 @@ def _build_share(
         messages_spill.write(message_batch)
     return _ShareOutput(
         report=report,
-        thread_files=[str(p) for p in threads_spill.paths],
-        thread_rows=threads_spill.num_rows,
-        message_files=[str(p) for p in messages_spill.paths],
-        message_rows=messages_spill.num_rows,
+        threads=threads_spill.handoff(),
+        messages=messages_spill.handoff(),
     )
 
 
@@ -221,8 +217,8 @@ def thread_day(
         )
         for out in outputs:
             report.add(out.report)
-            threads_spill.adopt(out.thread_files, out.thread_rows)
-            messages_spill.adopt(out.message_files, out.message_rows)
+            threads_spill.adopt(out.threads)
+            messages_spill.adopt(out.messages)
         store.replace_partitions(
             [("threads", {"day": day}, threads_spill), ("thread_messages", {"day": day}, messages_spill)]
         )
