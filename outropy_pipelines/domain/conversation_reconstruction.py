@@ -338,6 +338,16 @@ def prepare(
             a = uid_index[uid] = len(uid_index)
         return a
 
+    def others(uids: list[str], user_id: str | None, k: int) -> list[int]:
+        """Author ids of `uids` other than `user_id`, each once, in order."""
+        ids: list[int] = []
+        for uid in uids:
+            if uid != user_id:
+                b = author_id(uid, k)
+                if b not in ids:
+                    ids.append(b)
+        return ids
+
     author: list[int] = []
     minutes: list[float] = []
     system: list[bool] = []
@@ -412,24 +422,14 @@ def prepare(
                     if uid is not None and uid in seen_authors:
                         men.append(uid)
         if tgt:
-            tgt_ids: list[int] = []
-            for uid in tgt:
-                if uid != user_id:
-                    b = author_id(uid, i)
-                    if b not in tgt_ids:
-                        tgt_ids.append(b)
+            tgt_ids = others(tgt, user_id, i)
             addressed.extend((i, k, b) for k, b in enumerate(tgt_ids[:_K]))
             for b in tgt_ids:
                 last_target_msg[b] = i
                 partner[a] = b
                 partner[b] = a
         if men:
-            men_ids: list[int] = []
-            for uid in men:
-                if uid != user_id:
-                    b = author_id(uid, i)
-                    if b not in men_ids:
-                        men_ids.append(b)
+            men_ids = others(men, user_id, i)
             mentioned.extend((i, k, b) for k, b in enumerate(men_ids[:_K]))
 
         toks = word_tokens(low)  # words_of(plain)

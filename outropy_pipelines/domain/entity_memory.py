@@ -196,27 +196,14 @@ def fold_entity_summaries(
         outcome = summaries.get(entity_id)
         if outcome is None:  # carried forward
             assert prev is not None
-            result.append(
-                trusted(
-                    EntitySummary,
-                    {
-                        "day": day,
-                        "entity_id": entity_id,
-                        "entity_kind": kind,
-                        "name": name,
-                        "summary": prev.summary,
-                        "open_items": open_items,
-                        "item_ids_today": [],
-                        "as_of": prev.as_of,
-                        "provider": prev.provider,
-                    },
-                )
-            )
-            continue
-        if outcome.output is not None:
-            summary, provider = outcome.output.summary.strip(), client.provider_name
+            summary, provider, item_ids, as_of = prev.summary, prev.provider, [], prev.as_of
         else:
-            summary, provider = _fallback_summary(name, today, open_items), "fallback"
+            if outcome.output is not None:
+                summary, provider = outcome.output.summary.strip(), client.provider_name
+            else:
+                summary, provider = _fallback_summary(name, today, open_items), "fallback"
+            item_ids = sorted(i.item_id for i in today)
+            as_of = day if today else (prev.as_of if prev else day)
         result.append(
             trusted(
                 EntitySummary,
@@ -227,8 +214,8 @@ def fold_entity_summaries(
                     "name": name,
                     "summary": summary,
                     "open_items": open_items,
-                    "item_ids_today": sorted(i.item_id for i in today),
-                    "as_of": day if today else (prev.as_of if prev else day),
+                    "item_ids_today": item_ids,
+                    "as_of": as_of,
                     "provider": provider,
                 },
             )
