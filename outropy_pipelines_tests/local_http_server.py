@@ -1,12 +1,20 @@
 """The HTTP plumbing the fake servers share: a ThreadingHTTPServer on 127.0.0.1 (a free port) in a
 daemon thread, every GET and POST handed to the subclass's `_handle`, request logging off (it would
-print headers, tokens included)."""
+print headers, tokens included); and `free_port` for servers the tests start as processes."""
 
 from __future__ import annotations
 
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class LocalHTTPServer:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from outropy_pipelines.dagster_defs.definitions import build_definitions
 from outropy_pipelines.dagster_defs.partitions import SUBSCRIBED_USERS
 from outropy_pipelines_tests.conftest import REPO, SAMPLE_EXPORT, make_settings
+from outropy_pipelines_tests.local_http_server import free_port
 
 
 def test_definitions_have_six_assets_schedule_and_sensors(tmp_path):
@@ -106,12 +106,6 @@ def test_successful_daily_run_requests_batched_briefing_runs(sample_run):
     assert tags[ASSET_PARTITION_RANGE_END_TAG] == f"{last_day}|{users[-1]}"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _graphql(port: int, query: str) -> dict:
     req = urllib.request.Request(
         f"http://127.0.0.1:{port}/graphql",
@@ -123,7 +117,7 @@ def _graphql(port: int, query: str) -> dict:
 
 
 def test_dagster_webserver_shows_assets_lineage_schedule_and_sensors(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ)
     env.update(
         DAGSTER_HOME=str(tmp_path),

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,14 +30,9 @@ from outropy_pipelines.dagster_defs.definitions import build_definitions
 from outropy_pipelines.dagster_defs.partitions import SUBSCRIBED_USERS
 from outropy_pipelines.stages.directory import write_directory
 from outropy_pipelines_tests.conftest import REPO, SAMPLE_EXPORT, make_settings
+from outropy_pipelines_tests.local_http_server import free_port
 
 DAYS = ["2026-11-03", "2026-11-04"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_ui_backfill_of_days_and_users_is_batched(tmp_path, monkeypatch):
@@ -61,7 +55,7 @@ def test_ui_backfill_of_days_and_users_is_batched(tmp_path, monkeypatch):
     }
     dagster = os.path.join(os.path.dirname(sys.executable), "dagster")
     proc = subprocess.Popen(
-        [dagster, "dev", "-w", str(REPO / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(_free_port())],
+        [dagster, "dev", "-w", str(REPO / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(free_port())],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -14,7 +14,6 @@ import email.policy
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -51,6 +50,7 @@ from outropy_pipelines.stages.delivery import (
 from outropy_pipelines.stages.directory import write_directory
 from outropy_pipelines_tests.conftest import REPO, SAMPLE_EXPORT, make_settings
 from outropy_pipelines_tests.fake_slack_server import FakeSlackServer
+from outropy_pipelines_tests.local_http_server import free_port
 
 TOKEN = "xoxb-test-delivery-token"
 DAY, DAY2 = "2026-11-03", "2026-11-04"
@@ -60,12 +60,6 @@ EMAIL_TO = {ALICE: "alice@example.com", BOB: "bob.builder@example.org"}
 
 
 # -- servers ------------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Inbox:
@@ -89,7 +83,7 @@ class Inbox:
 @contextmanager
 def smtp_server(port: int | None = None, password: str | None = None) -> Iterator[tuple[Inbox, int]]:
     inbox = Inbox()
-    port = port or _free_port()
+    port = port or free_port()
     kwargs = {}
     if password is not None:
 
@@ -239,7 +233,7 @@ def test_every_subscriber_gets_one_message_per_channel_and_a_second_run_sends_no
 
 def test_smtp_down_then_up_delivers_exactly_once_after_recovery(store, monkeypatch):
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
-    port = _free_port()  # nothing listens yet
+    port = free_port()  # nothing listens yet
     now = utcnow()
     transports = build_transports(settings_for(smtp_port=port))
     assert set(transports) == {"email"}
@@ -282,7 +276,7 @@ def test_smtp_down_then_up_delivers_exactly_once_after_recovery(store, monkeypat
 
 def test_gives_up_after_max_attempts_then_requeue_delivers(store, monkeypatch):
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
-    port = _free_port()
+    port = free_port()
     now = utcnow()
     pol = policy(max_attempts=2)
     transports = build_transports(settings_for(smtp_port=port))
