@@ -40,6 +40,13 @@ class ClassificationReport:
     failures: int
     by_kind: dict[str, int] = field(default_factory=dict)
 
+    def add(self, part: ClassificationReport) -> None:
+        """Add the counts of a part of the day (a chunk, a worker's share)."""
+        for name in ("threads", "skipped", "items", "new_items", "failures"):
+            setattr(self, name, getattr(self, name) + getattr(part, name))
+        for kind, n in part.by_kind.items():
+            self.by_kind[kind] = self.by_kind.get(kind, 0) + n
+
 
 def item_rows(items: list[Item]) -> tuple[list[dict], list[dict]]:
     rows, sources = [], []
@@ -52,13 +59,6 @@ def item_rows(items: list[Item]) -> tuple[list[dict], list[dict]]:
 
 def _empty_report(day: str) -> ClassificationReport:
     return ClassificationReport(day=day, threads=0, skipped=0, items=0, new_items=0, failures=0)
-
-
-def _add_report(total: ClassificationReport, part: ClassificationReport) -> None:
-    for name in ("threads", "skipped", "items", "new_items", "failures"):
-        setattr(total, name, getattr(total, name) + getattr(part, name))
-    for kind, n in part.by_kind.items():
-        total.by_kind[kind] = total.by_kind.get(kind, 0) + n
 
 
 @dataclass
@@ -96,7 +96,7 @@ def _classify_into(
         failures=len(result.failures),
         by_kind=by_kind,
     )
-    _add_report(out.report, part)
+    out.report.add(part)
 
 
 def channel_chunks(
@@ -218,7 +218,7 @@ def classify_day(
                     out.failures.extend(part.failures)
                     items_spill.adopt(part.items)
                     sources_spill.adopt(part.sources)
-                    _add_report(out.report, part.report)
+                    out.report.add(part.report)
         store.replace_partitions(
             [
                 ("items", {"day": day}, items_spill),
