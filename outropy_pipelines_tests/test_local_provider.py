@@ -11,7 +11,7 @@ from outropy_pipelines.llm import local_provider
 from outropy_pipelines.llm.base import LLMClient, LLMError, LLMProvider
 from outropy_pipelines.llm.local_provider import _QUOTES, LocalProvider, _plain_quotes, detect_action_cue
 from outropy_pipelines.llm.prompts import BRIEFING_INTRO, CLASSIFY_THREAD, SUMMARIZE_ENTITY, Prompt
-from outropy_pipelines.llm.tasks import (
+from outropy_pipelines.domain.contracts import (
     BriefingIntroInput,
     BriefingIntroOutput,
     ClassifyThreadInput,

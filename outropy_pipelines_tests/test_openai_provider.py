@@ -27,7 +27,7 @@ from outropy_pipelines.llm.local_provider import LocalProvider
 from outropy_pipelines.llm.openai_provider import OpenAIProvider, strict_json_schema
 from outropy_pipelines.llm.pricing import parse_prices, price_for
 from outropy_pipelines.llm.prompts import CLASSIFY_THREAD, SUMMARIZE_ENTITY, render_messages
-from outropy_pipelines.llm.tasks import (
+from outropy_pipelines.domain.contracts import (
     BriefingIntroOutput,
     ClassifyThreadInput,
     ClassifyThreadOutput,

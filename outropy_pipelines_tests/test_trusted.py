@@ -18,7 +18,7 @@ from outropy_pipelines.domain.models import EntitySummary, Item, OpenItem, Sourc
 from outropy_pipelines.domain.trusted import trusted
 from outropy_pipelines.llm.base import LLMClient
 from outropy_pipelines.llm.local_provider import LocalProvider, classify_thread
-from outropy_pipelines.llm.tasks import (
+from outropy_pipelines.domain.contracts import (
     ClassifyThreadInput,
     ClassifyThreadOutput,
     EntityItemInput,

@@ -16,12 +16,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import overload
 
+from outropy_pipelines.domain.contracts import (
+    ClassifyThreadInput,
+    ClassifyThreadOutput,
+    ThreadClassifier,
+    ThreadMessageInput,
+)
 from outropy_pipelines.domain.models import OPEN_ENDED_KINDS, Item, SourceRef, Thread, ThreadMessage
 from outropy_pipelines.domain.trusted import trusted
-from outropy_pipelines.llm.base import LLMClient
-from outropy_pipelines.llm.prompts import CLASSIFY_THREAD
 from outropy_pipelines.llm.regex_literals import has_casefold_exotic
-from outropy_pipelines.llm.tasks import ClassifyThreadInput, ClassifyThreadOutput, ThreadMessageInput
 
 #: a message's text is cut to this many characters before it is sent (log dumps, pasted files)
 MAX_MESSAGE_CHARS = 3000
@@ -394,12 +397,12 @@ class ClassificationResult:
 
 
 class _LazyInputs(Sequence[ClassifyThreadInput]):
-    """The classification inputs of `threads`, each built when the client asks for it.
+    """The classification inputs of `threads`, each built when the classifier asks for it.
 
-    A client that answers one input at a time (the local provider) then never holds a whole day of
+    A classifier that answers one input at a time (the local provider) then never holds a whole day of
     inputs: each is garbage right after its call, instead of hundreds of thousands of objects
     surviving to the end of the stage (and every garbage collection of the run walking them). A
-    client that needs them all at once (cache keys, redaction) still gets each one, equal each time
+    classifier that needs them all at once (cache keys, redaction) still gets each one, equal each time
     it asks."""
 
     __slots__ = ("channels", "day", "threads", "user_names")
@@ -435,15 +438,15 @@ class _LazyInputs(Sequence[ClassifyThreadInput]):
 
 def classify_threads(
     threads: Sequence[Thread],
-    client: LLMClient,
+    classifier: ThreadClassifier,
     channels: Mapping[str, tuple[str, str]],
     user_names: Mapping[str, str],
     day: str,
 ) -> ClassificationResult:
-    """Classify a day's threads: prefilter, one call per thread (cached by the client), validate.
+    """Classify a day's threads: prefilter, one call per thread (cached by the classifier), validate.
 
     `channels` maps channel_id -> (name, kind). LLM failures are returned, never raised (an
-    exhausted token budget still raises, from the client)."""
+    exhausted token budget still raises, from the classifier)."""
     todo: list[Thread] = []
     skipped = 0
     for thread in threads:
@@ -452,10 +455,9 @@ def classify_threads(
             continue
         todo.append(thread)
 
-    outcomes = client.run_many(
-        CLASSIFY_THREAD, _LazyInputs(todo, channels, user_names, day), ClassifyThreadOutput
-    )
-    provider = client.provider_name
+    outcomes = classifier.classify_threads(_LazyInputs(todo, channels, user_names, day))
+    provider = classifier.provider_name
+    prompt_version = classifier.classify_prompt_version
     items: list[Item] = []
     failures: list[tuple[str, str]] = []
     rejections: list[tuple[str, str]] = []
@@ -476,7 +478,7 @@ def classify_threads(
             id_map,
             day=day,
             provider=provider,
-            prompt_version=CLASSIFY_THREAD.version,
+            prompt_version=prompt_version,
             new_ts=new_ts,
         )
         items.extend(thread_items)

@@ -18,11 +18,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from outropy_pipelines.domain.contracts import EntityItemInput, EntitySummariser, SummarizeEntityInput
 from outropy_pipelines.domain.models import OPEN_ENDED_KINDS, EntitySummary, Item, OpenItem
 from outropy_pipelines.domain.trusted import trusted
-from outropy_pipelines.llm.base import LLMClient
-from outropy_pipelines.llm.prompts import SUMMARIZE_ENTITY
-from outropy_pipelines.llm.tasks import EntityItemInput, SummarizeEntityInput, SummarizeEntityOutput
 
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
 _PROJECT_PREFIX_RE = re.compile(r"^(?:#|project[\s_-]+|proj[\s_-]+|prj[\s_-]+)+", re.IGNORECASE)
@@ -114,13 +112,13 @@ def fold_entity_summaries(
     items: Sequence[Item],
     channel_names: Mapping[str, str],
     user_names: Mapping[str, str],
-    client: LLMClient,
+    summariser: EntitySummariser,
 ) -> list[EntitySummary]:
     """Fold day `day`'s items into the previous day's summaries; returns the entities of `day`.
 
     open_items = previous open items + today's open items of open-ended kinds, minus the items that
     arrive resolved today (by item_id, across all entities). Entities with new items today get a
-    fresh summary (one SUMMARIZE_ENTITY call each); entities with only open items carried forward
+    fresh summary (one `summariser` answer each); entities with only open items carried forward
     keep their previous summary and `as_of`; entities with neither are not emitted."""
     prev_by_id = {s.entity_id: s for s in previous}
     resolved_ids = {i.item_id for i in items if i.status == "resolved"}
@@ -182,7 +180,7 @@ def fold_entity_summaries(
                 },
             )
         )
-    outcomes = client.run_many(SUMMARIZE_ENTITY, payloads, SummarizeEntityOutput)
+    outcomes = summariser.summarize_entities(payloads)
     summaries = dict(zip(to_summarise, outcomes, strict=True))
 
     result: list[EntitySummary] = []
@@ -199,7 +197,7 @@ def fold_entity_summaries(
             summary, provider, item_ids, as_of = prev.summary, prev.provider, [], prev.as_of
         else:
             if outcome.output is not None:
-                summary, provider = outcome.output.summary.strip(), client.provider_name
+                summary, provider = outcome.output.summary.strip(), summariser.provider_name
             else:
                 summary, provider = _fallback_summary(name, today, open_items), "fallback"
             item_ids = sorted(i.item_id for i in today)

@@ -3,7 +3,9 @@
 `LLMProvider` turns one typed input into one typed output for a prompt. `LLMClient` wraps a
 provider with what every caller needs: redaction of credentials (for providers that send data off
 the machine), a content-addressed cache, bounded concurrency, a per-run token budget and per-call
-accounting (tokens, requests, estimated cost). Assets only ever use `LLMClient.run_many`.
+accounting (tokens, requests, estimated cost). It implements the domain's contract
+(`domain.contracts.ThreadClassifier` and `EntitySummariser`): each task is one prompt of
+`llm.prompts` run through `run_many`.
 """
 
 from __future__ import annotations
@@ -15,17 +17,23 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
+from outropy_pipelines.domain.contracts import (
+    ClassifyThreadInput,
+    ClassifyThreadOutput,
+    OutT,
+    SummarizeEntityInput,
+    SummarizeEntityOutput,
+    TaskOutcome,
+)
 from outropy_pipelines.domain.redaction import redact, redact_model
-from outropy_pipelines.llm.prompts import Prompt
+from outropy_pipelines.llm.prompts import CLASSIFY_THREAD, SUMMARIZE_ENTITY, Prompt
 
 if TYPE_CHECKING:
     from outropy_pipelines.llm.pricing import ModelPrice
-
-OutT = TypeVar("OutT", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -128,12 +136,9 @@ def cache_key(provider: str, model: str, prompt_version: str, payload_json: str)
 
 
 @dataclass
-class LLMOutcome(Generic[OutT]):
-    """The result of one call: `output` on success, `error` on failure."""
+class LLMOutcome(TaskOutcome[OutT]):
+    """The result of one call: `output` on success, `error` on failure, and what it cost."""
 
-    output: OutT | None
-    error: str | None = None
-    cached: bool = False
     usage: LLMUsage = field(default_factory=LLMUsage)
 
 
@@ -215,6 +220,23 @@ class LLMClient:
     @property
     def provider_name(self) -> str:
         return self.provider.name
+
+    # -- the domain's contract ------------------------------------------------------------------
+    @property
+    def classify_prompt_version(self) -> str:
+        return CLASSIFY_THREAD.version
+
+    def classify_threads(
+        self, inputs: Sequence[ClassifyThreadInput]
+    ) -> list[LLMOutcome[ClassifyThreadOutput]]:
+        """`domain.contracts.ThreadClassifier`: one CLASSIFY_THREAD call per input."""
+        return self.run_many(CLASSIFY_THREAD, inputs, ClassifyThreadOutput)
+
+    def summarize_entities(
+        self, inputs: Sequence[SummarizeEntityInput]
+    ) -> list[LLMOutcome[SummarizeEntityOutput]]:
+        """`domain.contracts.EntitySummariser`: one SUMMARIZE_ENTITY call per input."""
+        return self.run_many(SUMMARIZE_ENTITY, inputs, SummarizeEntityOutput)
 
     def metadata(self) -> dict[str, str | int | float]:
         """Dagster metadata of this client's work: provider, model, price and the stats."""

@@ -29,11 +29,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 
 from outropy_pipelines.domain.classification import is_noise_text
-from outropy_pipelines.domain.trusted import trusted
-from outropy_pipelines.llm.base import LLMError, LLMProvider, LLMUsage, OutT
-from outropy_pipelines.llm.prompts import Prompt
-from outropy_pipelines.llm.regex_literals import Prefiltered, RequiredLiterals, prefilter_text
-from outropy_pipelines.llm.tasks import (
+from outropy_pipelines.domain.contracts import (
     BriefingIntroInput,
     BriefingIntroOutput,
     ClassifyThreadInput,
@@ -44,6 +40,10 @@ from outropy_pipelines.llm.tasks import (
     SummarizeEntityOutput,
     ThreadMessageInput,
 )
+from outropy_pipelines.domain.trusted import trusted
+from outropy_pipelines.llm.base import LLMError, LLMProvider, LLMUsage, OutT
+from outropy_pipelines.llm.prompts import Prompt
+from outropy_pipelines.llm.regex_literals import Prefiltered, RequiredLiterals, prefilter_text
 
 _I = re.IGNORECASE
 _IM = re.IGNORECASE | re.MULTILINE

@@ -1,4 +1,10 @@
-"""Typed inputs and outputs of every LLM task. Providers see only these models.
+"""What the domain asks of a language model: the typed tasks and the two interfaces that answer them.
+
+The domain owns this contract; providers (`outropy_pipelines.llm`) implement it. A
+`ThreadClassifier` turns `ClassifyThreadInput`s into `ClassifyThreadOutput`s, an `EntitySummariser`
+turns `SummarizeEntityInput`s into `SummarizeEntityOutput`s; each answer comes back as a
+`TaskOutcome` (the output, or the error that stopped it), in input order. Providers see only these
+models.
 
 The message text inside an input is data, never instructions: providers pass it delimited, and the
 domain rejects any output that cites a message id that was not in the input.
@@ -6,9 +12,15 @@ domain rejects any output that cites a message id that was not in the input.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from outropy_pipelines.domain.models import ItemKind, ItemStatus
+
+OutT = TypeVar("OutT", bound=BaseModel)
 
 
 class _Strict(BaseModel):
@@ -82,3 +94,53 @@ class BriefingIntroInput(_Strict):
 
 class BriefingIntroOutput(_Strict):
     intro: str
+
+
+# ---------------------------------------------------------------------------------------------
+# The interfaces
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TaskOutcome(Generic[OutT]):
+    """The answer to one task input: `output` on success, else `error` (why there is none).
+    `cached`: the answer was looked up, not computed again."""
+
+    output: OutT | None
+    error: str | None = None
+    cached: bool = False
+
+
+class ThreadClassifier(Protocol):
+    """Extracts typed items from conversations, one answer per input."""
+
+    @property
+    def provider_name(self) -> str:
+        """Who answered (recorded on every item)."""
+        ...
+
+    @property
+    def classify_prompt_version(self) -> str:
+        """The version of the classification instructions (recorded on every item)."""
+        ...
+
+    def classify_threads(
+        self, inputs: Sequence[ClassifyThreadInput]
+    ) -> Sequence[TaskOutcome[ClassifyThreadOutput]]:
+        """Answers in input order; a failed input is an outcome with an error, not an exception."""
+        ...
+
+
+class EntitySummariser(Protocol):
+    """Writes the running summary of a channel, project or person, one answer per input."""
+
+    @property
+    def provider_name(self) -> str:
+        """Who answered (recorded on every summary)."""
+        ...
+
+    def summarize_entities(
+        self, inputs: Sequence[SummarizeEntityInput]
+    ) -> Sequence[TaskOutcome[SummarizeEntityOutput]]:
+        """Answers in input order; a failed input is an outcome with an error, not an exception."""
+        ...
