@@ -11,47 +11,88 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+import shutil
 import sys
 import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    from outropy_pipelines.settings import Settings
 
 
 def _err(msg: str) -> None:
     print(f"outropy: {msg}", file=sys.stderr)
 
 
+def _settings(**overrides: Any) -> Settings:
+    """The settings from the environment, with the command line's `overrides`."""
+    from outropy_pipelines.settings import Settings
+
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _settings_error(exc: ValidationError) -> str:
+    """A settings error as one line per bad value, naming the variable to fix."""
+    parts = []
+    for error in exc.errors():
+        field = ".".join(str(x) for x in error["loc"]) or "settings"
+        parts.append(f"{field}: {error['msg']}")
+    return "invalid settings: " + "; ".join(parts)
+
+
+def _command(name: str) -> str:
+    """How to run `outropy <name>` again from this shell: `outropy` when that is on the PATH and
+    the same program, else the path this one was started by."""
+    me = Path(sys.argv[0])
+    found = shutil.which("outropy")
+    if found and me.name == "outropy" and Path(found).resolve() == me.resolve():
+        return f"outropy {name}"
+    if me.name == "outropy":
+        try:
+            shown = me.resolve().relative_to(Path.cwd())
+        except ValueError:
+            shown = me.resolve()
+        return f"{shown} {name}"
+    return f"{sys.executable} -m outropy_pipelines.cli {name}"
+
+
 # -- run ----------------------------------------------------------------------------------------
-def _prepare_dagster_home() -> Path:
-    home = os.environ.get("DAGSTER_HOME")
-    if not home:
+def _instance(settings: Settings):
+    """The Dagster instance of DAGSTER_HOME; without it, the repository's (its dagster.yaml keeps
+    storage under data/dagster/) when run from the repository root, else data/dagster_home."""
+    from dagster import DagsterInstance
+
+    home = settings.dagster_home
+    if home is None:
         cwd = Path.cwd()
-        home = str(cwd if (cwd / "dagster.yaml").exists() else cwd / "data" / "dagster_home")
-        os.environ["DAGSTER_HOME"] = home
-    path = Path(home)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+        home = cwd if (cwd / "dagster.yaml").exists() else cwd / "data" / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    return DagsterInstance.from_config(str(home)), home
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    if args.export:
-        os.environ["OUTROPY_SLACK_EXPORT"] = str(Path(args.export).resolve())
-    home = _prepare_dagster_home()
-    from outropy_pipelines.config import load_settings
+    from outropy_pipelines.defs.partitions import DayOutOfRange
     from outropy_pipelines.pipeline_runner import PipelineRunner
 
-    settings = load_settings()
+    settings = _settings(slack_export=Path(args.export).resolve() if args.export else None)
     if settings.slack_is_live and not (args.date or args.start or args.end):
         _err("live Slack mode (SLACK_BOT_TOKEN): give --date D or --start D --end D")
         return 2
-    source = f"the Slack Web API ({settings.slack_api_base_url or 'https://slack.com/api/'})"
-    source = source if settings.slack_is_live else str(settings.slack_export)
-    runner = PipelineRunner(settings, progress=print)
+    source = (
+        f"the Slack Web API ({settings.slack_api_url})"
+        if settings.slack_is_live
+        else str(settings.slack_export)
+    )
+    instance, home = _instance(settings)
+    runner = PipelineRunner(settings, instance=instance, progress=print)
     try:
         days = runner.select_days(date=args.date, start=args.start, end=args.end)
-    except ValueError as exc:
+    except (DayOutOfRange, ValueError) as exc:
         _err(str(exc))
         return 2
     if not days:
@@ -59,7 +100,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     print(
         f"outropy: {len(days)} day(s) {days[0]} .. {days[-1]} from {source}\n"
-        f"         DuckDB {settings.duckdb_path}, Dagster instance {home}, LLM provider {settings.llm_provider}"
+        f"         DuckDB {settings.duckdb_path}, Dagster instance {home}, LLM provider {settings.llm.provider}"
     )
     started = time.monotonic()
     summary = runner.run(days)
@@ -70,18 +111,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"  DuckDB tables  : briefings, briefing_lines in {settings.duckdb_path}")
     if summary.example:
         day, uid = summary.example
-        print(f"  Print one      : outropy briefing --date {day} --user {uid}")
+        print(f"  Print one      : {_command(f'briefing --date {day} --user {uid}')}")
     return 0 if summary.ok else 1
 
 
 # -- threads / items ----------------------------------------------------------------------------
 def _builder_for_export(export: Path):
     from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
-    from outropy_pipelines.stages.threading import builder_for
+    from outropy_pipelines.domain.thread_builder import ThreadBuilder
 
     reader = SlackExportReader(export)
     directory, _ = reader.read_directory()
-    return reader, directory, builder_for(directory)
+    return reader, directory, ThreadBuilder.for_directory(directory)
 
 
 def cmd_threads(args: argparse.Namespace) -> int:
@@ -107,18 +148,19 @@ def cmd_threads(args: argparse.Namespace) -> int:
 
 
 def cmd_items(args: argparse.Namespace) -> int:
-    from outropy_pipelines.config import load_settings
     from outropy_pipelines.domain.classification import classify_threads
     from outropy_pipelines.domain.days import day_of_ts
     from outropy_pipelines.llm.base import LLMClient
     from outropy_pipelines.llm.factory import build_provider
 
-    settings = load_settings()
+    settings = _settings()
+    llm = settings.llm
     reader, directory, builder = _builder_for_export(Path(args.export_dir))
     result = builder.build(reader.iter_all_messages(settings.timezone), day="", window=None)
     channels = {c.channel_id: (c.name, c.kind) for c in directory.channels}
     user_names = {u.user_id: u.display_name for u in directory.users}
-    client = LLMClient(build_provider(settings.llm_provider, settings.llm_model, settings.openai_base_url))
+    key = llm.openai_api_key.get_secret_value() if llm.openai_api_key else None
+    client = LLMClient(build_provider(llm.provider, llm.model, llm.openai_base_url, api_key=key))
     by_day: dict[str, list] = {}
     for t in result.threads:
         day = day_of_ts(t.last_ts, settings.timezone)
@@ -156,25 +198,38 @@ def cmd_items(args: argparse.Namespace) -> int:
 
 
 # -- briefing -----------------------------------------------------------------------------------
-def cmd_briefing(args: argparse.Namespace) -> int:
-    from outropy_pipelines.adapters.duckdb_store import DuckDBStore
-    from outropy_pipelines.config import load_settings
+def _day_arg(value: str | None) -> str | None:
+    from outropy_pipelines.domain.days import parse_day
 
-    settings = load_settings()
+    if value is None:
+        return None
+    try:
+        return parse_day(value).isoformat()
+    except ValueError:
+        raise ValueError(f"not a day: {value!r} (expected YYYY-MM-DD)") from None
+
+
+def _existing_store(settings: Settings):
+    from outropy_pipelines.store import DuckDBStore
+
     if not settings.duckdb_path.exists():
-        _err(f"no DuckDB file at {settings.duckdb_path}: run `outropy run` first")
+        raise FileNotFoundError(f"no DuckDB file at {settings.duckdb_path}: run `{_command('run')}` first")
+    return DuckDBStore(settings.duckdb_path, memory_limit=settings.duckdb_memory_limit)
+
+
+def cmd_briefing(args: argparse.Namespace) -> int:
+    from outropy_pipelines.store.briefings import find_briefing
+
+    try:
+        day = _day_arg(args.date)
+        store = _existing_store(_settings())
+    except (ValueError, FileNotFoundError) as exc:
+        _err(str(exc))
         return 2
-    store = DuckDBStore(settings.duckdb_path)
-    rows = store.query(
-        """SELECT b.user_id, b.markdown, b.html, b.blocks_json FROM briefings b
-           LEFT JOIN users u ON u.user_id = b.user_id
-           WHERE b.day = ? AND (b.user_id = ? OR lower(u.name) = lower(?) OR lower(u.real_name) = lower(?))""",
-        [args.date, args.user, args.user, args.user],
-    )
-    if not rows:
-        _err(f"no briefing for user {args.user!r} on {args.date}")
+    row = find_briefing(store, day, args.user)
+    if row is None:
+        _err(f"no briefing for user {args.user!r} on {day}")
         return 1
-    row = rows[0]
     if args.format == "html":
         print(row["html"])
     elif args.format == "blocks":
@@ -186,30 +241,26 @@ def cmd_briefing(args: argparse.Namespace) -> int:
 
 # -- deliver ------------------------------------------------------------------------------------
 def cmd_deliver(args: argparse.Namespace) -> int:
-    from dataclasses import replace
+    """Ledger inspection (--ledger, --dry-run, --requeue) directly; sending through the
+    `deliver_briefings` job on the local instance, as the sensor's runs do."""
+    from dagster import RunConfig
 
-    from outropy_pipelines.adapters.duckdb_store import DuckDBStore
-    from outropy_pipelines.config import load_delivery_settings, load_settings
-    from outropy_pipelines.domain.days import parse_day
-    from outropy_pipelines.domain.delivery_plan import CHANNELS, SENT
+    from outropy_pipelines.defs.definitions import build_definitions, build_resources
+    from outropy_pipelines.defs.delivery import DELIVER_JOB, DeliverConfig
+    from outropy_pipelines.domain.delivery_plan import CHANNELS
     from outropy_pipelines.stages import delivery as dl
 
-    settings = load_settings()
     try:
-        delivery = load_delivery_settings()
-        days = [parse_day(args.date).isoformat()] if args.date else None
-    except ValueError as exc:
+        settings = _settings()
+        days = [_day_arg(args.date)] if args.date else None
+        store = _existing_store(settings)
+    except (ValueError, FileNotFoundError) as exc:
         _err(str(exc))
         return 2
-    if not settings.duckdb_path.exists():
-        _err(f"no DuckDB file at {settings.duckdb_path}: run `outropy run` first")
-        return 2
-    store = DuckDBStore(settings.duckdb_path)
     users = [args.user] if args.user else None
     channels = [args.channel] if args.channel else list(CHANNELS)
-    policy = dl.policy_from_settings(delivery, for_sensor=False)
-    if args.max_age_days is not None:
-        policy = replace(policy, max_age_days=args.max_age_days)
+    resources = build_resources(settings)
+    policy = resources["delivery_policy"].policy(args.max_age_days)
 
     def show_ledger() -> None:
         counts = dl.ledger_counts(store, days)
@@ -227,30 +278,44 @@ def cmd_deliver(args: argparse.Namespace) -> int:
         return 0
     if args.dry_run:
         due = dl.due_deliveries(store, channels, policy, days=days, users=users)
-        for row in due:
-            print(f"due: {row['day']} {row['user_id']} {row['channel']}")
+        for d in due:
+            print(f"due: {d.day} {d.user_id} {d.channel}")
         print(f"{len(due)} deliveries due")
         return 0
-    transports = dl.build_transports(delivery, channels)
-    missing = [ch for ch in channels if ch not in transports]
-    for ch in missing:
-        waiting = dl.count_due(store, [ch], policy, days=days, users=users)
-        hint = "SLACK_BOT_TOKEN" if ch == "slack" else "SMTP_HOST"
-        print(f"{ch}: not configured (set {hint}); {waiting} deliveries waiting", file=sys.stderr)
-    if not transports:
+    configured = {"slack": resources["slack_delivery"].enabled, "email": resources["email_delivery"].enabled}
+    for ch in channels:
+        if not configured[ch]:
+            waiting = len(dl.due_deliveries(store, [ch], policy, days=days, users=users))
+            hint = "SLACK_BOT_TOKEN" if ch == "slack" else "SMTP_HOST"
+            print(f"{ch}: not configured (set {hint}); {waiting} deliveries waiting", file=sys.stderr)
+    if not any(configured[ch] for ch in channels):
         _err("no delivery channel configured: set SLACK_BOT_TOKEN (Slack) and/or SMTP_HOST (email)")
         return 2
-    started = time.monotonic()
-    report = dl.deliver_all(
-        store, transports, policy, days=days, users=users, log=lambda msg: print(msg, file=sys.stderr)
+    instance, _ = _instance(settings)
+    config = DeliverConfig(
+        days=days or [], users=users or [], channels=channels, max_age_days=args.max_age_days
     )
-    by_channel = {
-        ch: sum(1 for o in report.outcomes if o.channel == ch and o.status == SENT) for ch in transports
-    }
-    sent = ", ".join(f"{ch} {n}" for ch, n in sorted(by_channel.items()))
-    print(f"Delivered in {time.monotonic() - started:.1f}s: {report.summary()} ({sent}).")
+    started = time.monotonic()
+    result = (
+        build_definitions(settings)
+        .resolve_job_def(DELIVER_JOB)
+        .execute_in_process(
+            instance=instance,
+            run_config=RunConfig(ops={"deliver_due_briefings": config}),
+            raise_on_error=False,
+        )
+    )
+    if not result.success:
+        _err(f"the {DELIVER_JOB} run {result.run_id} failed: see it in the Dagster UI")
+        return 1
+    outcome = result.output_for_node("deliver_due_briefings")
+    sent = ", ".join(f"{ch} {n}" for ch, n in sorted(outcome["sent_by_channel"].items()))
+    print(
+        f"Delivered in {time.monotonic() - started:.1f}s: {outcome['summary']} ({sent}); "
+        f"run {result.run_id} in the Dagster UI."
+    )
     show_ledger()
-    return 0 if all(o.status == SENT for o in report.outcomes) else 1
+    return 0 if all(outcome[status] == 0 for status in ("retry", "failed", "unknown")) else 1
 
 
 # -- bench (scale) ------------------------------------------------------------------------------
@@ -284,7 +349,7 @@ def cmd_bench_scale(args: argparse.Namespace) -> int:
 
 # -- bench tokens -------------------------------------------------------------------------------
 def cmd_bench_tokens(args: argparse.Namespace) -> int:
-    from outropy_pipelines.llm.token_bench import run_bench
+    from outropy_pipelines.bench.token_bench import run_bench
 
     return run_bench(export=args.export, db=args.db, date=args.date, model=args.model, json_path=args.json)
 
@@ -372,7 +437,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.filterwarnings("ignore", module=r"dagster(\.|$)")
     warnings.filterwarnings("ignore", message=r".*(beta|preview|experimental).*")
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except ValidationError as exc:  # the environment holds a bad setting
+        _err(_settings_error(exc))
+        return 2
 
 
 if __name__ == "__main__":

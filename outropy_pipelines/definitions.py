@@ -1,6 +1,6 @@
 """Dagster code location entry point (`dagster dev`, workspace.yaml): `defs` from the environment."""
 
-from outropy_pipelines.config import load_settings
-from outropy_pipelines.dagster_defs.definitions import build_definitions
+from outropy_pipelines.defs.definitions import build_definitions
+from outropy_pipelines.settings import get_settings
 
-defs = build_definitions(load_settings())
+defs = build_definitions(get_settings())

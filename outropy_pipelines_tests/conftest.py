@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance
 
-from outropy_pipelines.adapters.duckdb_store import DuckDBStore
-from outropy_pipelines.config import Settings
 from outropy_pipelines.pipeline_runner import PipelineRunner, RunSummary
+from outropy_pipelines.settings import Settings
+from outropy_pipelines.store import DuckDBStore
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_EXPORT = REPO / "data" / "sample_export"
@@ -25,9 +25,8 @@ def make_settings(tmp: Path, export: Path = SAMPLE_EXPORT, **overrides) -> Setti
     values = {
         "duckdb_path": tmp / "outropy.duckdb",
         "slack_export": export,
-        "timezone": "UTC",
         "briefings_dir": tmp / "briefings",
-        "workspace_url": "https://acme.slack.com",
+        "slack_workspace_url": "https://acme.slack.com",
     }
     values.update(overrides)
     return Settings(**values)

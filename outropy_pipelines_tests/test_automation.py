@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import subprocess
@@ -20,13 +19,15 @@ from dagster import (
     SensorResult,
     SkipReason,
     build_run_status_sensor_context,
-    build_schedule_context,
     build_sensor_context,
 )
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from outropy_pipelines.dagster_defs.definitions import build_definitions
-from outropy_pipelines.dagster_defs.partitions import SUBSCRIBED_USERS
+from outropy_pipelines.defs.definitions import build_definitions, build_resources
+from outropy_pipelines.defs.partitions import (
+    PARTITION_RANGE_END_TAG,
+    PARTITION_RANGE_START_TAG,
+    SUBSCRIBED_USERS,
+)
 from outropy_pipelines_tests.conftest import REPO, SAMPLE_EXPORT, make_settings
 from outropy_pipelines_tests.local_http_server import free_port
 
@@ -45,22 +46,44 @@ def test_definitions_have_six_assets_schedule_and_sensors(tmp_path):
     assert defs.resolve_schedule_def("daily_briefing_schedule") is not None
     assert defs.resolve_sensor_def("sync_subscribed_users") is not None
     assert defs.resolve_sensor_def("briefings_after_daily_pipeline") is not None
+    assert defs.resolve_sensor_def("deliver_briefings_sensor") is not None
+    assert defs.resolve_job_def("deliver_briefings") is not None
 
 
-def test_schedule_runs_yesterday_in_the_workspace_timezone(tmp_path):
-    for tz, expected in (("UTC", "2026-11-04"), ("Pacific/Auckland", "2026-11-05")):
-        defs = build_definitions(make_settings(tmp_path, timezone=tz))
-        schedule = defs.resolve_schedule_def("daily_briefing_schedule")
-        # 06:00 on Nov 5 in UTC; in Auckland (UTC+13) the same instant is already Nov 5, 19:00 ->
-        # the schedule's own tick there is at 06:00 local time on Nov 6
-        when = dt.datetime(2026, 11, 5, 6, 0, tzinfo=dt.UTC)
-        if tz != "UTC":
-            when = dt.datetime(2026, 11, 6, 6, 0, tzinfo=dt.timezone(dt.timedelta(hours=13)))
-        with DagsterInstance.ephemeral() as instance:
-            ctx = build_schedule_context(instance=instance, scheduled_execution_time=when)
-            result = schedule.evaluate_tick(ctx)
-        requests = result.run_requests or []
-        assert [r.partition_key for r in requests] == [expected], tz
+_SCHEDULE_TICK = """
+import datetime as dt, sys
+from dagster import DagsterInstance, build_schedule_context
+from outropy_pipelines.definitions import defs
+when = dt.datetime.fromisoformat(sys.argv[1])
+with DagsterInstance.ephemeral() as instance:
+    result = defs.resolve_schedule_def("daily_briefing_schedule").evaluate_tick(
+        build_schedule_context(instance=instance, scheduled_execution_time=when))
+print(",".join(r.partition_key for r in result.run_requests or []))
+"""
+
+
+@pytest.mark.parametrize(
+    ("tz", "tick", "expected"),
+    [
+        ("UTC", "2026-11-05T06:00:00+00:00", "2026-11-04"),
+        # 06:00 on Nov 5 in UTC is Nov 5, 19:00 in Auckland (UTC+13): the schedule's own tick there
+        # is at 06:00 local time on Nov 6, for Nov 5
+        ("Pacific/Auckland", "2026-11-06T06:00:00+13:00", "2026-11-05"),
+    ],
+)
+def test_schedule_runs_yesterday_in_the_workspace_timezone(tmp_path, tz, tick, expected):
+    """The time zone is the partitions', declared when the definitions load (OUTROPY_TIMEZONE)."""
+    env = dict(os.environ, OUTROPY_TIMEZONE=tz, OUTROPY_DUCKDB_PATH=str(tmp_path / "o.duckdb"))
+    proc = subprocess.run(
+        [sys.executable, "-c", _SCHEDULE_TICK, tick], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == expected
+
+
+def test_definitions_refuse_settings_that_disagree_with_the_partitions(tmp_path):
+    with pytest.raises(ValueError, match="OUTROPY_TIMEZONE"):
+        build_definitions(make_settings(tmp_path, timezone="Pacific/Auckland"))
 
 
 def test_sync_sensor_adds_user_partitions_once(sample_run, tmp_path):
@@ -71,12 +94,16 @@ def test_sync_sensor_adds_user_partitions_once(sample_run, tmp_path):
         for r in sample_run.store.query("SELECT user_id FROM subscriptions WHERE active ORDER BY 1")
     ]
     with DagsterInstance.ephemeral() as instance:
-        first = sensor(build_sensor_context(instance=instance))
+        first = sensor(
+            build_sensor_context(instance=instance, resources=build_resources(sample_run.settings))
+        )
         assert isinstance(first, SensorResult)
         (request,) = first.dynamic_partitions_requests
         assert list(request.partition_keys) == subscribed
         instance.add_dynamic_partitions(SUBSCRIBED_USERS, list(request.partition_keys))
-        second = sensor(build_sensor_context(instance=instance))
+        second = sensor(
+            build_sensor_context(instance=instance, resources=build_resources(sample_run.settings))
+        )
         assert isinstance(second, SkipReason)
 
 
@@ -94,16 +121,17 @@ def test_successful_daily_run_requests_batched_briefing_runs(sample_run):
         dagster_instance=instance,
         dagster_run=run,
         dagster_event=success,
+        resources=build_resources(sample_run.settings),
     )
     result = sensor(ctx)
     requests = list(result) if not isinstance(result, SkipReason) else []
     users = instance.get_dynamic_partitions(SUBSCRIBED_USERS)
     assert len(requests) == 1  # 30 users, 1,000 per run: one run, not one per user
     tags = requests[0].tags
-    first_day = run.tags[ASSET_PARTITION_RANGE_START_TAG]
-    last_day = run.tags[ASSET_PARTITION_RANGE_END_TAG]
-    assert tags[ASSET_PARTITION_RANGE_START_TAG] == f"{first_day}|{users[0]}"
-    assert tags[ASSET_PARTITION_RANGE_END_TAG] == f"{last_day}|{users[-1]}"
+    first_day = run.tags[PARTITION_RANGE_START_TAG]
+    last_day = run.tags[PARTITION_RANGE_END_TAG]
+    assert tags[PARTITION_RANGE_START_TAG] == f"{first_day}|{users[0]}"
+    assert tags[PARTITION_RANGE_END_TAG] == f"{last_day}|{users[-1]}"
 
 
 def _graphql(port: int, query: str) -> dict:
@@ -160,15 +188,16 @@ def test_dagster_webserver_shows_assets_lineage_schedule_and_sensors(tmp_path):
             "user_briefings",
         }
         deps = {k: {"/".join(d["path"]) for d in n["dependencyKeys"]} for k, n in nodes.items()}
-        assert "raw_slack_messages" in deps["slack_threads"]
+        assert deps["slack_threads"] == {"raw_slack_messages", "slack_directory"}
+        assert deps["user_briefings"] == {"entity_summaries", "classified_items"}
         assert "entity_summaries" in deps["entity_summaries"]  # its own previous day
-        assert {"entity_summaries", "classified_items"} <= deps["user_briefings"]
         assert nodes["user_briefings"]["partitionDefinition"]["type"] == "MULTIPARTITIONED"
         repo = data["data"]["repositoriesOrError"]["nodes"][0]
         assert {s["name"] for s in repo["schedules"]} == {"daily_briefing_schedule"}
-        assert {s["name"] for s in repo["sensors"]} >= {
+        assert {s["name"] for s in repo["sensors"]} == {
             "sync_subscribed_users",
             "briefings_after_daily_pipeline",
+            "deliver_briefings_sensor",
         }
     finally:
         proc.terminate()

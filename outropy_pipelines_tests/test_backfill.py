@@ -8,31 +8,46 @@ and every (day, user) briefing is written.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 
-from dagster import AssetKey, DagsterInstance, MultiPartitionKey
-from dagster._core.definitions.partitions.context import partition_loading_context
-from dagster._core.definitions.selector import (
-    PartitionRangeSelector,
-    PartitionsByAssetSelector,
-    PartitionsSelector,
-)
-from dagster._core.execution.backfill import BulkActionStatus, PartitionBackfill
-from dagster._core.storage.dagster_run import DagsterRunStatus, RunsFilter
+from dagster import DagsterInstance, DagsterRunStatus, MultiPartitionKey, RunsFilter
 
-from outropy_pipelines.adapters.duckdb_store import DuckDBStore
 from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
-from outropy_pipelines.dagster_defs.definitions import build_definitions
-from outropy_pipelines.dagster_defs.partitions import SUBSCRIBED_USERS
+from outropy_pipelines.defs.partitions import SUBSCRIBED_USERS
 from outropy_pipelines.stages.directory import write_directory
+from outropy_pipelines.store import DuckDBStore
+from outropy_pipelines.store.directory import subscribed_user_ids
 from outropy_pipelines_tests.conftest import REPO, SAMPLE_EXPORT, make_settings
 from outropy_pipelines_tests.local_http_server import free_port
 
 DAYS = ["2026-11-03", "2026-11-04"]
+
+# what the UI sends when you pick partition ranges in the backfill dialog
+LAUNCH = """mutation($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }"""
+STATUS = """query($id: String!) { partitionBackfillOrError(backfillId: $id) {
+  __typename ... on PartitionBackfill { status } } }"""
+
+
+def _graphql(port: int, query: str, variables: dict) -> dict:
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query, "variables": variables}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        return json.loads(resp.read())["data"]
+
+
+def _ranges(asset: str, start: str, end: str) -> dict:
+    return {"assetKey": {"path": [asset]}, "partitions": {"ranges": [{"start": start, "end": end}]}}
 
 
 def test_ui_backfill_of_days_and_users_is_batched(tmp_path, monkeypatch):
@@ -44,7 +59,7 @@ def test_ui_backfill_of_days_and_users_is_batched(tmp_path, monkeypatch):
     store = DuckDBStore(settings.duckdb_path)
     directory, quarantine = SlackExportReader(SAMPLE_EXPORT).read_directory()
     write_directory(store, directory, quarantine)
-    users = [r["user_id"] for r in store.query("SELECT user_id FROM subscriptions WHERE active ORDER BY 1")]
+    users = subscribed_user_ids(store)
     env = {
         **os.environ,
         "DAGSTER_HOME": str(home),
@@ -54,55 +69,51 @@ def test_ui_backfill_of_days_and_users_is_batched(tmp_path, monkeypatch):
         "OUTROPY_SLACK_WORKSPACE_URL": settings.workspace_url,
     }
     dagster = os.path.join(os.path.dirname(sys.executable), "dagster")
+    port = free_port()
+    log = (tmp_path / "dagster-dev.log").open("w")
     proc = subprocess.Popen(
-        [dagster, "dev", "-w", str(REPO / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(free_port())],
+        [dagster, "dev", "-w", str(REPO / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)],
         cwd=REPO,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:
         monkeypatch.setenv("DAGSTER_HOME", str(home))  # this process's view of the same instance
         instance = DagsterInstance.get()
         instance.add_dynamic_partitions(SUBSCRIBED_USERS, users)
-        graph = build_definitions(settings).resolve_asset_graph()
-        daily = [
-            PartitionsByAssetSelector(
-                asset_key=AssetKey(k),
-                partitions=PartitionsSelector(ranges=[PartitionRangeSelector(start=DAYS[0], end=DAYS[-1])]),
-            )
-            for k in ("raw_slack_messages", "slack_threads", "classified_items", "entity_summaries")
-        ]
         start = str(MultiPartitionKey({"date": DAYS[0], "user": users[0]}))
         end = str(MultiPartitionKey({"date": DAYS[-1], "user": users[-1]}))
-        briefings = PartitionsByAssetSelector(
-            asset_key=AssetKey("user_briefings"),
-            partitions=PartitionsSelector(ranges=[PartitionRangeSelector(start=start, end=end)]),
-        )
-        with partition_loading_context(dynamic_partitions_store=instance):
-            backfill = PartitionBackfill.from_partitions_by_assets(
-                backfill_id="batching",
-                asset_graph=graph,
-                backfill_timestamp=time.time(),
-                tags={},
-                dynamic_partitions_store=instance,
-                partitions_by_assets=[*daily, briefings],
-                title="test",
-                description=None,
-                run_config=None,
-            )
-        instance.add_backfill(backfill)
+        params = {
+            "partitionsByAssets": [
+                *(
+                    _ranges(k, DAYS[0], DAYS[-1])
+                    for k in ("raw_slack_messages", "slack_threads", "classified_items", "entity_summaries")
+                ),
+                _ranges("user_briefings", start, end),
+            ]
+        }
+        deadline = time.monotonic() + 120
+        while True:  # the webserver answers a few seconds after it starts
+            try:
+                launched = _graphql(port, LAUNCH, {"params": params})["launchPartitionBackfill"]
+                break
+            except OSError as exc:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise AssertionError((tmp_path / "dagster-dev.log").read_text()[-3000:]) from exc
+                time.sleep(1)
+        assert launched["__typename"] == "LaunchBackfillSuccess", launched
+        backfill_id = launched["backfillId"]
         deadline = time.monotonic() + 420
+        status = "REQUESTED"
         while time.monotonic() < deadline:
-            status = instance.get_backfill("batching").status
-            if status != BulkActionStatus.REQUESTED:
+            status = _graphql(port, STATUS, {"id": backfill_id})["partitionBackfillOrError"]["status"]
+            if status != "REQUESTED":
                 break
             time.sleep(2)
-        runs = instance.get_runs(RunsFilter(tags={"dagster/backfill": "batching"}))
-        assert instance.get_backfill("batching").status == BulkActionStatus.COMPLETED_SUCCESS, [
-            (r.status, r.tags) for r in runs
-        ]
+        runs = instance.get_runs(RunsFilter(tags={"dagster/backfill": backfill_id}))
+        assert status == "COMPLETED_SUCCESS", [(r.status, r.tags) for r in runs]
         assert all(r.status == DagsterRunStatus.SUCCESS for r in runs)
         # 2 days x 30 users = 60 briefing partitions + 8 daily partitions, in a handful of runs
         assert len(runs) <= 2 + len(DAYS), [

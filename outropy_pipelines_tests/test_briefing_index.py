@@ -258,10 +258,10 @@ def test_render_cache_with_a_smaller_slack_budget():
 
 def test_pipeline_stores_the_reference_briefings(sample_run):
     """Every briefing the pipeline stored (through `brief_day` and the index) equals the reference's."""
-    from outropy_pipelines.adapters.duckdb_store import to_json
-    from outropy_pipelines.stages.classification import load_items
-    from outropy_pipelines.stages.directory import read_directory
-    from outropy_pipelines.stages.entity_memory import load_entity_summaries
+    from outropy_pipelines.store import to_json
+    from outropy_pipelines.store.directory import read_directory
+    from outropy_pipelines.store.entity_summaries import load_entity_summaries
+    from outropy_pipelines.store.items import load_items
 
     store = sample_run.store
     directory = read_directory(store)

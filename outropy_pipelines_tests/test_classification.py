@@ -14,10 +14,10 @@ from outropy_pipelines.domain.classification import (
     items_from_output,
     make_item_id,
 )
+from outropy_pipelines.domain.contracts import ClassifyThreadOutput, ExtractedItem
 from outropy_pipelines.domain.models import SourceRef, Thread, ThreadMessage
 from outropy_pipelines.llm.base import LLMClient, LLMError, LLMProvider, LLMUsage
 from outropy_pipelines.llm.local_provider import LocalProvider
-from outropy_pipelines.domain.contracts import ClassifyThreadOutput, ExtractedItem
 
 NAMES = {"U1ALICE": "Alice Chen", "U2BOB": "Bob Diaz", "U3CAROL": "Carol Evans", "B9DEPLOY": "deploybot"}
 CHANNELS = {"C0ENG": ("engineering", "public"), "C0ATLAS": ("proj-atlas", "public")}

@@ -3,7 +3,8 @@ against a real aiosmtpd server, a real DuckDB ledger, the real sensor on a real 
 
 The briefings come from the session's sample run (copied per test, reduced to two days); the
 subscriptions are the committed example file: Alice both, Bob email (own address), Carol none,
-Dan unsubscribed, everyone else Slack.
+Dan unsubscribed, everyone else Slack. Transports come from the same Dagster resources the
+`deliver_briefings` job uses.
 """
 
 from __future__ import annotations
@@ -23,31 +24,37 @@ from dataclasses import replace
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from dagster import AssetCheckEvaluation, DagsterInstance, build_sensor_context
+from dagster import (
+    DagsterInstance,
+    DagsterRunStatus,
+    EnvVar,
+    RunConfig,
+    RunRequest,
+    build_sensor_context,
+)
 
-from outropy_pipelines.adapters.duckdb_store import DuckDBStore
 from outropy_pipelines.adapters.email_mailer import EmailComposer
 from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
 from outropy_pipelines.adapters.slack_messenger import slack_payloads
-from outropy_pipelines.config import DeliverySettings, load_settings
-from outropy_pipelines.dagster_defs.definitions import build_definitions
-from outropy_pipelines.dagster_defs.delivery_sensor import DELIVERY_SENSOR
+from outropy_pipelines.defs.definitions import build_definitions, build_resources
+from outropy_pipelines.defs.delivery import DELIVER_JOB, DeliverConfig, transports
+from outropy_pipelines.defs.resources import (
+    DeliveryPolicyResource,
+    EmailDeliveryResource,
+    SlackDeliveryResource,
+)
 from outropy_pipelines.domain import delivery_plan as plan
 from outropy_pipelines.domain.briefing_rendering import SLACK_MAX_BLOCKS, SLACK_MAX_TEXT, render_into
 from outropy_pipelines.domain.delivery_plan import DeliveryError, DeliveryPolicy, LedgerRow, Outgoing
 from outropy_pipelines.domain.models import Briefing, BriefingLine, SourceRef
 from outropy_pipelines.domain.subscriptions import SubscriptionsFileError, load_subscriptions_file
-from outropy_pipelines.stages import checks
-from outropy_pipelines.stages.briefings import briefing_content_hash
-from outropy_pipelines.stages.delivery import (
-    build_transports,
-    deliver_all,
-    read_ledger,
-    record,
-    requeue,
-    utcnow,
-)
+from outropy_pipelines.settings import Settings
+from outropy_pipelines.stages.delivery import deliver_all, requeue
 from outropy_pipelines.stages.directory import write_directory
+from outropy_pipelines.store import DuckDBStore
+from outropy_pipelines.store import deliveries as checks
+from outropy_pipelines.store.briefings import content_hash as briefing_content_hash
+from outropy_pipelines.store.deliveries import read_ledger, record, utcnow
 from outropy_pipelines_tests.conftest import REPO, SAMPLE_EXPORT, make_settings
 from outropy_pipelines_tests.fake_slack_server import FakeSlackServer
 from outropy_pipelines_tests.local_http_server import free_port
@@ -103,8 +110,7 @@ def smtp_server(port: int | None = None, password: str | None = None) -> Iterato
 
 
 @pytest.fixture
-def slack(monkeypatch) -> Iterator[FakeSlackServer]:
-    monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
+def slack() -> Iterator[FakeSlackServer]:
     with FakeSlackServer(SAMPLE_EXPORT, TOKEN) as server:
         yield server
 
@@ -123,19 +129,35 @@ def store(sample_run, tmp_path) -> DuckDBStore:
 
 def settings_for(
     slack_server: FakeSlackServer | None = None, smtp_port: int | None = None, **overrides
-) -> DeliverySettings:
-    values = {
-        "slack_api_base_url": slack_server.base_url if slack_server else "http://127.0.0.1:9/api/",
-        "smtp_host": "127.0.0.1" if smtp_port else None,
-        "smtp_port": smtp_port or 25,
-        "smtp_starttls": False,
-        "smtp_from": "Outropy briefings <briefings@example.com>",
-        "smtp_timeout_seconds": 5.0,
-        "unsubscribe_url": "https://briefings.example.com/unsubscribe?user={user_id}",
-        "sensor_max_age_days": None,
+) -> dict[str, object]:
+    """The delivery resources: Slack when a fake Slack server is given, email when an SMTP port is."""
+    policy_fields = set(DeliveryPolicyResource.model_fields)
+    policy_values = {"max_age_days": None, **{k: v for k, v in overrides.items() if k in policy_fields}}
+    email_values = {k: v for k, v in overrides.items() if k not in policy_fields}
+    return {
+        "slack_delivery": SlackDeliveryResource(
+            bot_token=TOKEN if slack_server else None,
+            api_base_url=slack_server.base_url if slack_server else "http://127.0.0.1:9/api/",
+        ),
+        "email_delivery": EmailDeliveryResource(
+            **{
+                "host": "127.0.0.1" if smtp_port else None,
+                "port": smtp_port or 25,
+                "starttls": False,
+                "sender": "Outropy briefings <briefings@example.com>",
+                "timeout_seconds": 5.0,
+                "unsubscribe_url": "https://briefings.example.com/unsubscribe?user={user_id}",
+                **email_values,
+            }
+        ),
+        "delivery_policy": DeliveryPolicyResource(**policy_values),
     }
-    values.update(overrides)
-    return DeliverySettings(**values)
+
+
+def build_transports(resources: dict[str, object], channels: list[str] | None = None) -> dict:
+    return transports(
+        resources["slack_delivery"], resources["email_delivery"], channels or list(plan.CHANNELS)
+    )
 
 
 def policy(**overrides) -> DeliveryPolicy:
@@ -231,8 +253,7 @@ def test_every_subscriber_gets_one_message_per_channel_and_a_second_run_sends_no
 # -- email: server down, then up ----------------------------------------------------------------
 
 
-def test_smtp_down_then_up_delivers_exactly_once_after_recovery(store, monkeypatch):
-    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+def test_smtp_down_then_up_delivers_exactly_once_after_recovery(store):
     port = free_port()  # nothing listens yet
     now = utcnow()
     transports = build_transports(settings_for(smtp_port=port))
@@ -274,8 +295,7 @@ def test_smtp_down_then_up_delivers_exactly_once_after_recovery(store, monkeypat
     assert ledger(store)[(DAY, ALICE, "email")].last_error is None
 
 
-def test_gives_up_after_max_attempts_then_requeue_delivers(store, monkeypatch):
-    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+def test_gives_up_after_max_attempts_then_requeue_delivers(store):
     port = free_port()
     now = utcnow()
     pol = policy(max_attempts=2)
@@ -303,16 +323,30 @@ def test_gives_up_after_max_attempts_then_requeue_delivers(store, monkeypatch):
         assert inbox.to() == [EMAIL_TO[ALICE]]
 
 
-def test_smtp_login_uses_the_password_from_the_environment_and_never_stores_it(store, monkeypatch):
-    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+def test_smtp_password_comes_through_an_env_var_and_is_never_stored(store, monkeypatch, tmp_path):
     secret = "s3cret-smtp-pass-Zq9"
-    monkeypatch.setenv("SMTP_PASSWORD", secret)
     with smtp_server(password=secret) as (inbox, port):
-        settings = settings_for(smtp_port=port, smtp_user="mailer")
-        assert secret not in settings.model_dump_json()
-        report = deliver_all(store, build_transports(settings), policy(), days=[DAY], users=[ALICE])
-        assert [o.status for o in report.outcomes] == ["sent"]
+        for name, value in {
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(port),
+            "SMTP_USER": "mailer",
+            "SMTP_PASSWORD": secret,
+            "SMTP_STARTTLS": "false",
+            "SMTP_FROM": "briefings@example.com",
+        }.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+        settings = Settings(duckdb_path=store.path, briefings_dir=tmp_path / "b", slack_export=SAMPLE_EXPORT)
+        email_resource = build_resources(settings)["email_delivery"]
+        assert email_resource.password == EnvVar("SMTP_PASSWORD")  # the variable's name, not its value
+        assert secret not in repr(settings) + repr(email_resource)
+        with DagsterInstance.ephemeral() as instance:
+            result = deliver_run(build_definitions(settings), instance, days=[DAY], users=[ALICE])
+            run = instance.get_run_by_id(result.run_id)
+            logged = " ".join(str(e.message) for e in result.all_events)
+        assert result.output_for_node("deliver_due_briefings")["sent"] == 1
         assert inbox.logins == ["mailer"] and len(inbox.messages) == 1
+        assert secret not in json.dumps(run.run_config) + logged
     assert secret.encode() not in store.path.read_bytes()
 
 
@@ -484,8 +518,7 @@ def test_crash_after_slack_send_is_reconciled_not_resent(store, slack):
     assert ledger(store)[(DAY, ALICE, "slack")].status == "sending"
 
 
-def test_crash_during_email_send_is_never_resent_silently(store, monkeypatch):
-    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+def test_crash_during_email_send_is_never_resent_silently(store):
     with smtp_server() as (inbox, port):
         transports = build_transports(settings_for(smtp_port=port))
         claimed_at = utcnow() - dt.timedelta(minutes=20)
@@ -526,58 +559,96 @@ def test_rematerialized_briefing_is_resent_only_when_changed_and_allowed(store, 
     assert checks.duplicate_deliveries(store) == 0
 
 
-# -- the sensor ---------------------------------------------------------------------------------
+# -- the job and its sensor --------------------------------------------------------------------
 
 
-def test_sensor_delivers_in_bounded_pages_and_advances_its_cursor(store, slack, tmp_path):
+def deliver_run(defs, instance: DagsterInstance, run_config=None, tags=None, **config):
+    """One run of the deliver_briefings job, in this process, on `instance`."""
+    run_config = run_config or RunConfig(ops={"deliver_due_briefings": DeliverConfig(**config)})
+    return defs.resolve_job_def(DELIVER_JOB).execute_in_process(
+        instance=instance, run_config=run_config, tags=tags, raise_on_error=False
+    )
+
+
+def test_sensor_requests_one_run_per_due_set_and_the_run_delivers_everything_once(store, slack, tmp_path):
     store.execute("DELETE FROM briefings WHERE day <> CAST(? AS DATE)", [DAY])
+    settings = make_settings(tmp_path)
     with smtp_server() as (inbox, port):
-        defs = build_definitions(make_settings(tmp_path), delivery=settings_for(slack, port, batch_size=12))
-        sensor = defs.resolve_sensor_def(DELIVERY_SENSOR)
+        resources = settings_for(slack, port, batch_size=12)
+        defs = build_definitions(settings, resources=resources)
+        sensor = defs.resolve_sensor_def("deliver_briefings_sensor")
+        context_resources = {**build_resources(settings), **resources}
         expected = len(briefing_users(store, DAY) - {BOB, CAROL, DAN}) + len(EMAIL_TO)
-        cursors: list[dict] = []
         with DagsterInstance.ephemeral() as instance:
-            cursor = None
-            for _ in range(10):
-                data = sensor.evaluate_tick(build_sensor_context(instance=instance, cursor=cursor))
-                assert not data.run_requests
-                cursor = data.cursor
-                cursors.append(json.loads(cursor))
-                if cursors[-1]["after"] is None:
-                    break
-            last = data
-        first = cursors[0]
-        assert first["sent"] == 12 and first["ticks"] == 1 and first["after"].startswith(f"{DAY}|")
-        assert [c["sent"] for c in cursors] == sorted(c["sent"] for c in cursors)  # monotonic
-        afters = [c["after"] for c in cursors[:-1]]
-        assert afters == sorted(set(afters))  # each tick resumes after the previous one
-        assert cursors[-1]["sent"] == expected and cursors[-1]["after"] is None
-        assert "sent" in (last.skip_message or "")
-        evaluations = [e for e in last.asset_events if isinstance(e, AssetCheckEvaluation)]
-        assert {(e.check_name, e.passed) for e in evaluations} == {
-            ("no_duplicate_deliveries", True),
-            ("no_failed_deliveries", True),
-        }
+            tick = sensor.evaluate_tick(build_sensor_context(instance=instance, resources=context_resources))
+            [request] = tick.run_requests
+            assert isinstance(request, RunRequest) and request.run_key.startswith("due:")
+            assert request.tags["outropy/due"] == str(expected)
+            # the same due set is the same run key: the daemon launches it once
+            again = sensor.evaluate_tick(build_sensor_context(instance=instance, resources=context_resources))
+            assert [r.run_key for r in again.run_requests] == [request.run_key]
+            # while a delivery run is going, the sensor waits for it
+            busy = instance.create_run_for_job(
+                defs.resolve_job_def(DELIVER_JOB), status=DagsterRunStatus.STARTED
+            )
+            waiting = sensor.evaluate_tick(
+                build_sensor_context(instance=instance, resources=context_resources)
+            )
+            assert not waiting.run_requests and busy.run_id in (waiting.skip_message or "")
+            instance.report_run_canceled(busy)
+
+            result = deliver_run(defs, instance, run_config=request.run_config, tags=request.tags)
+            assert result.success
+            assert result.output_for_node("deliver_due_briefings")["sent"] == expected
+            assert {(e.check_name, e.passed) for e in result.get_asset_check_evaluations()} == {
+                ("no_duplicate_deliveries", True),
+                ("no_failed_deliveries", True),
+            }
+            assert len(inbox.messages) == len(EMAIL_TO)
+            assert sum(1 for r in read_ledger(store) if r.status == "sent") == expected
+            # nothing is due any more: no run requested, and a run anyway sends nothing
+            idle = sensor.evaluate_tick(build_sensor_context(instance=instance, resources=context_resources))
+            assert not idle.run_requests and "nothing due" in idle.skip_message
+            assert deliver_run(defs, instance).output_for_node("deliver_due_briefings")["sent"] == 0
         assert len(inbox.messages) == len(EMAIL_TO)
-        assert sum(1 for r in read_ledger(store) if r.status == "sent") == expected
-
-        # one more tick: nothing due, nothing sent, counters unchanged
-        with DagsterInstance.ephemeral() as instance:
-            idle = sensor.evaluate_tick(build_sensor_context(instance=instance, cursor=cursor))
-        assert json.loads(idle.cursor)["sent"] == expected and "nothing due" in idle.skip_message
-        assert len(inbox.messages) == len(EMAIL_TO)
 
 
-def test_sensor_skips_without_channels_and_ignores_old_briefings(store, slack, tmp_path, monkeypatch):
+def test_a_retry_that_comes_due_is_a_new_request(store, tmp_path):
+    settings = make_settings(tmp_path)
+    port = free_port()  # nothing listens: every email attempt fails
+    resources = settings_for(smtp_port=port, backoff_seconds=0.0)
+    defs = build_definitions(settings, resources=resources)
+    sensor = defs.resolve_sensor_def("deliver_briefings_sensor")
+    context_resources = {**build_resources(settings), **resources}
     with DagsterInstance.ephemeral() as instance:
-        defs = build_definitions(make_settings(tmp_path), delivery=settings_for(slack, sensor_max_age_days=7))
-        sensor = defs.resolve_sensor_def(DELIVERY_SENSOR)
+        first = sensor.evaluate_tick(build_sensor_context(instance=instance, resources=context_resources))
+        [request] = first.run_requests
+        outcome = deliver_run(defs, instance, run_config=request.run_config).output_for_node(
+            "deliver_due_briefings"
+        )
+        assert outcome["retry"] == len(EMAIL_TO) * 2  # both days, both readers
+        second = sensor.evaluate_tick(build_sensor_context(instance=instance, resources=context_resources))
+        [retry] = second.run_requests
+        assert retry.run_key != request.run_key  # same deliveries, one attempt later
+
+
+def test_sensor_skips_without_channels_and_ignores_old_briefings(store, slack, tmp_path):
+    settings = make_settings(tmp_path)
+    with DagsterInstance.ephemeral() as instance:
+        resources = settings_for(slack, max_age_days=7)
+        sensor = build_definitions(settings, resources=resources).resolve_sensor_def(
+            "deliver_briefings_sensor"
+        )
         # the sample's days are weeks old: the sensor's max age keeps it from sending stale briefings
-        old = sensor.evaluate_tick(build_sensor_context(instance=instance))
-        assert "nothing due" in old.skip_message and slack.posted == []
-        monkeypatch.delenv("SLACK_BOT_TOKEN")
-        none = sensor.evaluate_tick(build_sensor_context(instance=instance))
-        assert "no delivery channel configured" in none.skip_message
+        context = build_sensor_context(
+            instance=instance, resources={**build_resources(settings), **resources}
+        )
+        old = sensor.evaluate_tick(context)
+        assert not old.run_requests and "nothing due" in old.skip_message and slack.posted == []
+        none = build_sensor_context(
+            instance=instance, resources={**build_resources(settings), **settings_for()}
+        )
+        assert "no delivery channel configured" in sensor.evaluate_tick(none).skip_message
 
 
 # -- the command line ---------------------------------------------------------------------------
@@ -710,7 +781,7 @@ def test_subscriptions_file_choices_and_default_location(tmp_path, monkeypatch):
     # data/subscriptions.yaml is picked up when OUTROPY_SUBSCRIPTIONS_FILE is unset
     monkeypatch.delenv("OUTROPY_SUBSCRIPTIONS_FILE", raising=False)
     monkeypatch.chdir(tmp_path)
-    assert load_settings().subscriptions_file is None
+    assert Settings().subscriptions_file is None
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "subscriptions.yaml").write_text("users: {}\n")
-    assert load_settings().subscriptions_file == (tmp_path / "data" / "subscriptions.yaml").resolve()
+    assert Settings().subscriptions_file == (tmp_path / "data" / "subscriptions.yaml").resolve()

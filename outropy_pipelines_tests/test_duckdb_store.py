@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from outropy_pipelines.adapters.duckdb_store import DuckDBStore
+from outropy_pipelines.store import DuckDBStore
 
 
 def _limit_bytes(store: DuckDBStore) -> float:

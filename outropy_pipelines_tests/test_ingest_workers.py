@@ -8,10 +8,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from outropy_pipelines.adapters.duckdb_store import DuckDBStore
 from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
 from outropy_pipelines.stages import ingest
 from outropy_pipelines.stages.ingest import IngestReport, folder_shares, ingest_day
+from outropy_pipelines.store import DuckDBStore
 from outropy_pipelines_tests.export_builder import ExportBuilder, ts_at
 
 from .conftest import SAMPLE_EXPORT

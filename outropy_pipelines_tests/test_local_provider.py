@@ -7,10 +7,6 @@ import threading
 
 import pytest
 
-from outropy_pipelines.llm import local_provider
-from outropy_pipelines.llm.base import LLMClient, LLMError, LLMProvider
-from outropy_pipelines.llm.local_provider import _QUOTES, LocalProvider, _plain_quotes, detect_action_cue
-from outropy_pipelines.llm.prompts import BRIEFING_INTRO, CLASSIFY_THREAD, SUMMARIZE_ENTITY, Prompt
 from outropy_pipelines.domain.contracts import (
     BriefingIntroInput,
     BriefingIntroOutput,
@@ -22,6 +18,10 @@ from outropy_pipelines.domain.contracts import (
     SummarizeEntityOutput,
     ThreadMessageInput,
 )
+from outropy_pipelines.llm import local_provider
+from outropy_pipelines.llm.base import LLMClient, LLMError, LLMProvider
+from outropy_pipelines.llm.local_provider import _QUOTES, LocalProvider, _plain_quotes, detect_action_cue
+from outropy_pipelines.llm.prompts import BRIEFING_INTRO, CLASSIFY_THREAD, SUMMARIZE_ENTITY, Prompt
 
 PEOPLE = {"U1ALICE": "Alice Chen", "U2BOB": "Bob Diaz", "U3CAROL": "Carol Evans", "U4DAN": "Dan Fox"}
 DAY = "2026-11-04"  # a Wednesday

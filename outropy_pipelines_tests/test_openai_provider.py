@@ -17,16 +17,7 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey, DagsterEventType, DagsterInstance
 
-from outropy_pipelines.adapters.duckdb_store import DuckDBStore
 from outropy_pipelines.domain.classification import classify_threads
-from outropy_pipelines.domain.models import Channel, Directory, Thread, ThreadMessage, User
-from outropy_pipelines.llm import tokens
-from outropy_pipelines.llm.base import LLMBudgetExceeded, LLMClient, LLMFatalError
-from outropy_pipelines.llm.factory import build_provider
-from outropy_pipelines.llm.local_provider import LocalProvider
-from outropy_pipelines.llm.openai_provider import OpenAIProvider, strict_json_schema
-from outropy_pipelines.llm.pricing import parse_prices, price_for
-from outropy_pipelines.llm.prompts import CLASSIFY_THREAD, SUMMARIZE_ENTITY, render_messages
 from outropy_pipelines.domain.contracts import (
     BriefingIntroOutput,
     ClassifyThreadInput,
@@ -35,8 +26,19 @@ from outropy_pipelines.domain.contracts import (
     SummarizeEntityOutput,
     ThreadMessageInput,
 )
+from outropy_pipelines.domain.models import Channel, Directory, Thread, ThreadMessage, User
+from outropy_pipelines.llm import token_count as tokens
+from outropy_pipelines.llm.base import LLMBudgetExceeded, LLMClient, LLMFatalError
+from outropy_pipelines.llm.factory import build_provider
+from outropy_pipelines.llm.local_provider import LocalProvider
+from outropy_pipelines.llm.openai_provider import OpenAIProvider
+from outropy_pipelines.llm.pricing import parse_prices, price_for
+from outropy_pipelines.llm.prompts import CLASSIFY_THREAD, SUMMARIZE_ENTITY, render_messages
+from outropy_pipelines.llm.response_schema import strict_json_schema
 from outropy_pipelines.pipeline_runner import PipelineRunner
+from outropy_pipelines.settings import LLMSettings
 from outropy_pipelines.stages.classification import classify_day
+from outropy_pipelines.store import DuckDBStore
 from outropy_pipelines_tests.conftest import make_settings
 from outropy_pipelines_tests.fake_openai_server import FakeOpenAIServer, Fault, plausible_answer
 
@@ -59,6 +61,7 @@ def _api_key(monkeypatch: pytest.MonkeyPatch) -> None:
 def provider(server: FakeOpenAIServer, **kw) -> OpenAIProvider:
     kw.setdefault("timeout", 5.0)
     kw.setdefault("max_retries", 2)
+    kw.setdefault("api_key", API_KEY)
     return OpenAIProvider(base_url=server.base_url, **kw)
 
 
@@ -506,7 +509,7 @@ def test_pipeline_on_openai_provider_then_a_second_run_costs_nothing(
         return thread_id == target["thread_id"]
 
     server.add(Fault.content('{"items": "none"}', when=first_thread_seen, times=None))
-    settings = make_settings(tmp_path, llm_provider="openai", openai_base_url=server.base_url)
+    settings = make_settings(tmp_path, llm=LLMSettings(provider="openai", openai_base_url=server.base_url))
     instance = DagsterInstance.ephemeral()
     runner = PipelineRunner(settings, instance=instance, days_per_run=2, users_per_run=100)
     assert runner.defs.resolve_assets_def("classified_items").op.pool == "llm"
@@ -548,7 +551,7 @@ def test_pipeline_stops_on_the_token_budget_with_a_clear_error(
     server: FakeOpenAIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OUTROPY_LLM_MAX_TOKENS_PER_RUN", "20000")
-    settings = make_settings(tmp_path, llm_provider="openai", openai_base_url=server.base_url)
+    settings = make_settings(tmp_path, llm=LLMSettings(provider="openai", openai_base_url=server.base_url))
     instance = DagsterInstance.ephemeral()
     runner = PipelineRunner(settings, instance=instance, days_per_run=1)
     summary = runner.run(DAYS[:1])

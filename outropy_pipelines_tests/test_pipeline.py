@@ -7,7 +7,7 @@ import shutil
 from dagster import AssetKey, DagsterInstance
 
 from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
-from outropy_pipelines.dagster_defs.partitions import SUBSCRIBED_USERS
+from outropy_pipelines.defs.partitions import SUBSCRIBED_USERS
 from outropy_pipelines.pipeline_runner import PipelineRunner
 from outropy_pipelines_tests.conftest import SAMPLE_EXPORT, make_settings
 

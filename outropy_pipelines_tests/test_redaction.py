@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from outropy_pipelines.domain.redaction import contains_secret, redact, redact_model
 from outropy_pipelines.domain.contracts import ClassifyThreadInput, ThreadMessageInput
+from outropy_pipelines.domain.redaction import contains_secret, redact, redact_model
 
 # (text, the secret part that must disappear, the kind named in the mark)
 SECRETS = [

@@ -13,16 +13,17 @@ import secrets
 from pathlib import Path
 
 import pytest
-from dagster import AssetKey, DagsterInstance, serialize_value
+from dagster import AssetKey, DagsterInstance, EnvVar, serialize_value
 
-from outropy_pipelines.adapters.duckdb_store import DuckDBStore
 from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
 from outropy_pipelines.adapters.slack_source import SlackSource
 from outropy_pipelines.adapters.slack_web_api_reader import SlackSourceError, SlackWebAPIReader
-from outropy_pipelines.config import Settings, load_settings
-from outropy_pipelines.dagster_defs.resources import SlackSourceResource, WorkspaceResource
+from outropy_pipelines.defs.definitions import build_resources
+from outropy_pipelines.defs.resources import PipelineResource, SlackSourceResource
 from outropy_pipelines.domain.days import day_of_ts
 from outropy_pipelines.pipeline_runner import PipelineRunner
+from outropy_pipelines.settings import Settings
+from outropy_pipelines.store import DuckDBStore
 from outropy_pipelines_tests.conftest import SAMPLE_EXPORT, make_settings
 from outropy_pipelines_tests.export_builder import ExportBuilder, ts_at
 from outropy_pipelines_tests.fake_slack_server import FakeSlackServer
@@ -58,7 +59,6 @@ def _live_settings(tmp: Path, server: FakeSlackServer) -> Settings:
     return Settings(
         duckdb_path=tmp / "outropy.duckdb",
         slack_export=tmp / "no_export_here",
-        start_date="2026-11-01",
         briefings_dir=tmp / "briefings",
         slack_source="live",
         slack_api_base_url=server.base_url,
@@ -320,26 +320,30 @@ def test_settings_and_resource_select_the_source(tmp_path, monkeypatch, server):
     monkeypatch.setenv("OUTROPY_SLACK_THREAD_LOOKBACK_DAYS", "3")
     monkeypatch.delenv("OUTROPY_SLACK_WORKSPACE_URL", raising=False)
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
-    settings = load_settings()
+    settings = Settings()
     assert settings.slack_api_base_url == server.base_url
     assert settings.slack_thread_lookback_days == 3 and settings.slack_source == "auto"
-    assert not settings.workspace_url_is_set and not settings.slack_is_live
+    assert settings.slack_workspace_url is None and not settings.slack_is_live
+    assert build_resources(settings)["slack"].bot_token is None
     resource = SlackSourceResource(export_dir=str(SAMPLE_EXPORT), api_base_url=server.base_url)
     assert isinstance(resource.source(), SlackExportReader)  # no token: the export
-    workspace = WorkspaceResource(workspace_url="https://slack.com", workspace_url_from_slack=True)
-    assert workspace.permalink_base(resource) == "https://slack.com"
+    pipeline = PipelineResource()  # no workspace URL configured
+    assert pipeline.permalink_base(resource) == "https://slack.com"
     assert server.calls("auth.test") == []
     monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
-    assert load_settings().slack_is_live
-    live = resource.source()
+    live_settings = Settings()
+    assert live_settings.slack_is_live and TOKEN not in repr(live_settings)
+    # the resource names the variable; Dagster reads its value when a run starts
+    assert build_resources(live_settings)["slack"].bot_token == EnvVar("SLACK_BOT_TOKEN")
+    live_resource = resource.model_copy(update={"bot_token": TOKEN})
+    live = live_resource.source()
     assert isinstance(live, SlackWebAPIReader) and isinstance(live, SlackSource)
-    assert workspace.permalink_base(resource) == "https://acme.slack.com"
-    configured = WorkspaceResource(workspace_url="https://configured.example.com")
-    assert configured.permalink_base(resource) == "https://configured.example.com"
+    assert pipeline.permalink_base(live_resource) == "https://acme.slack.com"
+    configured = PipelineResource(workspace_url="https://configured.example.com")
+    assert configured.permalink_base(live_resource) == "https://configured.example.com"
     assert len(server.calls("auth.test")) == 1
     monkeypatch.setenv("OUTROPY_SLACK_WORKSPACE_URL", "https://acme.slack.com/")
-    assert load_settings().workspace_url_is_set
-    monkeypatch.delenv("SLACK_BOT_TOKEN")
+    assert Settings().workspace_url == "https://acme.slack.com"
     with pytest.raises(ValueError, match="SLACK_BOT_TOKEN"):
         SlackSourceResource(export_dir=str(SAMPLE_EXPORT), mode="live").source()
 

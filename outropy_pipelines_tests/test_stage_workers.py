@@ -9,16 +9,20 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from outropy_pipelines.adapters.duckdb_store import DuckDBStore
 from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
 from outropy_pipelines.domain.models import Thread
+from outropy_pipelines.domain.thread_builder import ThreadBuilder
 from outropy_pipelines.llm.base import LLMClient
 from outropy_pipelines.llm.local_provider import LocalProvider
-from outropy_pipelines.perf import balanced_shares, worker_count
-from outropy_pipelines.stages.classification import channel_chunks, classify_day, load_items
-from outropy_pipelines.stages.directory import read_directory, write_directory
+from outropy_pipelines.stages.classification import channel_chunks, classify_day
+from outropy_pipelines.stages.directory import write_directory
 from outropy_pipelines.stages.ingest import ingest_day
-from outropy_pipelines.stages.threading import builder_for, channel_shares, load_threads, thread_day
+from outropy_pipelines.stages.parallel import balanced_shares, worker_count
+from outropy_pipelines.stages.threading import channel_shares, thread_day
+from outropy_pipelines.store import DuckDBStore
+from outropy_pipelines.store.directory import read_directory
+from outropy_pipelines.store.items import load_items
+from outropy_pipelines.store.threads import load_threads
 
 from .conftest import SAMPLE_EXPORT
 
@@ -45,7 +49,7 @@ def _rows(store: DuckDBStore, day: str) -> tuple[list[dict], list[dict]]:
 def test_parallel_shares_write_the_same_rows_as_one_process(ingested):
     path, days = ingested
     store = DuckDBStore(path)
-    builder = builder_for(read_directory(store))
+    builder = ThreadBuilder.for_directory(read_directory(store))
     day = days[len(days) // 2]
     one = thread_day(store, builder, day, "UTC", workers=1)
     expected = _rows(store, day)
@@ -77,7 +81,7 @@ def test_local_classification_in_workers_writes_the_same_items(ingested):
     path, days = ingested
     store = DuckDBStore(path)
     directory = read_directory(store)
-    builder = builder_for(directory)
+    builder = ThreadBuilder.for_directory(directory)
     for day in days[:3]:
         thread_day(store, builder, day, "UTC", workers=1)
     for day in days[:3]:
@@ -106,7 +110,7 @@ def test_load_threads_gives_back_valid_models_in_time_order(ingested):
     path, days = ingested
     store = DuckDBStore(path)
     day = days[-1]
-    thread_day(store, builder_for(read_directory(store)), day, "UTC", workers=1)
+    thread_day(store, ThreadBuilder.for_directory(read_directory(store)), day, "UTC", workers=1)
     threads = load_threads(store, day)
     threads_rows, message_rows = _rows(store, day)
     assert len(threads) == len(threads_rows)
@@ -133,7 +137,7 @@ def test_classification_in_small_chunks_writes_the_same_items(ingested):
     store = DuckDBStore(path)
     directory = read_directory(store)
     day = days[1]
-    thread_day(store, builder_for(directory), day, "UTC", workers=1)
+    thread_day(store, ThreadBuilder.for_directory(directory), day, "UTC", workers=1)
     whole = classify_day(store, LLMClient(LocalProvider()), directory, day, load_threads(store, day))
     expected = [it.model_dump() for it in load_items(store, day)]
     # a chunk per channel or two: many reads, spills and one write, the same items

@@ -1,19 +1,24 @@
-"""Token counting with tiktoken, offline, and the pipeline-vs-naive comparison (`outropy bench tokens`)."""
+"""Token counting with tiktoken, offline, and the pipeline-vs-naive comparison (`outropy bench tokens`),
+measured by running the definitions' LLM assets with the recording `llm` resource."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+from outropy_pipelines.bench.naive_design import naive_message_lines, render_naive_messages
+from outropy_pipelines.bench.token_bench import compare_days, measure_pipeline_requests
 from outropy_pipelines.cli import main
 from outropy_pipelines.domain.classification import is_contentless
-from outropy_pipelines.llm import tokens
-from outropy_pipelines.llm.prompts import render_naive_messages
-from outropy_pipelines.stages.directory import read_subscriptions
-from outropy_pipelines.stages.threading import load_threads
+from outropy_pipelines.llm import token_count as tokens
+from outropy_pipelines.store import DuckDBStore
+from outropy_pipelines.store.directory import read_directory, subscribed_user_ids
+from outropy_pipelines.store.threads import load_threads
+from outropy_pipelines_tests.conftest import make_settings
 
 
 def test_tiktoken_counts_offline_from_the_bundled_bpe_files(tmp_path: Path) -> None:
@@ -29,7 +34,7 @@ def test_tiktoken_counts_offline_from_the_bundled_bpe_files(tmp_path: Path) -> N
     # a fresh process with an empty temp dir and no tiktoken cache still counts exactly (no download)
     env = {k: v for k, v in os.environ.items() if k not in ("TIKTOKEN_CACHE_DIR", "DATA_GYM_CACHE_DIR")}
     env["TMPDIR"] = str(tmp_path)
-    code = "from outropy_pipelines.llm import tokens; print(tokens.encoding_label(), tokens.count_tokens('naive vs ours'))"
+    code = "from outropy_pipelines.llm import token_count as t; print(t.encoding_label(), t.count_tokens('naive vs ours'))"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["tiktoken", "o200k_base", str(tokens.count_tokens("naive vs ours"))]
@@ -44,10 +49,14 @@ def test_chat_tokens_add_the_message_framing() -> None:
     )
 
 
-def test_pipeline_vs_naive_on_the_sample(sample_run) -> None:
-    store, day = sample_run.store, sample_run.days[1]
-    users = [s.user_id for s in read_subscriptions(store)]
-    full = tokens.pipeline_vs_naive_tokens(store, day, users)
+def test_pipeline_vs_naive_on_the_sample(sample_run, tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    shutil.copy(sample_run.settings.duckdb_path, settings.duckdb_path)
+    store, day = DuckDBStore(settings.duckdb_path), sample_run.days[1]
+    requests = tmp_path / "requests.jsonl"
+    measure_pipeline_requests(settings, [day], requests, "gpt-4o-mini", llm_assets_only=True)
+    users = subscribed_user_ids(store)
+    [full] = compare_days(store, [day], users, requests)
 
     threads = load_threads(store, day)
     assert full["ours_classify_calls"] == sum(1 for t in threads if t.messages and not is_contentless(t))
@@ -59,20 +68,18 @@ def test_pipeline_vs_naive_on_the_sample(sample_run) -> None:
     assert full["ratio"] == full["naive_input_tokens"] / full["ours_input_tokens"]
 
     # ours does not depend on the number of readers; the naive design grows with them
-    few = tokens.pipeline_vs_naive_tokens(store, day, users[:3])
+    [few] = compare_days(store, [day], users[:3], requests)
     assert few["ours_input_tokens"] == full["ours_input_tokens"]
     assert few["naive_calls"] == 3 and few["naive_input_tokens"] < full["naive_input_tokens"]
 
     # summing per-message lines matches counting one user's whole prompt
-    one = tokens.pipeline_vs_naive_tokens(store, day, users[:1])
-    kinds = {r["channel_id"]: r["kind"] for r in store.query("SELECT channel_id, kind FROM channels")}
-    mine = {
-        r["channel_id"]
-        for r in store.query("SELECT channel_id FROM channel_members WHERE user_id = ?", [users[0]])
-    }
+    [one] = compare_days(store, [day], users[:1], requests)
+    directory = read_directory(store)
+    kinds = {c.channel_id: c.kind for c in directory.channels}
+    mine = {c.channel_id for c in directory.channels if users[0] in c.members}
     text = "".join(
         line
-        for ch, line in tokens.naive_message_lines(store, day)
+        for ch, line in naive_message_lines(store, day)
         if kinds.get(ch, "public") == "public" or ch in mine
     )
     whole = tokens.count_chat_tokens(render_naive_messages(text))

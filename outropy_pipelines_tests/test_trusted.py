@@ -13,11 +13,6 @@ import pytest
 from pydantic import BaseModel
 
 from outropy_pipelines.domain.classification import build_classify_input, classify_threads
-from outropy_pipelines.domain.entity_memory import fold_entity_summaries
-from outropy_pipelines.domain.models import EntitySummary, Item, OpenItem, SourceRef, Thread, ThreadMessage
-from outropy_pipelines.domain.trusted import trusted
-from outropy_pipelines.llm.base import LLMClient
-from outropy_pipelines.llm.local_provider import LocalProvider, classify_thread
 from outropy_pipelines.domain.contracts import (
     ClassifyThreadInput,
     ClassifyThreadOutput,
@@ -26,6 +21,11 @@ from outropy_pipelines.domain.contracts import (
     SummarizeEntityInput,
     ThreadMessageInput,
 )
+from outropy_pipelines.domain.entity_memory import fold_entity_summaries
+from outropy_pipelines.domain.models import EntitySummary, Item, OpenItem, SourceRef, Thread, ThreadMessage
+from outropy_pipelines.domain.trusted import trusted
+from outropy_pipelines.llm.base import LLMClient
+from outropy_pipelines.llm.local_provider import LocalProvider, classify_thread
 
 SOURCE = {"channel_id": "C1", "ts": "1793800000.000100"}
 ITEM = {
@@ -196,8 +196,8 @@ def test_entity_inputs_revalidate_to_themselves():
 
 
 def test_items_and_summaries_loaded_from_duckdb_are_what_validation_gives(sample_run):
-    from outropy_pipelines.stages.classification import load_items
-    from outropy_pipelines.stages.entity_memory import load_entity_summaries
+    from outropy_pipelines.store.entity_summaries import load_entity_summaries
+    from outropy_pipelines.store.items import load_items
 
     loaded_items = loaded_summaries = 0
     for day in sample_run.days:

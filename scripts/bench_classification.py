@@ -129,11 +129,13 @@ def threads_db(name: str, work: Path, rebuild: bool) -> Path | None:
     export = export_for(name, work)
     if export is None:
         return None
-    from outropy_pipelines.adapters.duckdb_store import DuckDBStore
     from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
-    from outropy_pipelines.stages.directory import read_directory, write_directory
+    from outropy_pipelines.domain.thread_builder import ThreadBuilder
+    from outropy_pipelines.stages.directory import write_directory
     from outropy_pipelines.stages.ingest import ingest_day
-    from outropy_pipelines.stages.threading import builder_for, thread_day
+    from outropy_pipelines.stages.threading import thread_day
+    from outropy_pipelines.store import DuckDBStore
+    from outropy_pipelines.store.directory import read_directory
 
     print(f"[{name}] ingesting and threading {export} ...", flush=True)
     done.unlink(missing_ok=True)
@@ -143,7 +145,7 @@ def threads_db(name: str, work: Path, rebuild: bool) -> Path | None:
     directory, quarantine = reader.read_directory()
     write_directory(store, directory, quarantine)
     days = sorted({p.stem for p in export.glob("*/*.json") if re.fullmatch(r"\d{4}-\d\d-\d\d", p.stem)})
-    builder = builder_for(read_directory(store))
+    builder = ThreadBuilder.for_directory(read_directory(store))
     for day in days:
         ingest_day(store, reader, day, "UTC")
         thread_day(store, builder, day, "UTC")
@@ -208,15 +210,17 @@ def rate(n: int, seconds: float) -> str:
 def bench_dataset(
     name: str, db: Path, ref: dict[str, types.ModuleType], work: Path, repeat: int, concurrency: list[int]
 ) -> dict[str, Any]:
-    from outropy_pipelines.adapters.duckdb_store import DuckDBStore
     from outropy_pipelines.domain import classification as new_cls
     from outropy_pipelines.domain import entity_memory as new_mem
     from outropy_pipelines.llm import base as new_base
     from outropy_pipelines.llm import local_provider as new_lp
     from outropy_pipelines.stages import classification as new_stage_cls
     from outropy_pipelines.stages import entity_memory as new_stage_mem
-    from outropy_pipelines.stages.directory import read_directory
-    from outropy_pipelines.stages.threading import load_threads
+    from outropy_pipelines.store import DuckDBStore
+    from outropy_pipelines.store.directory import read_directory
+    from outropy_pipelines.store.entity_summaries import load_entity_summaries
+    from outropy_pipelines.store.items import load_items
+    from outropy_pipelines.store.threads import load_threads
 
     # side -> (llm.base, domain.classification, llm.local_provider, domain.entity_memory,
     #          stages.classification, stages.entity_memory)
@@ -312,8 +316,8 @@ def bench_dataset(
         for side, seconds in best.items():
             timings["summarize_day (stage, wall)"][side] += seconds
         # the fold alone, on what summarize_day reads
-        previous = new_stage_mem.load_entity_summaries(stores["new"], _shift(day, -1))
-        items = new_stage_cls.load_items(stores["new"], day)
+        previous = load_entity_summaries(stores["new"], _shift(day, -1))
+        items = load_items(stores["new"], day)
         same(
             f"{name} {day} fold_entity_summaries",
             as_json(fold("ref", day, previous, items)),

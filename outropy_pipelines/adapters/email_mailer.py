@@ -1,7 +1,7 @@
 """Email delivery over SMTP: a multipart (plain text + HTML) message per briefing.
 
-Configured by SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_FROM, SMTP_STARTTLS, SMTP_SSL (see
-`config.DeliverySettings`); the password is read from SMTP_PASSWORD when connecting and is never
+Configured by an `SmtpConfig` (from SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD, SMTP_FROM,
+SMTP_STARTTLS, SMTP_SSL through the Dagster resource); the password is used to log in and is never
 stored or logged. One connection serves a whole batch and is reopened after an error.
 
 Every message carries a deterministic Message-ID (day, user, content hash), so a resend of the
@@ -12,17 +12,16 @@ for an https one-click URL).
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import smtplib
 import ssl
 import urllib.parse
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 from importlib import resources
 from string import Template
 
-from outropy_pipelines.config import DeliverySettings
 from outropy_pipelines.domain.briefing_rendering import title_of
 from outropy_pipelines.domain.delivery_plan import DeliveryError, Found, Outgoing, SendResult
 from outropy_pipelines.domain.models import Briefing
@@ -108,37 +107,48 @@ class EmailComposer:
         return msg
 
 
+@dataclass(frozen=True)
+class SmtpConfig:
+    """The SMTP server and the sender; `password` is only ever used to log in."""
+
+    host: str
+    port: int = 587
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    sender: str | None = None
+    starttls: bool = True
+    ssl: bool = False
+    timeout_seconds: float = 10.0
+    unsubscribe_url: str | None = None  # may contain {user_id}
+    unsubscribe_mailto: str | None = None
+
+
 class SmtpMailer:
     """The email transport: `send` one briefing; SMTP cannot tell what was sent, so no reconciliation."""
 
     channel = "email"
 
-    def __init__(self, settings: DeliverySettings) -> None:
-        if not settings.smtp_host:
+    def __init__(self, config: SmtpConfig) -> None:
+        if not config.host:
             raise ValueError("SMTP_HOST is not set")
-        self.settings = settings
-        self.composer = EmailComposer(
-            settings.smtp_from, settings.unsubscribe_url, settings.unsubscribe_mailto
-        )
+        self.config = config
+        self.composer = EmailComposer(config.sender, config.unsubscribe_url, config.unsubscribe_mailto)
         self._smtp: smtplib.SMTP | None = None
 
     def _connect(self) -> smtplib.SMTP:
-        s = self.settings
+        c = self.config
         context = ssl.create_default_context()
-        if s.smtp_ssl:
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds, context=context
-            )
+        if c.ssl:
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout_seconds, context=context)
         else:
-            smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds)
+            smtp = smtplib.SMTP(c.host, c.port, timeout=c.timeout_seconds)
         try:
             smtp.ehlo()
-            if s.smtp_starttls and not s.smtp_ssl:
+            if c.starttls and not c.ssl:
                 smtp.starttls(context=context)
                 smtp.ehlo()
-            password = os.environ.get("SMTP_PASSWORD")
-            if s.smtp_user and password:
-                smtp.login(s.smtp_user, password)
+            if c.user and c.password:
+                smtp.login(c.user, c.password)
         except BaseException:
             smtp.close()
             raise
@@ -167,8 +177,7 @@ class SmtpMailer:
         except (smtplib.SMTPException, OSError) as exc:  # refused, reset, timeout
             self.close()
             raise DeliveryError(
-                f"SMTP server {self.settings.smtp_host}:{self.settings.smtp_port} unavailable: "
-                f"{type(exc).__name__}: {exc}"
+                f"SMTP server {self.config.host}:{self.config.port} unavailable: {type(exc).__name__}: {exc}"
             ) from exc
         if refused:
             raise DeliveryError(f"recipient refused: {_smtp_reply(refused)}", permanent=True)

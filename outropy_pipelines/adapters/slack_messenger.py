@@ -8,13 +8,13 @@ with `conversations.history`, which parts already arrived (reconciliation, after
 ambiguous error) instead of posting them twice.
 
 Retries inside one call (slack-sdk retry handlers):
-- 429: waits the `Retry-After` seconds when at most `slack_max_retry_after_seconds`; a longer wait
-  is left to a later tick (the ledger's backoff honours the `Retry-After`).
+- 429: waits the `Retry-After` seconds when at most `max_retry_after_seconds`; a longer wait
+  is left to a later attempt (the ledger's backoff honours the `Retry-After`).
 - 5xx and dropped connections: retried with backoff for the idempotent calls (`conversations.open`,
   `conversations.history`). A 5xx on `chat.postMessage` is ambiguous (the message may have been
   posted), so it is not retried blindly: the ledger retries it later, after reconciling.
 
-SLACK_BOT_TOKEN is read from the environment by the caller and handed to WebClient; it is never
+The bot token (SLACK_BOT_TOKEN, through the Dagster resource) is handed to WebClient; it is never
 logged (slack-sdk redacts the Authorization header in its debug logs) or stored.
 """
 
@@ -39,7 +39,6 @@ from slack_sdk.http_retry import (
     RetryState,
 )
 
-from outropy_pipelines.config import DeliverySettings
 from outropy_pipelines.domain.briefing_rendering import split_slack_blocks
 from outropy_pipelines.domain.delivery_plan import DeliveryError, Found, Outgoing, SendResult
 from outropy_pipelines.domain.thread_builder import OWN_BRIEFING_EVENT
@@ -121,15 +120,15 @@ class IdempotentServerErrorHandler(RetryHandler):
         return False
 
 
-def build_web_client(token: str, settings: DeliverySettings) -> WebClient:
+def build_web_client(
+    token: str, base_url: str, timeout_seconds: float = 10.0, max_retry_after_seconds: float = 10.0
+) -> WebClient:
+    """A WebClient for delivery: `base_url` the Web API root (with its trailing slash)."""
     return WebClient(
         token=token,
-        base_url=settings.slack_api_base_url,
-        timeout=int(settings.slack_timeout_seconds),
-        retry_handlers=[
-            BoundedRateLimitHandler(settings.slack_max_retry_after_seconds),
-            IdempotentServerErrorHandler(),
-        ],
+        base_url=base_url.rstrip("/") + "/",
+        timeout=int(timeout_seconds),
+        retry_handlers=[BoundedRateLimitHandler(max_retry_after_seconds), IdempotentServerErrorHandler()],
     )
 
 
@@ -164,10 +163,6 @@ class SlackMessenger:
 
     def __init__(self, client: WebClient) -> None:
         self.client = client
-
-    @classmethod
-    def from_settings(cls, settings: DeliverySettings, token: str) -> SlackMessenger:
-        return cls(build_web_client(token, settings))
 
     def _error(self, exc: Exception, what: str, sent_ids: Sequence[str] = (), address: str | None = None):
         if isinstance(exc, SlackApiError):

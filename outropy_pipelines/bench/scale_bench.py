@@ -1,8 +1,9 @@
 """`outropy bench`: the pipeline at scale, against baselines measured in the same run.
 
 1. Generates a synthetic workspace with the sample generator (streamed to disk).
-2. Runs every stage with the offline `local` provider, day by day, timing each and sampling the
-   process's resident memory (peak RSS per stage).
+2. Runs the definitions' assets with the offline `local` provider, in dependency order, each as
+   one Dagster run over all the days (on an ephemeral instance), timing each and sampling the
+   resident memory of the process and its workers (peak RSS per asset).
 3. Baselines in the same run: DuckDB's own `read_json` scan of the same export files (what ingest
    is compared with), and the naive LLM design's input tokens (every subscribed user's visible
    messages sent whole) at several user counts.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import graphlib
 import json
 import os
 import platform
@@ -35,11 +37,19 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from dagster import AssetsDefinition, DagsterInstance
 
-from outropy_pipelines.adapters.duckdb_store import DuckDBStore
-from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
+from outropy_pipelines.bench.token_bench import compare_days, measure_pipeline_requests
+from outropy_pipelines.defs.assets import pipeline_assets, raw_slack_messages, user_briefings
+from outropy_pipelines.defs.partitions import briefing_range_tags, day_range_tags, user_chunks
 from outropy_pipelines.domain.days import days_between, shift_day
-from outropy_pipelines.perf import worker_count
+from outropy_pipelines.pipeline_runner import PipelineRunner, RunSummary
+from outropy_pipelines.sample import generate_scaled_workspace
+from outropy_pipelines.settings import LLMSettings, Settings
+from outropy_pipelines.stages.parallel import worker_count
+from outropy_pipelines.store import DuckDBStore
+from outropy_pipelines.store.directory import keep_only_subscribers, subscribed_user_ids
+from outropy_pipelines.store.pipeline_summary import day_counts
 
 
 @dataclass
@@ -120,9 +130,6 @@ class StageTimer:
             self.peak_mb[name] = max(self.peak_mb.get(name, 0.0), self.rss.peak_mb)
 
 
-STAGES = ("directory", "ingest", "threads", "classification", "entity_summaries", "briefings")
-
-
 def duckdb_scan_seconds(files: Sequence[Path]) -> tuple[float, int]:
     """The ingest baseline: DuckDB's own `read_json` of the same day files into a table, one row
     per message with the record as JSON (what ingest keeps verbatim). Letting DuckDB infer a
@@ -146,115 +153,112 @@ def _day_files(export: Path, day: str) -> list[Path]:
     return sorted(export.glob(f"*/{day}.json"))
 
 
-def run_stages(
-    cfg: ScaleBenchConfig, export: Path, db_path: Path, days: Sequence[str], say: Callable[[str], None]
-) -> dict[str, Any]:
-    from outropy_pipelines.llm.base import LLMClient
-    from outropy_pipelines.llm.local_provider import LocalProvider
-    from outropy_pipelines.stages.briefings import brief_day
-    from outropy_pipelines.stages.classification import classify_day
-    from outropy_pipelines.stages.directory import read_directory, read_subscriptions, write_directory
-    from outropy_pipelines.stages.entity_memory import summarize_day
-    from outropy_pipelines.stages.ingest import ingest_day
-    from outropy_pipelines.stages.threading import builder_for, thread_day
+def stage_order(assets: Sequence[AssetsDefinition]) -> list[AssetsDefinition]:
+    """The assets in dependency order, from the definitions' own deps (ties by name)."""
+    by_key = {a.key: a for a in assets}
+    graph = {a.key: {k for k in a.dependency_keys if k in by_key and k != a.key} for a in assets}
+    sorter = graphlib.TopologicalSorter(graph)
+    sorter.prepare()
+    order: list[AssetsDefinition] = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready(), key=lambda k: k.to_user_string())
+        order += [by_key[k] for k in ready]
+        sorter.done(*ready)
+    return order
 
+
+def run_stages(
+    cfg: ScaleBenchConfig, settings: Settings, export: Path, days: Sequence[str], say: Callable[[str], None]
+) -> dict[str, Any]:
+    """Every asset of the definitions in dependency order, each as one run over all `days` (the
+    briefings as the sensor batches them, for the first `cfg.users` subscribed readers), on an
+    ephemeral instance: one stage's time and peak memory is one run's."""
     rss = PeakRSS()
     timer = StageTimer(rss)
-    store = DuckDBStore(db_path)
-    reader = SlackExportReader(export)
-    with timer.stage("directory"):
-        directory, quarantine = reader.read_directory()
-        write_directory(store, directory, quarantine)
-    subscribed = [s.user_id for s in read_subscriptions(store)]
-    readers = subscribed[: cfg.users]
-    client = LLMClient(LocalProvider(), concurrency=1)
-    messages = 0
-    scan_seconds = scan_rows = 0.0
-    per_day = []
-    for day in days:
-        say(f"  {day}: ingest ...")
-        with timer.stage("ingest"):
-            report = ingest_day(store, reader, day, "UTC")
-        messages += report.messages
-        s, n = duckdb_scan_seconds(_day_files(export, day))
-        scan_seconds += s
-        scan_rows += n
-        say(f"  {day}: {report.messages:,} messages; threads ...")
-        with timer.stage("threads"):
-            builder = builder_for(read_directory(store))
-            threading_report = thread_day(store, builder, day, "UTC")
-        with timer.stage("classification"):
-            directory = read_directory(store)
-            classification = classify_day(store, client, directory, day)
-        with timer.stage("entity_summaries"):
-            summarize_day(store, client, directory, day)
-        say(f"  {day}: briefings for {len(readers):,} users ...")
-        with timer.stage("briefings"):
-            briefings = brief_day(store, directory, day, readers, "https://bench.slack.com", None)
-        per_day.append(
-            {
-                "day": day,
-                "messages": report.messages,
-                "threads": threading_report.threads,
-                "items": classification.items,
-                "briefings": len(briefings.briefings),
-                "briefing_lines": briefings.lines,
-            }
-        )
+    runner = PipelineRunner(settings, instance=DagsterInstance.ephemeral(), users_per_run=cfg.users_per_run)
+    daily = runner.defs.resolve_job_def("daily_pipeline")
+    summary = RunSummary()
+    readers: list[str] = []
+    for asset_def in stage_order(pipeline_assets):
+        name = asset_def.key.to_user_string()
+        say(f"  {name} ...")
+        with timer.stage(name):
+            if asset_def.key == user_briefings.key:
+                readers = runner.sync_user_partitions()[: cfg.users]
+                for group in user_chunks(readers, cfg.users_per_run):
+                    runner.execute(
+                        "user_briefings_job", briefing_range_tags(days[0], days[-1], group), summary
+                    )
+            else:
+                result = daily.execute_in_process(
+                    instance=runner.instance,
+                    tags=day_range_tags(days[0], days[-1]),
+                    asset_selection=[asset_def.key],
+                    raise_on_error=False,
+                )
+                summary.runs.append(result.run_id)
+                summary.ok &= result.success
+        if not summary.ok:
+            raise RuntimeError(f"the {name} run failed")
     rss.stop()
+    store = runner.store
+    per_day = day_counts(store, days)
+    messages = sum(int(r["messages"]) for r in per_day)
+    scan_seconds, scan_rows = duckdb_scan_seconds([f for day in days for f in _day_files(export, day)])
     stages = [
         {
             "name": name,
-            "seconds": round(timer.seconds.get(name, 0.0), 3),
-            "messages_per_second": round(messages / timer.seconds[name]) if timer.seconds.get(name) else None,
+            "seconds": round(seconds, 3),
+            "messages_per_second": round(messages / seconds) if seconds else None,
             "peak_rss_mb": round(timer.peak_mb.get(name, 0.0), 1),
         }
-        for name in STAGES
+        for name, seconds in timer.seconds.items()
     ]
     total = sum(timer.seconds.values())
+    ingest = timer.seconds[raw_slack_messages.key.to_user_string()]
     return {
         "messages": messages,
-        "subscribed_users": len(subscribed),
+        "subscribed_users": len(subscribed_user_ids(store)),
         "briefing_users": len(readers),
         "per_day": per_day,
         "stages": stages,
         "end_to_end_seconds": round(total, 3),
         "end_to_end_messages_per_second": round(messages / total) if total else None,
         "peak_rss_mb": round(rss.overall_mb, 1),
-        "duckdb_file_mb": round(db_path.stat().st_size / 2**20, 1),
+        "duckdb_file_mb": round(settings.duckdb_path.stat().st_size / 2**20, 1),
         "ingest_vs_duckdb_scan": {
-            "ingest_seconds": round(timer.seconds["ingest"], 3),
+            "ingest_seconds": round(ingest, 3),
             "duckdb_read_json_seconds": round(scan_seconds, 3),
             "duckdb_rows": int(scan_rows),
-            "ratio": round(timer.seconds["ingest"] / scan_seconds, 2) if scan_seconds else None,
+            "ratio": round(ingest / scan_seconds, 2) if scan_seconds else None,
         },
     }
 
 
-def token_comparison(db_path: Path, day: str, user_counts: Sequence[int]) -> dict[str, Any]:
-    """LLM input tokens of `day`: ours (counted once: it does not depend on readers) against the
-    naive design at each user count."""
-    from outropy_pipelines.llm.tokens import encoding_label, naive_input_tokens, pipeline_input_tokens
-    from outropy_pipelines.stages.directory import read_subscriptions
-
-    store = DuckDBStore(db_path)
-    users = [s.user_id for s in read_subscriptions(store)]
-    ours = pipeline_input_tokens(store, day)
+def token_comparison(
+    settings: Settings, work: Path, day: str, user_counts: Sequence[int], model: str = "gpt-4o-mini"
+) -> dict[str, Any]:
+    """LLM input tokens of `day`: ours (counted once: it does not depend on readers), recorded by
+    running the job's two LLM assets again with the recording `llm` resource, against the naive
+    design at each user count."""
+    requests_file = work / "requests.jsonl"
+    requests_file.unlink(missing_ok=True)
+    measure_pipeline_requests(settings, [day], requests_file, model, llm_assets_only=True)
+    store = DuckDBStore(settings.duckdb_path)
+    users = subscribed_user_ids(store)
     out: dict[str, Any] = {}
     for n in user_counts:
         if n > len(users):
             out[str(n)] = {"skipped": f"workspace has {len(users)} subscribed users"}
             continue
-        naive = naive_input_tokens(store, day, users[:n])
+        [row] = compare_days(store, [day], users[:n], requests_file, model)
         out[str(n)] = {
-            "ours": ours["ours_input_tokens"],
-            "naive": naive["naive_input_tokens"],
-            "ratio": round(naive["naive_input_tokens"] / ours["ours_input_tokens"], 1)
-            if ours["ours_input_tokens"]
-            else None,
-            "ours_calls": ours["ours_calls"],
-            "naive_calls": naive["naive_calls"],
-            "encoding": encoding_label(None),
+            "ours": row["ours_input_tokens"],
+            "naive": row["naive_input_tokens"],
+            "ratio": round(row["ratio"], 1) if row["ratio"] else None,
+            "ours_calls": row["ours_calls"],
+            "naive_calls": row["naive_calls"],
+            "encoding": row["encoding"],
         }
     return out
 
@@ -327,13 +331,9 @@ def partition_status_query_seconds(
 
 
 def dagster_at_scale(
-    cfg: ScaleBenchConfig, export: Path, work: Path, say: Callable[[str], None]
+    cfg: ScaleBenchConfig, base: Settings, export: Path, work: Path, say: Callable[[str], None]
 ) -> dict[str, Any]:
     """Briefing runs through the real job on a SQLite instance, batched as the sensor batches."""
-    from outropy_pipelines.config import Settings
-    from outropy_pipelines.dagster_defs.automation import briefing_range_tags, user_chunks
-    from outropy_pipelines.pipeline_runner import PipelineRunner, RunSummary
-
     results: dict[str, Any] = {}
     for n in [*cfg.dagster_user_counts, "backfill"]:
         users_n = cfg.backfill_users if n == "backfill" else int(n)
@@ -345,23 +345,14 @@ def dagster_at_scale(
         home.mkdir(parents=True)
         db = home / "bench.duckdb"
         shutil.copy(work / "bench.duckdb", db)
-        settings = Settings(
-            duckdb_path=db,
-            slack_export=export,
-            timezone="UTC",
-            start_date=cfg.start_date,
-            briefings_dir=home / "briefings",
-            workspace_url="https://bench.slack.com",
-        )
+        settings = base.model_copy(update={"duckdb_path": db, "briefings_dir": home / "briefings"})
         store = DuckDBStore(db)
-        users = [
-            r["user_id"] for r in store.query("SELECT user_id FROM subscriptions WHERE active ORDER BY 1")
-        ]
+        users = subscribed_user_ids(store)
         if users_n > len(users):
             results[label] = {"skipped": f"workspace has {len(users)} subscribed users"}
             continue
         # keep exactly the first N subscribed
-        store.execute("UPDATE subscriptions SET active = user_id IN (SELECT unnest(?))", [users[:users_n]])
+        keep_only_subscribers(store, users[:users_n])
         with _sqlite_instance(home) as instance:
             runner = PipelineRunner(
                 settings, instance=instance, users_per_run=cfg.users_per_run, days_per_run=ndays
@@ -371,11 +362,9 @@ def dagster_at_scale(
             say(f"  dagster: {ndays} day(s) x {len(chosen):,} users ...")
             summary = RunSummary()
             start = time.perf_counter()
-            ok = True
             for group in user_chunks(chosen, cfg.users_per_run):
-                ok &= runner.execute(
-                    "user_briefings_job", briefing_range_tags(days[0], days[-1], group), summary
-                )
+                runner.execute("user_briefings_job", briefing_range_tags(days[0], days[-1], group), summary)
+            ok = summary.ok
             wall = time.perf_counter() - start
             results[label] = {
                 "users": len(chosen),
@@ -390,11 +379,7 @@ def dagster_at_scale(
             say("  dagster: UI partition-status query ...")
             results[label]["ui_partition_status_query"] = partition_status_query_seconds(
                 home,
-                {
-                    "OUTROPY_DUCKDB_PATH": str(db),
-                    "OUTROPY_SLACK_EXPORT": str(export),
-                    "OUTROPY_START_DATE": cfg.start_date,
-                },
+                {"OUTROPY_DUCKDB_PATH": str(db), "OUTROPY_SLACK_EXPORT": str(export)},
                 Path(__file__).resolve().parents[2],
             )
     return results
@@ -403,11 +388,8 @@ def dagster_at_scale(
 @contextmanager
 def _sqlite_instance(home: Path):
     """A persistent SQLite-backed instance in `home` (what `dagster dev` uses by default)."""
-    from dagster import DagsterInstance
-    from dagster._core.instance.ref import InstanceRef
-
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    instance = DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+    instance = DagsterInstance.from_config(str(home))
     try:
         yield instance
     finally:
@@ -417,7 +399,7 @@ def _sqlite_instance(home: Path):
 def machine() -> dict[str, Any]:
     return {
         "cpus": os.cpu_count(),
-        "workers": worker_count(),  # processes of the threads and local classification stages
+        "workers": worker_count(Settings().workers),  # processes of the CPU-bound stages
         "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -430,8 +412,6 @@ def run_scale_bench(cfg: ScaleBenchConfig, say: Callable[[str], None] = print) -
     export = work / "export"
     if export.exists():
         shutil.rmtree(export)
-    from outropy_pipelines.sample.generator import generate_scaled_workspace
-
     people = max([cfg.users, *cfg.token_user_counts, *cfg.dagster_user_counts, cfg.backfill_users])
     say(
         f"generating {cfg.days} day(s) x {cfg.messages_per_day:,} messages, {people:,} people, "
@@ -452,7 +432,19 @@ def run_scale_bench(cfg: ScaleBenchConfig, say: Callable[[str], None] = print) -
     db_path = work / "bench.duckdb"
     if db_path.exists():
         db_path.unlink()
-    say("running the stages (local provider) ...")
+    # the generated workspace, everyone subscribed, the local rules (whatever the environment says)
+    settings = Settings().model_copy(
+        update={
+            "duckdb_path": db_path,
+            "slack_export": export,
+            "slack_source": "export",
+            "briefings_dir": work / "briefings",
+            "slack_workspace_url": "https://bench.slack.com",
+            "subscriptions_file": None,
+            "llm": LLMSettings(provider="local"),
+        }
+    )
+    say("running the pipeline's assets (local provider) ...")
     report: dict[str, Any] = {
         "config": {
             k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(cfg).items() if k != "workdir"
@@ -461,10 +453,10 @@ def run_scale_bench(cfg: ScaleBenchConfig, say: Callable[[str], None] = print) -
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "generation_seconds": round(generation, 2),
     }
-    report.update(run_stages(cfg, export, db_path, days, say))
+    report.update(run_stages(cfg, settings, export, days, say))
     say("counting tokens (ours vs naive) ...")
-    report["tokens"] = token_comparison(db_path, days[-1], cfg.token_user_counts)
-    report["dagster"] = dagster_at_scale(cfg, export, work, say) if cfg.dagster_user_counts else {}
+    report["tokens"] = token_comparison(settings, work, days[-1], cfg.token_user_counts)
+    report["dagster"] = dagster_at_scale(cfg, settings, export, work, say) if cfg.dagster_user_counts else {}
     if not cfg.keep and not cfg.workdir:
         shutil.rmtree(work, ignore_errors=True)
     return report

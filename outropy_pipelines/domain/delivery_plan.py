@@ -14,7 +14,8 @@ The ledger has one row per (day, user_id, channel). Its status moves like this:
                                           ├─► sending again (provably not sent)
                                           └─► unknown (cannot tell: never resent automatically)
 
-`failed` and `unknown` are terminal until an operator requeues them (`outropy deliver --requeue`).
+`decide` is the one rule of what is due: the ledger query only narrows the candidates to the
+briefings in scope. `failed` and `unknown` are terminal until an operator requeues them (`outropy deliver --requeue`).
 A `sent` row is sent again only when the briefing's content changed and `resend_on_change` is set.
 """
 
@@ -49,8 +50,7 @@ class DeliveryPolicy:
     lease_seconds: float = 600.0  # a 'sending' row older than this is presumed crashed
     resend_on_change: bool = False
     max_age_days: int | None = None  # briefings older than this (by day) are not delivered
-    batch_size: int = 50  # deliveries claimed per page
-    time_budget_seconds: float | None = None  # stop starting new sends after this (sensor ticks)
+    batch_size: int = 50  # deliveries claimed per transaction
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -162,10 +162,11 @@ def split_ids(external_id: str | None) -> list[str]:
     return [p for p in (external_id or "").split(",") if p]
 
 
-def is_too_old(day: str, now: dt.datetime, policy: DeliveryPolicy) -> bool:
+def first_deliverable_day(now: dt.datetime, policy: DeliveryPolicy) -> str | None:
+    """The oldest day whose briefings are still delivered (None: no age limit)."""
     if policy.max_age_days is None:
-        return False
-    return dt.date.fromisoformat(day) < now.date() - dt.timedelta(days=policy.max_age_days)
+        return None
+    return (now.date() - dt.timedelta(days=policy.max_age_days)).isoformat()
 
 
 def decide(

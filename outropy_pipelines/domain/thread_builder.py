@@ -27,7 +27,7 @@ from typing import Any
 import orjson
 
 from outropy_pipelines.domain.conversation_reconstruction import ConversationReconstructor, TopLevelMessage
-from outropy_pipelines.domain.models import Thread, ThreadMessage
+from outropy_pipelines.domain.models import Directory, Thread, ThreadMessage
 from outropy_pipelines.domain.slack_text import SlackTextCleaner, mentioned_user_ids, message_text
 from outropy_pipelines.domain.trusted import trusted
 
@@ -118,6 +118,15 @@ class ThreadBuilder:
         self.bot_user_ids = frozenset(bot_user_ids)
         self.cleaner = SlackTextCleaner(self.user_names, channel_names)
         self.reconstructor = reconstructor or ConversationReconstructor(user_names=self.user_names)
+
+    @classmethod
+    def for_directory(cls, directory: Directory) -> ThreadBuilder:
+        """A builder that names the directory's people and channels and knows its bots."""
+        return cls(
+            user_names={u.user_id: u.display_name for u in directory.users},
+            channel_names={c.channel_id: c.name for c in directory.channels},
+            bot_user_ids=[u.user_id for u in directory.users if u.is_bot],
+        )
 
     def build(
         self, rows: Iterable[Mapping[str, Any]], day: str, window: tuple[float, float] | None = None

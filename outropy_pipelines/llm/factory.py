@@ -1,4 +1,4 @@
-"""Builds the configured LLM provider by name. Keys come from the environment only."""
+"""Builds the configured LLM provider by name."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ def build_provider(
     model: str | None = None,
     base_url: str | None = None,
     *,
+    api_key: str | None = None,
     timeout: float | None = None,
     max_retries: int | None = None,
     temperature: float | None = None,
 ) -> LLMProvider:
-    """`local` (offline rules, the default) or `openai` (any OpenAI-compatible endpoint; the key
-    comes from OPENAI_API_KEY, read by the provider itself)."""
+    """`local` (offline rules, the default) or `openai` (any OpenAI-compatible endpoint, with
+    `api_key`: OPENAI_API_KEY through the Dagster resource)."""
     name = (name or "local").strip().lower()
     if name == "local":
         from outropy_pipelines.llm.local_provider import LocalProvider
@@ -33,6 +34,7 @@ def build_provider(
         return OpenAIProvider(
             model=model,
             base_url=base_url,
+            api_key=api_key,
             timeout=DEFAULT_TIMEOUT_SECONDS if timeout is None else timeout,
             max_retries=DEFAULT_MAX_RETRIES if max_retries is None else max_retries,
             temperature=temperature,

@@ -16,14 +16,12 @@ OpenAI, Azure OpenAI (its `/openai/v1/` endpoint), vLLM, Ollama and llama.cpp's 
 - 401/403/404 (bad key, no access, unknown model) and an unreachable server are LLMFatalError:
   every other call would fail the same way, so the run stops with a clear message.
 
-The API key is read from the environment (OPENAI_API_KEY) and given only to the SDK client; it
-never appears in an error message, a log line, DuckDB or Dagster metadata.
+The API key (OPENAI_API_KEY, which the Dagster resource takes as an `EnvVar`) is given only to the
+SDK client; it never appears in an error message, a log line, DuckDB or Dagster metadata.
 """
 
 from __future__ import annotations
 
-import copy
-import os
 import threading
 from typing import Any
 
@@ -33,6 +31,8 @@ from pydantic import BaseModel, ValidationError
 from outropy_pipelines.domain.redaction import redact, redact_model
 from outropy_pipelines.llm.base import LLMError, LLMFatalError, LLMProvider, LLMUsage, OutT
 from outropy_pipelines.llm.prompts import Prompt, render_messages
+from outropy_pipelines.llm.response_schema import response_format_for
+from outropy_pipelines.llm.token_count import count_chat_tokens, count_tokens
 
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_TIMEOUT_SECONDS = 60.0
@@ -40,38 +40,6 @@ DEFAULT_MAX_RETRIES = 3
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 #: a placeholder key for local servers (vLLM, Ollama, llama.cpp) that do not check keys
 NO_KEY = "no-key-needed"
-
-
-def strict_json_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The JSON schema of `model` in OpenAI's strict structured-output form (as
-    `chat.completions.parse` sends it): every object lists all its properties as required and
-    allows no others; `default: null` and pydantic's generated `title`s are dropped."""
-    schema = copy.deepcopy(model.model_json_schema())
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "object" and "properties" in node:
-                node["required"] = list(node["properties"])
-                node["additionalProperties"] = False
-            if "default" in node and node["default"] is None:
-                del node["default"]
-            if isinstance(node.get("title"), str):  # pydantic's generated titles: tokens, no meaning
-                del node["title"]
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(schema)
-    return schema
-
-
-def response_format_for(model: type[BaseModel]) -> dict[str, Any]:
-    return {
-        "type": "json_schema",
-        "json_schema": {"name": model.__name__, "schema": strict_json_schema(model), "strict": True},
-    }
 
 
 def _validation_summary(exc: ValidationError, limit: int = 5) -> str:
@@ -103,11 +71,11 @@ class OpenAIProvider(LLMProvider):
     ) -> None:
         self.model = model or DEFAULT_MODEL
         self.base_url = base_url.rstrip("/") if base_url else None
-        key = api_key or os.environ.get("OPENAI_API_KEY", "").strip()
+        key = (api_key or "").strip()
         if not key:
             if self.base_url is None:
                 raise ValueError(
-                    "OUTROPY_LLM_PROVIDER=openai needs OPENAI_API_KEY in the environment "
+                    "OUTROPY_LLM_PROVIDER=openai needs an API key: set OPENAI_API_KEY "
                     "(or OPENAI_BASE_URL for a local server that does not check keys)"
                 )
             key = NO_KEY
@@ -180,8 +148,6 @@ class OpenAIProvider(LLMProvider):
         completion_tokens = getattr(usage, "completion_tokens", None) if usage is not None else None
         if prompt_tokens is not None and completion_tokens is not None:
             return int(prompt_tokens), int(completion_tokens)
-        from outropy_pipelines.llm.tokens import count_chat_tokens, count_tokens
-
         return count_chat_tokens(messages, self.model), count_tokens(content, self.model)
 
     def complete(self, prompt: Prompt, payload: BaseModel, output_model: type[OutT]) -> tuple[OutT, LLMUsage]:

@@ -14,15 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-import duckdb
-
-from outropy_pipelines.adapters.duckdb_store import DuckDBStore, ParquetSpill, SpilledFiles
 from outropy_pipelines.domain.classification import classify_threads
-from outropy_pipelines.domain.models import Directory, Item, SourceRef, Thread
-from outropy_pipelines.domain.trusted import trusted
+from outropy_pipelines.domain.models import Directory, Thread
 from outropy_pipelines.llm.base import LLMClient, LLMProvider, LLMStats
-from outropy_pipelines.perf import balanced_shares, run_shares, worker_count
-from outropy_pipelines.stages.threading import load_threads
+from outropy_pipelines.stages.parallel import balanced_shares, run_shares, worker_count
+from outropy_pipelines.store import DuckDBStore, ParquetSpill, SpilledFiles
+from outropy_pipelines.store import items as items_store
+from outropy_pipelines.store import threads as threads_store
 
 # Below this many threads a day is classified in this process: a worker costs ~1 s to start.
 PARALLEL_MIN_THREADS = 20_000
@@ -48,15 +46,6 @@ class ClassificationReport:
             self.by_kind[kind] = self.by_kind.get(kind, 0) + n
 
 
-def item_rows(items: list[Item]) -> tuple[list[dict], list[dict]]:
-    rows, sources = [], []
-    for it in items:
-        rows.append(it.model_dump(exclude={"sources"}))
-        for s in it.sources:
-            sources.append({"day": it.day, "item_id": it.item_id, "channel_id": s.channel_id, "ts": s.ts})
-    return rows, sources
-
-
 def _empty_report(day: str) -> ClassificationReport:
     return ClassificationReport(day=day, threads=0, skipped=0, items=0, new_items=0, failures=0)
 
@@ -77,7 +66,7 @@ def _classify_into(
     channels = {c.channel_id: (c.name, c.kind) for c in directory.channels}
     user_names = {u.user_id: u.display_name for u in directory.users}
     result = classify_threads(threads, client, channels, user_names, day)
-    rows, sources = item_rows(result.items)
+    rows, sources = items_store.item_rows(result.items)
     out.items.write(rows)
     out.sources.write(sources)
     out.failures.extend(
@@ -127,7 +116,7 @@ def _classify_chunks(
     out: _Output,
 ) -> None:
     for chunk in chunks:
-        _classify_into(client, directory, day, load_threads(store, day, chunk), out)
+        _classify_into(client, directory, day, threads_store.load_threads(store, day, chunk), out)
 
 
 @dataclass
@@ -140,7 +129,7 @@ class _ShareOutput:
 
 
 def _classify_share(
-    db_path: str,
+    store: DuckDBStore,
     provider: LLMProvider,
     directory: Directory,
     day: str,
@@ -150,7 +139,6 @@ def _classify_share(
 ) -> _ShareOutput:
     """In a worker: classify the day's threads of `chunks` with a cache-less client of
     `provider`, spilling the item rows under the two directories."""
-    store = DuckDBStore(db_path)
     client = LLMClient(provider, concurrency=1)
     out = _Output(ParquetSpill(items_directory), ParquetSpill(sources_directory), _empty_report(day))
     _classify_chunks(store, client, directory, day, chunks, out)
@@ -185,16 +173,12 @@ def classify_day(
         if threads is not None:
             _classify_into(client, directory, day, threads, out)
         else:
-            sql = "SELECT channel_id, count(*) AS n FROM thread_messages WHERE day = ? GROUP BY channel_id"
-            sizes = {r["channel_id"]: int(r["n"]) for r in store.query(sql, [day])}
+            sizes = threads_store.messages_by_channel(store, day)
             # only work done on this machine's CPU, with nothing to look up in a cache, gains from processes
             local_work = not provider.parallel and not (provider.cacheable and client.cache is not None)
             wanted = 1
-            if (
-                local_work
-                and store.scalar("SELECT count(*) FROM threads WHERE day = ?", [day]) >= parallel_min_threads
-            ):
-                wanted = workers or worker_count()
+            if local_work and threads_store.thread_count(store, day) >= parallel_min_threads:
+                wanted = worker_count(workers)
             shares = balanced_shares(sizes, wanted)
             if len(shares) == 1:
                 _classify_chunks(
@@ -203,7 +187,7 @@ def classify_day(
             else:
                 jobs = [
                     (
-                        str(store.path),
+                        store,
                         provider,
                         directory,
                         day,
@@ -219,67 +203,5 @@ def classify_day(
                     items_spill.adopt(part.items)
                     sources_spill.adopt(part.sources)
                     out.report.add(part.report)
-        store.replace_partitions(
-            [
-                ("items", {"day": day}, items_spill),
-                ("item_sources", {"day": day}, sources_spill),
-                ("llm_failures", {"day": day, "stage": "classified_items"}, out.failures),
-            ]
-        )
+        items_store.replace_day(store, day, items_spill, sources_spill, out.failures)
     return out.report
-
-
-def load_items(store: DuckDBStore, day: str, new_only: bool = False) -> list[Item]:
-    """The day's items with their sources, as written by `classify_day`."""
-    with store.connect() as con:
-        return items_from(con, day, new_only)
-
-
-_ITEM_COLUMNS = (
-    "day, item_id, thread_id, channel_id, kind, title, detail, owners, mentions, due, entities, "
-    "confidence, status, is_new, provider, prompt_version"
-)
-
-
-def items_from(con: duckdb.DuckDBPyConnection, day: str, new_only: bool = False) -> list[Item]:
-    """`load_items` on an open connection (both queries on it: one connection instead of two).
-
-    The rows were written by `classify_day` from validated items: they are turned back into models
-    without validating them again (`trusted`)."""
-    sources: dict[str, list[SourceRef]] = {}
-    for item_id, channel_id, ts in con.execute(
-        "SELECT item_id, channel_id, ts FROM item_sources WHERE day = ? ORDER BY item_id, ts", [day]
-    ).fetchall():
-        sources.setdefault(item_id, []).append(trusted(SourceRef, {"channel_id": channel_id, "ts": ts}))
-    where = "AND is_new" if new_only else ""
-    rows = con.execute(
-        f"SELECT {_ITEM_COLUMNS} FROM items WHERE day = ? {where} ORDER BY item_id", [day]
-    ).fetchall()
-    return [
-        trusted(
-            Item,
-            {
-                "day": str(d),
-                "item_id": item_id,
-                "thread_id": thread_id,
-                "channel_id": channel_id,
-                "kind": kind,
-                "title": title,
-                "detail": detail,
-                "owners": owners or [],
-                "mentions": mentions or [],
-                "due": due,
-                "entities": entities or [],
-                "confidence": confidence,
-                "status": status,
-                "is_new": is_new,
-                "provider": provider,
-                "prompt_version": prompt_version,
-                "sources": sources.get(item_id, []),
-            },
-        )
-        for (
-            d, item_id, thread_id, channel_id, kind, title, detail, owners, mentions, due, entities,
-            confidence, status, is_new, provider, prompt_version,
-        ) in rows
-    ]  # fmt: skip

@@ -1,14 +1,15 @@
 """Stage: deliver stored briefings by Slack DM and email, once per (day, user, channel).
 
-Used by the `deliver_briefings` sensor (one bounded page per tick, resumed from a JSON cursor) and
-by `outropy deliver` (pages until nothing is due). The work list is a ledger query, not Dagster
-events: every briefing of a subscribed user whose (day, user, channel) has no `sent` row in
-`deliveries` (or a retry that is due, or a crashed send to reconcile).
+Run by the `deliver_briefings` job (which the `deliver_briefings_sensor` requests when something
+is due, and `outropy deliver` executes). The work list comes from the ledger, not from Dagster
+events: every stored briefing x channel its reader subscribed to, kept when
+`delivery_plan.decide` says it is due (no row yet, a retry whose time has come, a crashed send to
+reconcile, or changed content with resend-on-change). That rule lives only there.
 
 Protocol per delivery (see `domain/delivery_plan.py` for the states):
-1. claim: in one short transaction, re-read the ledger row, confirm it is due, write `sending`
-   (attempts + 1, leased for `lease_seconds`). The store's file lock serialises claimers, so two
-   processes (sensor and CLI) never claim the same row.
+1. claim: in one short transaction, re-read the ledger row, confirm it is still due, write
+   `sending` (attempts + 1, leased for `lease_seconds`). The store's file lock serialises
+   claimers, so two processes never claim the same row.
 2. send, with no DuckDB connection held.
 3. record `sent` (message ids, address) or `retry`/`failed` (error, next attempt) at once.
 
@@ -21,14 +22,10 @@ automatically (at most once; `outropy deliver --requeue unknown` sends it again)
 from __future__ import annotations
 
 import datetime as dt
-import os
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Protocol
 
-from outropy_pipelines.adapters.duckdb_store import DuckDBStore
-from outropy_pipelines.config import DeliverySettings
 from outropy_pipelines.domain import delivery_plan as plan
 from outropy_pipelines.domain.delivery_plan import (
     DeliveryError,
@@ -38,21 +35,10 @@ from outropy_pipelines.domain.delivery_plan import (
     Outgoing,
     SendResult,
 )
+from outropy_pipelines.store import DuckDBStore
+from outropy_pipelines.store import deliveries as ledger
+from outropy_pipelines.store.deliveries import utcnow
 
-LEDGER_COLUMNS = (
-    "day",
-    "user_id",
-    "channel",
-    "status",
-    "attempts",
-    "last_error",
-    "sent_at",
-    "external_id",
-    "content_hash",
-    "next_attempt_at",
-    "address",
-    "updated_at",
-)
 # how far back before the previous attempt the Slack history is searched when reconciling
 RECONCILE_MARGIN_SECONDS = 300
 
@@ -65,41 +51,6 @@ class Transport(Protocol):
     def find_sent(self, item: Outgoing, since: dt.datetime) -> Found | None: ...
 
     def close(self) -> None: ...
-
-
-def utcnow() -> dt.datetime:
-    """Naive UTC, as stored in DuckDB TIMESTAMP columns."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
-def policy_from_settings(settings: DeliverySettings, for_sensor: bool) -> DeliveryPolicy:
-    return DeliveryPolicy(
-        max_attempts=settings.max_attempts,
-        backoff_base_seconds=settings.backoff_base_seconds,
-        backoff_max_seconds=settings.backoff_max_seconds,
-        lease_seconds=settings.lease_seconds,
-        resend_on_change=settings.resend_on_change,
-        max_age_days=settings.sensor_max_age_days if for_sensor else None,
-        batch_size=settings.batch_size,
-        time_budget_seconds=settings.sensor_time_budget_seconds if for_sensor else None,
-    )
-
-
-def build_transports(
-    settings: DeliverySettings, channels: Sequence[str] | None = None
-) -> dict[str, Transport]:
-    """The configured channels' transports: Slack when SLACK_BOT_TOKEN is set, email when SMTP_HOST is."""
-    from outropy_pipelines.adapters.email_mailer import SmtpMailer
-    from outropy_pipelines.adapters.slack_messenger import SlackMessenger
-
-    wanted = set(channels or plan.CHANNELS)
-    out: dict[str, Transport] = {}
-    token = (os.environ.get("SLACK_BOT_TOKEN") or "").strip()
-    if "slack" in wanted and token:
-        out["slack"] = SlackMessenger.from_settings(settings, token)
-    if "email" in wanted and settings.smtp_host:
-        out["email"] = SmtpMailer(settings)
-    return out
 
 
 @dataclass
@@ -121,19 +72,10 @@ class Outcome:
 @dataclass
 class DeliveryReport:
     outcomes: list[Outcome] = field(default_factory=list)
-    cursor: str | None = None  # key of the last delivery looked at
-    exhausted: bool = True  # nothing more is due after `cursor` (the next page starts over)
-    stopped_early: bool = False  # the time budget ran out; claimed work was released
     not_configured: dict[str, int] = field(default_factory=dict)  # channel -> due deliveries waiting
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
-
-    def merge(self, other: DeliveryReport) -> None:
-        self.outcomes += other.outcomes
-        self.cursor, self.exhausted = other.cursor, other.exhausted
-        self.stopped_early = self.stopped_early or other.stopped_early
-        self.not_configured = other.not_configured
 
     def summary(self) -> str:
         parts = [
@@ -148,82 +90,13 @@ class DeliveryReport:
         text = ", ".join(parts) if parts else "nothing due"
         if waiting:
             text += "; waiting: " + ", ".join(waiting)
-        if self.stopped_early:
-            text += "; stopped at the time budget, more next time"
         return text
-
-
-# -- the ledger --------------------------------------------------------------------------------
-
-
-def _row(r: Mapping[str, Any]) -> LedgerRow:
-    return LedgerRow(
-        day=str(r["day"]),
-        user_id=r["user_id"],
-        channel=r["channel"],
-        status=r["status"],
-        attempts=int(r["attempts"] or 0),
-        last_error=r["last_error"],
-        sent_at=r["sent_at"],
-        external_id=r["external_id"],
-        content_hash=r["content_hash"],
-        next_attempt_at=r["next_attempt_at"],
-        address=r["address"],
-        updated_at=r["updated_at"],
-    )
-
-
-def _read_row(con, day: str, user_id: str, channel: str) -> LedgerRow | None:
-    cur = con.execute(
-        f"SELECT {', '.join(LEDGER_COLUMNS)} FROM deliveries WHERE day = CAST(? AS DATE) AND user_id = ? "
-        "AND channel = ?",
-        [day, user_id, channel],
-    )
-    found = cur.fetchone()
-    return _row(dict(zip(LEDGER_COLUMNS, found, strict=True))) if found else None
-
-
-def _write_row(con, row: LedgerRow, exists: bool) -> None:
-    values = [getattr(row, c) for c in LEDGER_COLUMNS]
-    if exists:
-        sets = ", ".join(f"{c} = ?" for c in LEDGER_COLUMNS[3:])
-        con.execute(
-            f"UPDATE deliveries SET {sets} WHERE day = CAST(? AS DATE) AND user_id = ? AND channel = ?",
-            values[3:] + values[:3],
-        )
-    else:
-        marks = ", ".join("?" for _ in LEDGER_COLUMNS)
-        con.execute(f"INSERT INTO deliveries ({', '.join(LEDGER_COLUMNS)}) VALUES ({marks})", values)
-
-
-def _delete_row(con, row: LedgerRow) -> None:
-    con.execute(
-        "DELETE FROM deliveries WHERE day = CAST(? AS DATE) AND user_id = ? AND channel = ?",
-        [row.day, row.user_id, row.channel],
-    )
-
-
-def record(store: DuckDBStore, row: LedgerRow) -> None:
-    """Write one ledger row now (its own short transaction)."""
-    with store.connect() as con:
-        exists = _read_row(con, row.day, row.user_id, row.channel) is not None
-        _write_row(con, row, exists)
-
-
-def read_ledger(store: DuckDBStore, days: Sequence[str] | None = None) -> list[LedgerRow]:
-    where, params = "", []
-    if days:
-        where, params = "WHERE day IN (SELECT CAST(unnest(?) AS DATE))", [list(days)]
-    rows = store.query(
-        f"SELECT {', '.join(LEDGER_COLUMNS)} FROM deliveries {where} ORDER BY day, user_id, channel", params
-    )
-    return [_row(r) for r in rows]
 
 
 def ledger_counts(store: DuckDBStore, days: Sequence[str] | None = None) -> dict[tuple[str, str], int]:
     """{(channel, status): rows} of the ledger."""
     out: dict[tuple[str, str], int] = {}
-    for row in read_ledger(store, days):
+    for row in ledger.read_ledger(store, days):
         out[(row.channel, row.status)] = out.get((row.channel, row.status), 0) + 1
     return out
 
@@ -242,81 +115,36 @@ def requeue(
         raise ValueError(f"only {plan.TERMINAL_PROBLEMS} can be requeued, not {sorted(bad)}")
     now = now or utcnow()
     rows = [
-        r
-        for r in read_ledger(store, days)
+        plan.requeue(r, now)
+        for r in ledger.read_ledger(store, days)
         if r.status in statuses
         and (not users or r.user_id in users)
         and (not channels or r.channel in channels)
     ]
-    if rows:
-        with store.connect() as con:
-            con.execute("BEGIN TRANSACTION")
-            for r in rows:
-                _write_row(con, plan.requeue(r, now), exists=True)
-            con.execute("COMMIT")
+    ledger.write_rows(store, rows)
     return len(rows)
 
 
 # -- what is due -------------------------------------------------------------------------------
 
-_KEY_SQL = "(CAST(b.day AS VARCHAR) || '|' || b.user_id || '|' || w.channel)"
 
+@dataclass(frozen=True)
+class Due:
+    """One (day, user, channel) that `delivery_plan.decide` says is due, as the ledger had it."""
 
-def _due_query(
-    channels: Sequence[str],
-    now: dt.datetime,
-    policy: DeliveryPolicy,
-    days: Sequence[str] | None,
-    users: Sequence[str] | None,
-    after: str | None,
-    limit: int | None,
-    count_only: bool = False,
-) -> tuple[str, list[Any]]:
-    """Briefings x chosen channels whose ledger row says they are due (the SQL form of `plan.decide`)."""
-    params: list[Any] = [list(channels)]
-    clauses = ["w.channel IN (SELECT unnest(?))"]
-    if policy.max_age_days is not None:
-        clauses.append("b.day >= CAST(? AS DATE)")
-        params.append((now.date() - dt.timedelta(days=policy.max_age_days)).isoformat())
-    if days:
-        clauses.append("b.day IN (SELECT CAST(unnest(?) AS DATE))")
-        params.append(list(days))
-    if users:
-        clauses.append("b.user_id IN (SELECT unnest(?))")
-        params.append(list(users))
-    due = [
-        "d.status IS NULL",
-        "(d.status IN ('retry', 'sending') AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?))",
-    ]
-    params.append(now)
-    if policy.resend_on_change:
-        due.append("(d.status = 'sent' AND d.content_hash IS DISTINCT FROM b.content_hash)")
-    clauses.append("(" + " OR ".join(due) + ")")
-    if after:
-        clauses.append(f"{_KEY_SQL} > ?")
-        params.append(after)
-    select = (
-        "count(*) AS n"
-        if count_only
-        else f"""CAST(b.day AS VARCHAR) AS day, b.user_id, w.channel, w.email_address, b.user_name,
-               b.content_hash, b.markdown, b.plain_text, b.html, b.blocks_json, {_KEY_SQL} AS key"""
-    )
-    sql = f"""
-        WITH wanted AS (
-            SELECT user_id, 'slack' AS channel, CAST(NULL AS VARCHAR) AS email_address
-            FROM subscriptions WHERE active AND slack
-            UNION ALL
-            SELECT user_id, 'email' AS channel, email_address FROM subscriptions WHERE active AND email)
-        SELECT {select}
-        FROM briefings b
-        JOIN wanted w ON w.user_id = b.user_id
-        LEFT JOIN deliveries d ON d.day = b.day AND d.user_id = b.user_id AND d.channel = w.channel
-        WHERE {" AND ".join(clauses)}"""
-    if not count_only:
-        sql += " ORDER BY key"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
-    return sql, params
+    day: str
+    user_id: str
+    channel: str
+    content_hash: str | None
+    previous: LedgerRow | None
+
+    @property
+    def key(self) -> str:
+        return plan.delivery_key(self.day, self.user_id, self.channel)
+
+    @property
+    def attempts(self) -> int:
+        return self.previous.attempts if self.previous else 0
 
 
 def due_deliveries(
@@ -326,63 +154,61 @@ def due_deliveries(
     now: dt.datetime | None = None,
     days: Sequence[str] | None = None,
     users: Sequence[str] | None = None,
-    after: str | None = None,
-    limit: int | None = None,
-) -> list[dict[str, Any]]:
-    if not channels:
-        return []
-    sql, params = _due_query(channels, now or utcnow(), policy, days, users, after, limit)
-    return store.query(sql, params)
-
-
-def count_due(
-    store: DuckDBStore,
-    channels: Sequence[str],
-    policy: DeliveryPolicy,
-    now: dt.datetime | None = None,
-    days: Sequence[str] | None = None,
-    users: Sequence[str] | None = None,
-) -> int:
-    if not channels:
-        return 0
-    sql, params = _due_query(channels, now or utcnow(), policy, days, users, None, None, count_only=True)
-    return int(store.scalar(sql, params) or 0)
+) -> list[Due]:
+    """What is due now on `channels` (in key order), within `days`/`users` and the policy's age limit."""
+    now = now or utcnow()
+    out: list[Due] = []
+    first_day = plan.first_deliverable_day(now, policy)
+    for key, content_hash, row in ledger.candidates(
+        store, channels, first_day=first_day, days=days, users=users
+    ):
+        if plan.decide(row, content_hash, now, policy) in ("send", "reconcile"):
+            day, user_id, channel = key.split("|")
+            out.append(Due(day, user_id, channel, content_hash, row))
+    return out
 
 
 # -- delivering --------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Claim:
-    candidate: dict[str, Any]
+    due: Due
+    outgoing: Outgoing
     previous: LedgerRow | None
     row: LedgerRow  # as written (sending)
     decision: str  # "send" or "reconcile"
 
 
 def _claim_page(
-    store: DuckDBStore, candidates: Sequence[dict[str, Any]], now: dt.datetime, policy: DeliveryPolicy
+    store: DuckDBStore, page: Sequence[Due], now: dt.datetime, policy: DeliveryPolicy
 ) -> list[_Claim]:
-    """In one transaction: re-check each candidate against its ledger row and mark it `sending`."""
+    """In one transaction: re-check each due delivery against its ledger row (another process may
+    have got there first) and mark it `sending`."""
+    bodies = ledger.outgoing(store, [(d.day, d.user_id, d.channel) for d in page])
     claims: list[_Claim] = []
     with store.connect() as con:
         con.execute("BEGIN TRANSACTION")
         try:
-            for c in candidates:
-                previous = _read_row(con, c["day"], c["user_id"], c["channel"])
-                decision = plan.decide(previous, c["content_hash"], now, policy)
+            for d in page:
+                outgoing = bodies.get((d.day, d.user_id, d.channel))
+                if outgoing is None:
+                    continue  # the briefing was replaced meanwhile: the next run sees the new one
+                previous = ledger.read_row(con, d.day, d.user_id, d.channel)
+                decision = plan.decide(previous, outgoing.content_hash, now, policy)
                 if decision == "send":
                     row = plan.claim(
-                        previous, c["day"], c["user_id"], c["channel"], c["content_hash"], now, policy
+                        previous, d.day, d.user_id, d.channel, outgoing.content_hash, now, policy
                     )
                 elif decision == "reconcile" and previous is not None:
                     # keep the crashed attempt's state; just take the lease while we look
                     lease = now + dt.timedelta(seconds=policy.lease_seconds)
                     row = replace(previous, next_attempt_at=lease, updated_at=now)
                 else:
-                    continue  # someone else got there first
-                _write_row(con, row, exists=previous is not None)
-                claims.append(_Claim(c, previous, row, decision))
+                    continue  # no longer due
+                ledger.write_row(con, row, exists=previous is not None)
+                due = replace(d, content_hash=outgoing.content_hash, previous=previous)
+                claims.append(_Claim(due, outgoing, previous, row, decision))
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -391,33 +217,17 @@ def _claim_page(
 
 
 def _release(store: DuckDBStore, claims: Sequence[_Claim]) -> None:
-    """Undo claims that were not acted on (time budget): restore each row as it was."""
+    """Undo claims that were not acted on (an interrupted run): restore each row as it was."""
     if not claims:
         return
     with store.connect() as con:
         con.execute("BEGIN TRANSACTION")
         for cl in claims:
             if cl.previous is None:
-                _delete_row(con, cl.row)
+                ledger.delete_row(con, cl.row)
             else:
-                _write_row(con, cl.previous, exists=True)
+                ledger.write_row(con, cl.previous, exists=True)
         con.execute("COMMIT")
-
-
-def _outgoing(c: Mapping[str, Any], resume_ids: Sequence[str] = ()) -> Outgoing:
-    return Outgoing(
-        day=c["day"],
-        user_id=c["user_id"],
-        user_name=c["user_name"] or c["user_id"],
-        channel=c["channel"],
-        content_hash=c["content_hash"],
-        markdown=c["markdown"] or "",
-        plain_text=c["plain_text"] or "",
-        html=c["html"] or "",
-        blocks_json=c["blocks_json"] or "[]",
-        email_address=c.get("email_address"),
-        resume_ids=tuple(resume_ids),
-    )
 
 
 def _since(previous: LedgerRow | None, now: dt.datetime, policy: DeliveryPolicy) -> dt.datetime:
@@ -428,8 +238,8 @@ def _since(previous: LedgerRow | None, now: dt.datetime, policy: DeliveryPolicy)
 def _deliver_one(
     store: DuckDBStore, transport: Transport, cl: _Claim, now: dt.datetime, policy: DeliveryPolicy
 ) -> Outcome:
-    c, row = cl.candidate, cl.row
-    same_content = cl.previous is not None and cl.previous.content_hash == c["content_hash"]
+    c, row = cl.due, cl.row
+    same_content = cl.previous is not None and cl.previous.content_hash == c.content_hash
     reconciled = False
     resume = plan.split_ids(row.external_id)
     # Before sending again (a crashed or failed earlier attempt of the same content), ask the
@@ -437,33 +247,31 @@ def _deliver_one(
     if cl.decision == "reconcile" or (
         same_content and cl.previous is not None and cl.previous.status != plan.SENT
     ):
-        found = transport.find_sent(_outgoing(c), _since(cl.previous, now, policy))
+        found = transport.find_sent(cl.outgoing, _since(cl.previous, now, policy))
         if found is None and cl.decision == "reconcile":
             final = plan.after_unknown(
                 row,
                 now,
-                f"the sender stopped during attempt {row.attempts} (lease expired) and the {c['channel']} "
+                f"the sender stopped during attempt {row.attempts} (lease expired) and the {c.channel} "
                 "server cannot tell whether it arrived: not resent automatically (outropy deliver --requeue unknown)",
             )
-            record(store, final)
-            return Outcome(
-                c["day"], c["user_id"], c["channel"], final.status, final.attempts, final.last_error
-            )
+            ledger.record(store, final)
+            return Outcome(c.day, c.user_id, c.channel, final.status, final.attempts, final.last_error)
         if found is not None and found.complete:
             final = plan.after_success(row, SendResult(found.address, found.ids), now)
-            record(store, final)
+            ledger.record(store, final)
             return Outcome(
-                c["day"], c["user_id"], c["channel"], final.status, final.attempts, None, len(found.ids), True
+                c.day, c.user_id, c.channel, final.status, final.attempts, None, len(found.ids), True
             )
         if found is not None:
             resume = found.ids
         if cl.decision == "reconcile":  # provably not (completely) sent: this is a new attempt
             reconciled = True
-            row = plan.claim(row, c["day"], c["user_id"], c["channel"], c["content_hash"], now, policy)
-            record(store, row)
+            row = plan.claim(row, c.day, c.user_id, c.channel, c.content_hash, now, policy)
+            ledger.record(store, row)
     try:
         try:
-            result = transport.send(_outgoing(c, resume))
+            result = transport.send(replace(cl.outgoing, resume_ids=tuple(resume)))
         except DeliveryError:
             raise
         except Exception as exc:  # an adapter bug or an unforeseen error: recorded, retried, never lost
@@ -472,76 +280,21 @@ def _deliver_one(
         if not exc.sent_ids and resume:
             exc.sent_ids = list(resume)
         final = plan.after_failure(row, exc, now, policy)
-        record(store, final)
+        ledger.record(store, final)
         return Outcome(
-            c["day"],
-            c["user_id"],
-            c["channel"],
+            c.day,
+            c.user_id,
+            c.channel,
             final.status,
             final.attempts,
             final.last_error,
             reconciled=reconciled,
         )
     final = plan.after_success(row, result, now)
-    record(store, final)
+    ledger.record(store, final)
     return Outcome(
-        c["day"], c["user_id"], c["channel"], final.status, final.attempts, None, len(result.ids), reconciled
+        c.day, c.user_id, c.channel, final.status, final.attempts, None, len(result.ids), reconciled
     )
-
-
-def deliver_page(
-    store: DuckDBStore,
-    transports: Mapping[str, Transport],
-    policy: DeliveryPolicy,
-    now: dt.datetime | None = None,
-    after: str | None = None,
-    days: Sequence[str] | None = None,
-    users: Sequence[str] | None = None,
-    log: Callable[[str], None] | None = None,
-    wrap: bool = True,
-) -> DeliveryReport:
-    """Deliver at most `policy.batch_size` due deliveries after the cursor key `after` (with `wrap`,
-    starting over when nothing is due after it), within `policy.time_budget_seconds`."""
-    started = time.monotonic()
-    now = now or utcnow()
-    log = log or (lambda _msg: None)
-    report = DeliveryReport(cursor=after)
-    disabled = [ch for ch in plan.CHANNELS if ch not in transports]
-    report.not_configured = {ch: count_due(store, [ch], policy, now, days, users) for ch in disabled}
-    channels = [ch for ch in plan.CHANNELS if ch in transports]
-    if not channels:
-        return report
-    page = due_deliveries(store, channels, policy, now, days, users, after, policy.batch_size)
-    if not page and after and wrap:
-        page = due_deliveries(store, channels, policy, now, days, users, None, policy.batch_size)
-    report.exhausted = len(page) < policy.batch_size
-    if not page:
-        report.cursor = None
-        return report
-    claims = _claim_page(store, page, now, policy)
-    n = 0
-    try:
-        for n, cl in enumerate(claims):
-            budget = policy.time_budget_seconds
-            if budget is not None and time.monotonic() - started > budget:
-                _release(store, claims[n:])
-                report.stopped_early, report.exhausted = True, False
-                break
-            outcome = _deliver_one(store, transports[cl.row.channel], cl, now, policy)
-            report.outcomes.append(outcome)
-            report.cursor = outcome.key
-            if outcome.status != plan.SENT:
-                log(f"delivery {outcome.key}: {outcome.status} (attempt {outcome.attempts}): {outcome.error}")
-        else:
-            report.cursor = page[-1]["key"]
-    except BaseException:
-        # interrupted (shutdown, a bug): give back the claims not started; the one in flight stays
-        # `sending` and is reconciled once its lease expires
-        _release(store, claims[n + 1 :])
-        raise
-    if report.exhausted and not report.stopped_early:
-        report.cursor = None
-    return report
 
 
 def deliver_all(
@@ -552,18 +305,38 @@ def deliver_all(
     days: Sequence[str] | None = None,
     users: Sequence[str] | None = None,
     log: Callable[[str], None] | None = None,
-    max_pages: int = 100_000,
 ) -> DeliveryReport:
-    """Page through everything due now (for `outropy deliver`): every due delivery gets one attempt."""
+    """Give every delivery due now one attempt, `policy.batch_size` claims at a time; channels
+    without a transport are counted as waiting. Closes the transports."""
     now = now or utcnow()
-    total = DeliveryReport()
-    after: str | None = None
-    for _ in range(max_pages):
-        report = deliver_page(store, transports, policy, now, after, days, users, log, wrap=False)
-        total.merge(report)
-        if report.exhausted or report.cursor is None:
-            break
-        after = report.cursor
-    for t in transports.values():
-        t.close()
-    return total
+    log = log or (lambda _msg: None)
+    report = DeliveryReport()
+    try:
+        for channel in plan.CHANNELS:
+            if channel not in transports:
+                report.not_configured[channel] = len(
+                    due_deliveries(store, [channel], policy, now, days, users)
+                )
+        channels = [ch for ch in plan.CHANNELS if ch in transports]
+        due = due_deliveries(store, channels, policy, now, days, users)
+        for start in range(0, len(due), policy.batch_size):
+            claims = _claim_page(store, due[start : start + policy.batch_size], now, policy)
+            started = 0
+            try:
+                for cl in claims:
+                    started += 1
+                    outcome = _deliver_one(store, transports[cl.row.channel], cl, now, policy)
+                    report.outcomes.append(outcome)
+                    if outcome.status != plan.SENT:
+                        log(
+                            f"delivery {outcome.key}: {outcome.status} (attempt {outcome.attempts}): {outcome.error}"
+                        )
+            except BaseException:
+                # interrupted (shutdown, a bug): give back the claims not started; the one in
+                # flight stays `sending` and is reconciled once its lease expires
+                _release(store, claims[started:])
+                raise
+    finally:
+        for t in transports.values():
+            t.close()
+    return report

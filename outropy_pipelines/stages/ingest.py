@@ -24,11 +24,13 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from outropy_pipelines.adapters.duckdb_store import DuckDBStore, ParquetSpill, SpilledFiles
 from outropy_pipelines.adapters.slack_export_reader import DayRead, SlackExportReader
 from outropy_pipelines.adapters.slack_source import SlackSource
 from outropy_pipelines.domain.models import QuarantineRecord, RawMessage
-from outropy_pipelines.perf import balanced_shares, paused_gc, run_shares, worker_count
+from outropy_pipelines.gc_pause import paused_gc
+from outropy_pipelines.stages.parallel import balanced_shares, run_shares, worker_count
+from outropy_pipelines.store import DuckDBStore, ParquetSpill, SpilledFiles
+from outropy_pipelines.store import raw_messages as raw_messages_store
 
 # rows are turned into Arrow columns every SPILL_BATCH_ROWS, and written to Parquet files of
 # DuckDB's row group size: DuckDB inserts whole row groups in parallel (a million rows in half the
@@ -39,9 +41,6 @@ DUCKDB_ROW_GROUP_ROWS = 122_880
 # process: a worker starts reading ~0.5-1 s after this process, and processes reading side by side
 # each go ~30% slower, so on 2 CPUs two processes only break even at ~200,000 messages.
 PARALLEL_MIN_BYTES = 45_000_000
-
-# quarantine sources written per day: one day's rows are replaced whichever source wrote them last
-DAY_SOURCES = ("export", "slack_api")
 
 _RAW_COLUMNS = [f.alias or name for name, f in RawMessage.model_fields.items()]
 _RAW_SCHEMA = pa.schema([(name, pa.string()) for name in _RAW_COLUMNS])
@@ -163,13 +162,7 @@ class _DayWriter:
 
     def write(self, store: DuckDBStore) -> IngestReport:
         """Replace the day's rows with the spilled ones and the quarantine, in one transaction."""
-        sources = sorted({*DAY_SOURCES, self.source})
-        store.replace_partitions(
-            [
-                ("raw_messages", {"day": self.day}, self.spill),
-                ("quarantine", {"day": self.day, "source": sources}, self.quarantine),
-            ]
-        )
+        raw_messages_store.replace_day(store, self.day, self.spill, self.quarantine, sources=(self.source,))
         self.report.messages = self.spill.num_rows
         self.report.quarantined = len(self.quarantine)
         self.report.channels = len(self.channels)
@@ -243,7 +236,7 @@ def _ingest_export_day(
     `worker_count()`) when the day files read first weigh at least `parallel_min_bytes`, else in
     this one."""
     sizes = reader.day_file_sizes(day, timezone)
-    wanted = (workers or worker_count()) if sum(sizes.values()) >= parallel_min_bytes else 1
+    wanted = worker_count(workers) if sum(sizes.values()) >= parallel_min_bytes else 1
     shares = folder_shares(sizes, reader.folder_map(), wanted)
     utc_named = reader.files_by_utc_date
     with store.spill() as spill:

@@ -1,13 +1,13 @@
 """DuckDBStore: the one place that talks to the DuckDB file.
 
-- Schema creation (idempotent).
+- Schema creation (idempotent): the SQL files of `store/schema/`, applied on the first connection.
 - Partition writes: delete the partition's rows and insert the new ones in one transaction, from
   Arrow tables (bulk, never row by row). Re-running a partition never duplicates.
 - Concurrency: DuckDB allows one process to hold the file. Every connection is taken under an
   exclusive file lock (`<db>.lock`), held only for the duration of the read or write, and a
   conflicting lock from a process that does not use ours is retried with jitter.
-- Memory: each connection caps DuckDB's own memory at OUTROPY_DUCKDB_MEMORY_LIMIT (default 512MB);
-  big sorts, joins and inserts spill to disk beyond it instead of growing the process.
+- Memory: each connection caps DuckDB's own memory at `memory_limit` (OUTROPY_DUCKDB_MEMORY_LIMIT,
+  default 512MB); big sorts, joins and inserts spill to disk beyond it instead of growing the process.
 - The LLM cache (`llm_calls`), as the `LLMCache` protocol of `outropy_pipelines.llm.base`.
 """
 
@@ -16,13 +16,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import os
 import random
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,75 +26,11 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-SCHEMA_STATEMENTS: tuple[str, ...] = (
-    """CREATE TABLE IF NOT EXISTS users (
-        user_id VARCHAR, name VARCHAR, real_name VARCHAR, email VARCHAR, tz VARCHAR,
-        is_bot BOOLEAN, deleted BOOLEAN)""",
-    """CREATE TABLE IF NOT EXISTS channels (
-        channel_id VARCHAR, name VARCHAR, kind VARCHAR, is_archived BOOLEAN, topic VARCHAR,
-        purpose VARCHAR)""",
-    "CREATE TABLE IF NOT EXISTS channel_members (channel_id VARCHAR, user_id VARCHAR)",
-    """CREATE TABLE IF NOT EXISTS subscriptions (
-        user_id VARCHAR, slack BOOLEAN, email BOOLEAN, email_address VARCHAR, active BOOLEAN)""",
-    """CREATE TABLE IF NOT EXISTS raw_messages (
-        day DATE, channel_id VARCHAR, ts VARCHAR, thread_ts VARCHAR, user_id VARCHAR,
-        subtype VARCHAR, text VARCHAR, target_ts VARCHAR, json VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS quarantine (
-        day DATE, source VARCHAR, location VARCHAR, reason VARCHAR, raw VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS threads (
-        day DATE, thread_id VARCHAR, channel_id VARCHAR, root_ts VARCHAR, kind VARCHAR,
-        participants VARCHAR[], first_ts VARCHAR, last_ts VARCHAR, message_count INTEGER,
-        new_message_count INTEGER)""",
-    """CREATE TABLE IF NOT EXISTS thread_messages (
-        day DATE, thread_id VARCHAR, channel_id VARCHAR, ts VARCHAR, user_id VARCHAR,
-        user_name VARCHAR, clean_text VARCHAR, is_new BOOLEAN, mentions VARCHAR[], is_bot BOOLEAN)""",
-    """CREATE TABLE IF NOT EXISTS items (
-        day DATE, item_id VARCHAR, thread_id VARCHAR, channel_id VARCHAR, kind VARCHAR,
-        title VARCHAR, detail VARCHAR, owners VARCHAR[], mentions VARCHAR[], due VARCHAR,
-        entities VARCHAR[], confidence DOUBLE, status VARCHAR, is_new BOOLEAN, provider VARCHAR,
-        prompt_version VARCHAR)""",
-    "CREATE TABLE IF NOT EXISTS item_sources (day DATE, item_id VARCHAR, channel_id VARCHAR, ts VARCHAR)",
-    """CREATE TABLE IF NOT EXISTS llm_failures (
-        day DATE, stage VARCHAR, subject_id VARCHAR, error VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS entity_summaries (
-        day DATE, entity_id VARCHAR, entity_kind VARCHAR, name VARCHAR, summary VARCHAR,
-        open_items VARCHAR, item_ids_today VARCHAR[], as_of VARCHAR, provider VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS briefings (
-        day DATE, user_id VARCHAR, user_name VARCHAR, markdown VARCHAR, blocks_json VARCHAR,
-        html VARCHAR, item_count INTEGER, llm_tokens INTEGER, content_hash VARCHAR,
-        created_at TIMESTAMP, plain_text VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS briefing_lines (
-        day DATE, user_id VARCHAR, position INTEGER, section VARCHAR, item_id VARCHAR,
-        kind VARCHAR, text VARCHAR, reason VARCHAR, score DOUBLE, channel_id VARCHAR,
-        sources VARCHAR, permalinks VARCHAR[])""",
-    # the delivery ledger: one row per (day, user, channel); see domain/delivery_plan.py
-    """CREATE TABLE IF NOT EXISTS deliveries (
-        day DATE, user_id VARCHAR, channel VARCHAR, status VARCHAR, attempts INTEGER,
-        last_error VARCHAR, sent_at TIMESTAMP, external_id VARCHAR, content_hash VARCHAR,
-        next_attempt_at TIMESTAMP, address VARCHAR, updated_at TIMESTAMP,
-        PRIMARY KEY (day, user_id, channel))""",
-    # columns added after the first release (no-ops on new files)
-    "ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS address VARCHAR",
-    "ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS updated_at TIMESTAMP",
-    "ALTER TABLE briefings ADD COLUMN IF NOT EXISTS plain_text VARCHAR",
-    """CREATE TABLE IF NOT EXISTS llm_calls (
-        cache_key VARCHAR PRIMARY KEY, provider VARCHAR, model VARCHAR, prompt_version VARCHAR,
-        input_tokens INTEGER, output_tokens INTEGER, response_json VARCHAR,
-        created_at TIMESTAMP DEFAULT current_timestamp)""",
-    # billable LLM usage per Dagster run: the per-run token budget spans the run's steps
-    """CREATE TABLE IF NOT EXISTS llm_run_usage (
-        run_id VARCHAR, prompt_version VARCHAR, provider VARCHAR, model VARCHAR, requests INTEGER,
-        cache_hits INTEGER, failures INTEGER, input_tokens BIGINT, output_tokens BIGINT,
-        cost_usd DOUBLE, recorded_at TIMESTAMP DEFAULT current_timestamp)""",
-)
+from outropy_pipelines.store.schema import schema_statements
+from outropy_pipelines.store.spill import ParquetSpill, rows_to_arrow
 
 _LOCK_RETRY_SECONDS = 120.0
 DEFAULT_MEMORY_LIMIT = "512MB"
-
-
-def memory_limit() -> str:
-    """DuckDB's memory cap per connection (OUTROPY_DUCKDB_MEMORY_LIMIT, e.g. `1GB`)."""
-    return os.environ.get("OUTROPY_DUCKDB_MEMORY_LIMIT", "").strip() or DEFAULT_MEMORY_LIMIT
 
 
 def _is_lock_conflict(exc: Exception) -> bool:
@@ -106,77 +38,12 @@ def _is_lock_conflict(exc: Exception) -> bool:
     return "lock" in text and ("conflicting" in text or "could not set" in text)
 
 
-def rows_to_arrow(rows: Sequence[Mapping[str, Any]] | pa.Table) -> pa.Table:
-    """Rows (dicts) to an Arrow table; nested values that are not lists of scalars go in as JSON."""
-    if isinstance(rows, pa.Table):
-        return rows
-    if not rows:
-        return pa.table({})
-    keys = list(rows[0].keys())
-    if all(len(r) == len(keys) for r in rows) and all(
-        r.keys() == rows[0].keys() for r in rows[:: max(1, len(rows) // 64)]
-    ):
-        try:
-            return pa.table({k: [r[k] for r in rows] for k in keys})
-        except KeyError:
-            pass  # rows with differing keys: let Arrow work out the union
-    return pa.Table.from_pylist([dict(r) for r in rows])
-
-
-@dataclass(frozen=True)
-class SpilledFiles:
-    """Parquet files a spill wrote, handed from a worker process to the one that writes the day."""
-
-    paths: tuple[str, ...]
-    num_rows: int
-
-
-class ParquetSpill:
-    """Rows written batch by batch to temporary Parquet files, so that a large partition never sits
-    in memory; `DuckDBStore.replace_partitions` inserts them with one scan inside its transaction.
-    Use as a context manager: the files are removed on exit."""
-
-    def __init__(self, directory: str | Path | None = None) -> None:
-        if directory is not None:
-            Path(directory).mkdir(parents=True, exist_ok=True)
-        self.directory = Path(tempfile.mkdtemp(prefix="outropy-spill-", dir=directory))
-        self.paths: list[Path] = []
-        self.num_rows = 0
-
-    def write(self, rows: Sequence[Mapping[str, Any]] | pa.Table) -> None:
-        arrow = rows_to_arrow(rows)
-        if not arrow.num_rows:
-            return
-        path = self.directory / f"part-{len(self.paths):05d}.parquet"
-        pq.write_table(arrow, path, compression="zstd")
-        self.paths.append(path)
-        self.num_rows += arrow.num_rows
-
-    def handoff(self) -> SpilledFiles:
-        """What a worker process hands back: the files it wrote, for the writer to `adopt`."""
-        return SpilledFiles(paths=tuple(str(p) for p in self.paths), num_rows=self.num_rows)
-
-    def adopt(self, files: SpilledFiles) -> None:
-        """Take over Parquet files another process wrote under this spill's directory (so they are
-        removed with it), as if written by `write`."""
-        self.paths.extend(Path(p) for p in files.paths)
-        self.num_rows += files.num_rows
-
-    def close(self) -> None:
-        shutil.rmtree(self.directory, ignore_errors=True)
-
-    def __enter__(self) -> ParquetSpill:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
 class DuckDBStore:
     """All reads and writes of the pipeline's DuckDB file."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> None:
         self.path = Path(path)
+        self.memory_limit = memory_limit
         self._schema_ready = False
 
     # -- connections -------------------------------------------------------------------------
@@ -199,7 +66,7 @@ class DuckDBStore:
             delay = 0.05
             while True:
                 try:
-                    con = duckdb.connect(str(self.path), config={"memory_limit": memory_limit()})
+                    con = duckdb.connect(str(self.path), config={"memory_limit": self.memory_limit})
                     break
                 except duckdb.IOException as exc:
                     if not _is_lock_conflict(exc) or time.monotonic() > deadline:
@@ -208,7 +75,7 @@ class DuckDBStore:
                     delay = min(delay * 2, 2.0)
             try:
                 if not self._schema_ready:
-                    for stmt in SCHEMA_STATEMENTS:
+                    for stmt in schema_statements():
                         con.execute(stmt)
                     self._schema_ready = True
                 yield con

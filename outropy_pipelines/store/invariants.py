@@ -1,10 +1,13 @@
-"""Invariants of the stored data, as SQL counts of violations (0 = holds)."""
+"""Invariants of the stored data, as SQL counts of violations (0 = holds): what the asset checks report.
+
+The delivery ledger's own (`duplicate_deliveries`, `failed_deliveries`) are in `store/deliveries.py`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from outropy_pipelines.adapters.duckdb_store import DuckDBStore
+from outropy_pipelines.store.duckdb_store import DuckDBStore
 
 
 def thread_messages_missing_from_raw(store: DuckDBStore, days: Sequence[str]) -> int:
@@ -53,26 +56,3 @@ def briefing_lines_not_visible(store: DuckDBStore, days: Sequence[str]) -> int:
             [list(days), list(days)],
         )
     )
-
-
-def duplicate_deliveries(store: DuckDBStore) -> int:
-    """(day, user, channel) keys delivered more than once."""
-    return int(
-        store.scalar(
-            """SELECT count(*) FROM (SELECT day, user_id, channel FROM deliveries WHERE status = 'sent'
-               GROUP BY ALL HAVING count(*) > 1)"""
-        )
-    )
-
-
-def failed_deliveries(store: DuckDBStore, days: Sequence[str] | None = None) -> int:
-    """Deliveries that gave up (`failed`) or whose outcome is unknown after a crash (`unknown`)."""
-    if days:
-        return int(
-            store.scalar(
-                """SELECT count(*) FROM deliveries WHERE status IN ('failed', 'unknown')
-                   AND day IN (SELECT CAST(unnest(?) AS DATE))""",
-                [list(days)],
-            )
-        )
-    return int(store.scalar("SELECT count(*) FROM deliveries WHERE status IN ('failed', 'unknown')"))

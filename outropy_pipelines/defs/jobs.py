@@ -1,0 +1,35 @@
+"""The jobs: the day's pipeline, the readers' briefings, and delivery.
+
+The stage order is the asset graph's (`defs/assets.py`); these jobs select parts of it, and
+`outropy run`, the schedule, the sensors and the benchmarks all execute them.
+"""
+
+from __future__ import annotations
+
+from dagster import AssetSelection, define_asset_job
+
+from outropy_pipelines.defs.assets import (
+    classified_items,
+    entity_summaries,
+    raw_slack_messages,
+    slack_directory,
+    slack_threads,
+    user_briefings,
+)
+from outropy_pipelines.defs.partitions import daily_partitions, daily_user_partitions
+
+daily_pipeline = define_asset_job(
+    "daily_pipeline",
+    selection=AssetSelection.assets(
+        slack_directory, raw_slack_messages, slack_threads, classified_items, entity_summaries
+    ),
+    partitions_def=daily_partitions,
+    description="Directory, messages, threads, items and entity memory for one day (or a range).",
+)
+
+user_briefings_job = define_asset_job(
+    "user_briefings_job",
+    selection=AssetSelection.assets(user_briefings),
+    partitions_def=daily_user_partitions,
+    description="Briefings for a rectangle of days x subscribed users, in one run.",
+)

@@ -1,0 +1,51 @@
+"""What a materialization shows in the UI: counts as tables, check results, a briefing's preview."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    MetadataValue,
+    TableColumn,
+    TableRecord,
+    TableSchema,
+)
+
+from outropy_pipelines.domain.models import BRIEFING_SECTIONS, Briefing
+
+PREVIEW_CHARS = 6000
+
+
+def zero_check(name: str, label: str, violations: int, warn: bool = False) -> AssetCheckResult:
+    """A check that passes when its count of violations is zero; `warn` for WARN severity."""
+    return AssetCheckResult(
+        check_name=name,
+        passed=violations == 0,
+        severity=AssetCheckSeverity.WARN if warn else AssetCheckSeverity.ERROR,
+        metadata={label: violations},
+    )
+
+
+def counts_table(key: str, value: str, counts: Mapping[str, int]) -> MetadataValue:
+    """{name: count} as a two-column table, sorted by name."""
+    schema = TableSchema(columns=[TableColumn(key, "string"), TableColumn(value, "int")])
+    records = [TableRecord({key: name, value: int(n)}) for name, n in sorted(counts.items())]
+    return MetadataValue.table(records, schema=schema)
+
+
+def briefing_metadata(b: Briefing) -> dict[str, object]:
+    """One reader's briefing of one day: its size per section and the Markdown as a preview."""
+    text = b.markdown
+    if len(text) > PREVIEW_CHARS:
+        text = text[:PREVIEW_CHARS] + "\n\n…(truncated)"
+    per_section = {section: 0 for section in BRIEFING_SECTIONS}
+    for line in b.lines:
+        per_section[line.section] = per_section.get(line.section, 0) + 1
+    return {
+        "reader": f"{b.user_name} ({b.user_id})",
+        "lines": len(b.lines),
+        **{f"lines_{section}": n for section, n in per_section.items()},
+        "preview": MetadataValue.md(text),
+    }

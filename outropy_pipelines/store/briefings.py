@@ -1,0 +1,101 @@
+"""`briefings` and `briefing_lines`: each reader's briefing of a day, rendered, and its ranked lines."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+
+from outropy_pipelines.domain.models import Briefing, SourceRef
+from outropy_pipelines.store.duckdb_store import DuckDBStore, to_json
+
+
+def content_hash(b: Briefing) -> str:
+    """What identifies a briefing's content (delivery resends only when it changes)."""
+    return hashlib.sha256(b.markdown.encode("utf-8")).hexdigest()[:16]
+
+
+def source_messages(
+    store: DuckDBStore, day: str
+) -> tuple[dict[tuple[str, str], str | None], dict[tuple[str, str], str | None]]:
+    """For every message an item of `day` cites: its thread_ts and its author, by (channel_id, ts)."""
+    rows = store.query(
+        """SELECT DISTINCT r.channel_id, r.ts, r.thread_ts, r.user_id FROM raw_messages r
+           JOIN item_sources s ON s.channel_id = r.channel_id AND s.ts = r.ts
+           WHERE s.day = ?""",
+        [day],
+    )
+    thread_ts_of = {(r["channel_id"], r["ts"]): r["thread_ts"] for r in rows}
+    authors_of = {(r["channel_id"], r["ts"]): r["user_id"] for r in rows}
+    return thread_ts_of, authors_of
+
+
+def replace_day_users(
+    store: DuckDBStore,
+    day: str,
+    user_ids: Sequence[str],
+    briefings: Sequence[Briefing],
+    plain_texts: Sequence[str],
+) -> int:
+    """Replace the briefings (and their lines) of `user_ids` on `day` with `briefings` (each with
+    its plain-text rendering), in one transaction; returns the lines written."""
+    sources_json: dict[tuple[tuple[str, str], ...], str] = {}
+
+    def to_sources_json(sources: list[SourceRef]) -> str:
+        key = tuple((s.channel_id, s.ts) for s in sources)
+        text = sources_json.get(key)
+        if text is None:
+            text = sources_json[key] = to_json([s.model_dump() for s in sources])
+        return text
+
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    briefing_rows, line_rows = [], []
+    for b, plain_text in zip(briefings, plain_texts, strict=True):
+        uid = b.user_id
+        briefing_rows.append(
+            {
+                "day": day,
+                "user_id": uid,
+                "user_name": b.user_name,
+                "markdown": b.markdown,
+                "blocks_json": b.blocks_json,
+                "html": b.html,
+                "plain_text": plain_text,
+                "item_count": b.item_count,
+                "llm_tokens": b.llm_tokens,
+                "content_hash": content_hash(b),
+                "created_at": now,
+            }
+        )
+        for line in b.lines:
+            line_rows.append(
+                {
+                    "day": day,
+                    "user_id": uid,
+                    "position": line.position,
+                    "section": line.section,
+                    "item_id": line.item_id,
+                    "kind": line.kind,
+                    "text": line.text,
+                    "reason": line.reason,
+                    "score": line.score,
+                    "channel_id": line.channel_id,
+                    "sources": to_sources_json(line.sources),
+                    "permalinks": line.permalinks,
+                }
+            )
+    keys = {"day": day, "user_id": list(user_ids)}
+    store.replace_partitions([("briefings", keys, briefing_rows), ("briefing_lines", keys, line_rows)])
+    return len(line_rows)
+
+
+def find_briefing(store: DuckDBStore, day: str, user: str) -> dict[str, str] | None:
+    """A stored briefing of `day` for `user` (a user id, or a name or real name in any case)."""
+    rows = store.query(
+        """SELECT b.user_id, b.markdown, b.html, b.blocks_json FROM briefings b
+           LEFT JOIN users u ON u.user_id = b.user_id
+           WHERE b.day = ? AND (b.user_id = ? OR lower(u.name) = lower(?) OR lower(u.real_name) = lower(?))
+           ORDER BY b.user_id LIMIT 1""",
+        [day, user, user, user],
+    )
+    return rows[0] if rows else None

@@ -1,0 +1,66 @@
+"""`users`, `channels`, `channel_members`, `subscriptions`: the directory snapshot of the workspace."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from outropy_pipelines.domain.models import Channel, Directory, QuarantineRecord, Subscription, User
+from outropy_pipelines.store.duckdb_store import DuckDBStore
+
+
+def replace_snapshot(
+    store: DuckDBStore,
+    directory: Directory,
+    subscriptions: Sequence[Subscription],
+    quarantine: Sequence[QuarantineRecord],
+) -> None:
+    """Replace the directory snapshot, the subscriptions and the directory's quarantine in one transaction."""
+    members = [{"channel_id": c.channel_id, "user_id": u} for c in directory.channels for u in c.members]
+    store.replace_partitions(
+        [
+            ("users", {}, [u.model_dump() for u in directory.users]),
+            ("channels", {}, [c.model_dump(exclude={"members"}) for c in directory.channels]),
+            ("channel_members", {}, members),
+            ("subscriptions", {}, [s.model_dump() for s in subscriptions]),
+            ("quarantine", {"source": "directory"}, [_q(q) for q in quarantine]),
+        ]
+    )
+
+
+def _q(q: QuarantineRecord) -> dict:
+    row = q.model_dump()
+    row["source"] = "directory"
+    row["day"] = None
+    return row
+
+
+def read_directory(store: DuckDBStore) -> Directory:
+    """The directory snapshot as last written by `replace_snapshot`."""
+    users = [User(**r) for r in store.query("SELECT * FROM users ORDER BY user_id")]
+    members: dict[str, list[str]] = {}
+    for r in store.query("SELECT channel_id, user_id FROM channel_members ORDER BY channel_id, user_id"):
+        members.setdefault(r["channel_id"], []).append(r["user_id"])
+    channels = [
+        Channel(**r, members=members.get(r["channel_id"], []))
+        for r in store.query("SELECT * FROM channels ORDER BY channel_id")
+    ]
+    return Directory(users=users, channels=channels)
+
+
+def read_subscriptions(store: DuckDBStore, active_only: bool = True) -> list[Subscription]:
+    where = "WHERE active" if active_only else ""
+    return [Subscription(**r) for r in store.query(f"SELECT * FROM subscriptions {where} ORDER BY user_id")]
+
+
+def subscribed_user_ids(store: DuckDBStore) -> list[str]:
+    """Active subscribers in user-id order (none before the first directory snapshot)."""
+    if not store.path.exists():
+        return []
+    return [
+        r["user_id"] for r in store.query("SELECT user_id FROM subscriptions WHERE active ORDER BY user_id")
+    ]
+
+
+def keep_only_subscribers(store: DuckDBStore, user_ids: list[str]) -> None:
+    """Leave exactly `user_ids` subscribed (the benchmarks' reader counts)."""
+    store.execute("UPDATE subscriptions SET active = user_id IN (SELECT unnest(?))", [user_ids])

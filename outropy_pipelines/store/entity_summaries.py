@@ -1,0 +1,82 @@
+"""`entity_summaries`: a day's event-sourced memory per channel, project and person."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import duckdb
+
+from outropy_pipelines.domain.models import EntitySummary, OpenItem, SourceRef
+from outropy_pipelines.domain.trusted import trusted
+from outropy_pipelines.store.duckdb_store import DuckDBStore, to_json
+
+
+def replace_day(store: DuckDBStore, day: str, summaries: Sequence[EntitySummary]) -> None:
+    """The day's summaries replaced in one transaction (open items as JSON)."""
+    rows = []
+    for s in summaries:
+        row = s.model_dump(exclude={"open_items"})
+        row["open_items"] = to_json([o.model_dump(mode="json") for o in s.open_items])
+        rows.append(row)
+    store.replace_partitions([("entity_summaries", {"day": day}, rows)])
+
+
+def load_entity_summaries(
+    store: DuckDBStore, day: str, entity_ids: list[str] | None = None
+) -> list[EntitySummary]:
+    with store.connect() as con:
+        return entity_summaries_from(con, day, entity_ids)
+
+
+def entity_summaries_from(
+    con: duckdb.DuckDBPyConnection, day: str, entity_ids: list[str] | None = None
+) -> list[EntitySummary]:
+    """`load_entity_summaries` on an open connection. The rows were written by `replace_day` from
+    validated summaries: they are turned back into models without validating them again."""
+    sql = (
+        "SELECT day, entity_id, entity_kind, name, summary, open_items, item_ids_today, as_of, provider "
+        "FROM entity_summaries WHERE day = ?"
+    )
+    params: list = [day]
+    if entity_ids is not None:
+        sql += " AND entity_id IN (SELECT unnest(?))"
+        params.append(entity_ids)
+    return [
+        trusted(
+            EntitySummary,
+            {
+                "day": str(d),
+                "entity_id": entity_id,
+                "entity_kind": entity_kind,
+                "name": name,
+                "summary": summary,
+                "open_items": [_open_item(o) for o in json.loads(open_items or "[]")],
+                "item_ids_today": item_ids_today or [],
+                "as_of": as_of,
+                "provider": provider,
+            },
+        )
+        for d, entity_id, entity_kind, name, summary, open_items, item_ids_today, as_of, provider in con.execute(
+            sql + " ORDER BY entity_id", params
+        ).fetchall()
+    ]
+
+
+def _open_item(o: dict) -> OpenItem:
+    """An open item from its JSON (`replace_day` writes `model_dump(mode="json")`)."""
+    return trusted(
+        OpenItem,
+        {
+            "item_id": o["item_id"],
+            "kind": o["kind"],
+            "title": o["title"],
+            "channel_id": o["channel_id"],
+            "owners": o["owners"],
+            "since_day": o["since_day"],
+            "last_seen_day": o["last_seen_day"],
+            "sources": [
+                trusted(SourceRef, {"channel_id": s["channel_id"], "ts": s["ts"]}) for s in o["sources"]
+            ],
+        },
+    )

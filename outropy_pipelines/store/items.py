@@ -1,0 +1,96 @@
+"""`items`, `item_sources` and `llm_failures`: a day's typed items, the messages each cites, and
+the threads that could not be classified."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+
+from outropy_pipelines.domain.models import Item, SourceRef
+from outropy_pipelines.domain.trusted import trusted
+from outropy_pipelines.store.duckdb_store import DuckDBStore
+from outropy_pipelines.store.spill import ParquetSpill
+
+
+def item_rows(items: list[Item]) -> tuple[list[dict], list[dict]]:
+    rows, sources = [], []
+    for it in items:
+        rows.append(it.model_dump(exclude={"sources"}))
+        for s in it.sources:
+            sources.append({"day": it.day, "item_id": it.item_id, "channel_id": s.channel_id, "ts": s.ts})
+    return rows, sources
+
+
+def replace_day(
+    store: DuckDBStore,
+    day: str,
+    items: ParquetSpill,
+    sources: ParquetSpill,
+    failures: Sequence[dict],
+    stage: str = "classified_items",
+) -> None:
+    """The day's items, their sources and the classification failures, replaced in one transaction."""
+    store.replace_partitions(
+        [
+            ("items", {"day": day}, items),
+            ("item_sources", {"day": day}, sources),
+            ("llm_failures", {"day": day, "stage": stage}, failures),
+        ]
+    )
+
+
+def load_items(store: DuckDBStore, day: str, new_only: bool = False) -> list[Item]:
+    """The day's items with their sources, as written by `replace_day`."""
+    with store.connect() as con:
+        return items_from(con, day, new_only)
+
+
+_ITEM_COLUMNS = (
+    "day, item_id, thread_id, channel_id, kind, title, detail, owners, mentions, due, entities, "
+    "confidence, status, is_new, provider, prompt_version"
+)
+
+
+def items_from(con: duckdb.DuckDBPyConnection, day: str, new_only: bool = False) -> list[Item]:
+    """`load_items` on an open connection (both queries on it: one connection instead of two).
+
+    The rows were written by `replace_day` from validated items: they are turned back into models
+    without validating them again (`trusted`)."""
+    sources: dict[str, list[SourceRef]] = {}
+    for item_id, channel_id, ts in con.execute(
+        "SELECT item_id, channel_id, ts FROM item_sources WHERE day = ? ORDER BY item_id, ts", [day]
+    ).fetchall():
+        sources.setdefault(item_id, []).append(trusted(SourceRef, {"channel_id": channel_id, "ts": ts}))
+    where = "AND is_new" if new_only else ""
+    rows = con.execute(
+        f"SELECT {_ITEM_COLUMNS} FROM items WHERE day = ? {where} ORDER BY item_id", [day]
+    ).fetchall()
+    return [
+        trusted(
+            Item,
+            {
+                "day": str(d),
+                "item_id": item_id,
+                "thread_id": thread_id,
+                "channel_id": channel_id,
+                "kind": kind,
+                "title": title,
+                "detail": detail,
+                "owners": owners or [],
+                "mentions": mentions or [],
+                "due": due,
+                "entities": entities or [],
+                "confidence": confidence,
+                "status": status,
+                "is_new": is_new,
+                "provider": provider,
+                "prompt_version": prompt_version,
+                "sources": sources.get(item_id, []),
+            },
+        )
+        for (
+            d, item_id, thread_id, channel_id, kind, title, detail, owners, mentions, due, entities,
+            confidence, status, is_new, provider, prompt_version,
+        ) in rows
+    ]  # fmt: skip

@@ -1,0 +1,29 @@
+"""`raw_messages` and `quarantine`: every message of a day as received, and what could not be read."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from outropy_pipelines.store.duckdb_store import DuckDBStore
+from outropy_pipelines.store.spill import ParquetSpill
+
+# quarantine sources written per day: one day's rows are replaced whichever source wrote them last
+DAY_SOURCES = ("export", "slack_api")
+
+
+def replace_day(
+    store: DuckDBStore,
+    day: str,
+    rows: ParquetSpill,
+    quarantine: Sequence[Mapping[str, Any]],
+    sources: Sequence[str] = (),
+) -> None:
+    """The day's messages and its quarantine (of every day source, and `sources`), replaced in one
+    transaction."""
+    store.replace_partitions(
+        [
+            ("raw_messages", {"day": day}, rows),
+            ("quarantine", {"day": day, "source": sorted({*DAY_SOURCES, *sources})}, quarantine),
+        ]
+    )

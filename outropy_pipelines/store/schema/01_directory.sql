@@ -1,0 +1,14 @@
+-- Who and where: the workspace's people, conversations, membership snapshot and subscriptions.
+-- Written whole by slack_directory (a snapshot per run).
+CREATE TABLE IF NOT EXISTS users (
+    user_id VARCHAR, name VARCHAR, real_name VARCHAR, email VARCHAR, tz VARCHAR,
+    is_bot BOOLEAN, deleted BOOLEAN);
+
+CREATE TABLE IF NOT EXISTS channels (
+    channel_id VARCHAR, name VARCHAR, kind VARCHAR, is_archived BOOLEAN, topic VARCHAR,
+    purpose VARCHAR);
+
+CREATE TABLE IF NOT EXISTS channel_members (channel_id VARCHAR, user_id VARCHAR);
+
+CREATE TABLE IF NOT EXISTS subscriptions (
+    user_id VARCHAR, slack BOOLEAN, email BOOLEAN, email_address VARCHAR, active BOOLEAN);
