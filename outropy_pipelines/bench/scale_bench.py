@@ -430,7 +430,7 @@ def run_scale_bench(cfg: ScaleBenchConfig, say: Callable[[str], None] = print) -
     export = work / "export"
     if export.exists():
         shutil.rmtree(export)
-    from outropy_pipelines.sample.generator import generate_scaled_workspace
+    from outropy_pipelines.sample import generate_scaled_workspace
 
     people = max([cfg.users, *cfg.token_user_counts, *cfg.dagster_user_counts, cfg.backfill_users])
     say(
