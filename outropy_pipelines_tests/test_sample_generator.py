@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from outropy_pipelines.sample.generator import (
+from outropy_pipelines.sample import (
     ANSWER_KEY_FILE,
     SAMPLE_DAYS,
     SAMPLE_START_DATE,
-    _utc_day,
     generate_sample_workspace,
     generate_scaled_workspace,
 )
+from outropy_pipelines.sample.slack_records import utc_day
 
 KINDS = {"decision", "action_item", "question", "blocker", "incident", "announcement", "status_update"}
 CONVERSATION_FILES = ("channels.json", "groups.json", "dms.json", "mpims.json")
@@ -91,7 +91,7 @@ def test_determinism_does_not_depend_on_hash_seed(sample, tmp_path):
     out, _ = sample
     code = (
         "import sys; from pathlib import Path; "
-        "from outropy_pipelines.sample.generator import generate_sample_workspace; "
+        "from outropy_pipelines.sample import generate_sample_workspace; "
         "generate_sample_workspace(Path(sys.argv[1]), seed=7)"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
@@ -188,7 +188,7 @@ def test_day_files_are_sorted_lists_grouped_by_utc_date(export):
             for rec in records:
                 sec, _, frac = rec["ts"].partition(".")
                 assert len(sec) == 10 and len(frac) == 6, rec["ts"]
-                assert _utc_day(rec["ts"]) == day
+                assert utc_day(rec["ts"]) == day
                 assert rec["type"] == "message"
                 assert rec["ts"] not in seen, f"duplicate ts {rec['ts']} in {cid}"
                 seen.add(rec["ts"])
@@ -218,7 +218,7 @@ def test_threads_are_consistent(export):
             assert set(rec["reply_users"]) == {r["user"] for r in rec["replies"]}
             for r in rec["replies"]:
                 day, reply = export.by_ts[cid][r["ts"]]
-                assert reply["thread_ts"] == rec["ts"] and day == _utc_day(r["ts"])
+                assert reply["thread_ts"] == rec["ts"] and day == utc_day(r["ts"])
     assert replies > 300
 
 
@@ -432,7 +432,7 @@ def test_scaled_workspace(tmp_path):
     top_level = 0
     subtypes = Counter()
     for cid, day, rec in export.records():
-        assert rec["type"] == "message" and _utc_day(rec["ts"]) == day
+        assert rec["type"] == "message" and utc_day(rec["ts"]) == day
         subtypes[rec.get("subtype")] += 1
         if "parent_user_id" in rec:
             parent_day, parent = export.by_ts[cid][rec["thread_ts"]]

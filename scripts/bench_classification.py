@@ -104,7 +104,7 @@ def export_for(name: str, work: Path) -> Path | None:
     if name == "synthetic":
         export = work / "synthetic_export"
         if not (export / "users.json").exists():
-            from outropy_pipelines.sample.generator import generate_scaled_workspace
+            from outropy_pipelines.sample import generate_scaled_workspace
 
             shutil.rmtree(export, ignore_errors=True)
             generate_scaled_workspace(export, seed=11, users=200, channels=50, days=2, messages_per_day=20000)

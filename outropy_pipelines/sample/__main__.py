@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from outropy_pipelines.sample.generator import (
+from outropy_pipelines.sample import (
     ANSWER_KEY_FILE,
     generate_sample_workspace,
     generate_scaled_workspace,
