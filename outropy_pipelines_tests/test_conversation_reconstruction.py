@@ -7,13 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from outropy_pipelines.domain.conversation_reconstruction import (
-    DEFAULT_MODEL_PATH,
-    FEATURE_NAMES,
-    ConversationReconstructor,
-    TopLevelMessage,
-    load_model,
-)
+from outropy_pipelines.domain.conversation_features import FEATURE_NAMES
+from outropy_pipelines.domain.conversation_messages import TopLevelMessage
+from outropy_pipelines.domain.conversation_model import DEFAULT_MODEL_PATH, load_model
+from outropy_pipelines.domain.conversation_reconstruction import ConversationReconstructor
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 IRC = SHARED / "data" / "irc-disentanglement"
@@ -209,10 +206,8 @@ def test_dev_sample_beats_previous_message_baseline(tmp_path):
 
 
 def test_no_link_across_a_long_silence():
-    from outropy_pipelines.domain.conversation_reconstruction import (
-        ConversationReconstructor,
-        TopLevelMessage,
-    )
+    from outropy_pipelines.domain.conversation_messages import TopLevelMessage
+    from outropy_pipelines.domain.conversation_reconstruction import ConversationReconstructor
 
     base = 1_793_800_000
     msgs = [

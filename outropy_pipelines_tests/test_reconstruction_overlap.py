@@ -1,4 +1,4 @@
-"""The vectorised parts of conversation_reconstruction against straightforward reference computations."""
+"""The vectorised parts of conversation reconstruction against straightforward reference computations."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import re
 import numpy as np
 import pytest
 
-from outropy_pipelines.domain.conversation_reconstruction import (
+from outropy_pipelines.domain.conversation_features import FEATURE_NAMES, chunk_features
+from outropy_pipelines.domain.conversation_messages import (
     _ANSWER,
     _CONTINUE,
     _GREETING,
@@ -19,17 +20,12 @@ from outropy_pipelines.domain.conversation_reconstruction import (
     _NAME_TOKEN,
     _NEG_ACK,
     _THANKS,
-    FEATURE_NAMES,
-    NameIndex,
     TopLevelMessage,
-    _Model,
-    chunk_features,
-    lexical_overlaps,
-    load_model,
     plain_text,
-    prepare,
     words_of,
 )
+from outropy_pipelines.domain.conversation_model import _Model, load_model
+from outropy_pipelines.domain.conversation_preparation import NameIndex, lexical_overlaps, prepare
 
 
 def reference_overlaps(

@@ -27,10 +27,8 @@ import time  # noqa: E402
 from decimal import Decimal  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from outropy_pipelines.domain.conversation_reconstruction import (  # noqa: E402
-    ConversationReconstructor,
-    TopLevelMessage,
-)
+from outropy_pipelines.domain.conversation_messages import TopLevelMessage  # noqa: E402
+from outropy_pipelines.domain.conversation_reconstruction import ConversationReconstructor  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_IRC_DIR = ROOT.parent / "shared" / "data" / "irc-disentanglement"

@@ -7,7 +7,7 @@ Slack export with the shared irc_to_slack_export.py (so training sees exactly wh
 *.annotation.txt files ("a b -": message b replies to a; a == b starts a conversation); only lines >= 1000
 of each sample are annotated, earlier lines are context.
 
-Model: features from outropy_pipelines.domain.conversation_reconstruction.featurize for every
+Model: features from outropy_pipelines.domain.conversation_features.featurize for every
 (message, candidate) pair in the window, scored by a feed-forward net (one tanh hidden layer, or linear
 with --hidden 0), trained with a softmax over the candidates whose loss is -log P(any correct
 antecedent), where every earlier message of the same gold conversation counts as correct (linking to
@@ -40,7 +40,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from eval_threads import DEFAULT_IRC_DIR, convert, load_export, top_level
 
-from outropy_pipelines.domain import conversation_reconstruction as cr
+from outropy_pipelines.domain.conversation_features import FEATURE_NAMES, featurize
+from outropy_pipelines.domain.conversation_messages import SYSTEM_SUBTYPES, plain_text, words_of
+from outropy_pipelines.domain.conversation_model import _model_cache
+from outropy_pipelines.domain.conversation_preparation import prepare
+from outropy_pipelines.domain.conversation_reconstruction import ConversationReconstructor
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_OUT = ROOT / "outropy_pipelines" / "domain" / "conversation_model.json"
@@ -78,10 +82,10 @@ def build_idf(samples: list[dict], min_df: int, max_words: int) -> tuple[dict[st
     n_docs = 0
     for s in samples:
         for m in s["messages"]:
-            if m.subtype in cr.SYSTEM_SUBTYPES:
+            if m.subtype in SYSTEM_SUBTYPES:
                 continue
             n_docs += 1
-            df.update(set(cr.words_of(cr.plain_text(m.text))))
+            df.update(set(words_of(plain_text(m.text))))
     common = [(w, c) for w, c in df.most_common(max_words) if c >= min_df]
     idf = {w: round(math.log((n_docs + 1) / (c + 1)), 3) for w, c in common}
     default = round(math.log((n_docs + 1) / (min_df + 1)), 3)  # rarer than anything in the table
@@ -89,10 +93,10 @@ def build_idf(samples: list[dict], min_df: int, max_words: int) -> tuple[dict[st
 
 
 def featurize_sample(sample: dict, cfg, names: dict[str, str], all_rows: bool = False):
-    prep = cr.prepare(sample["messages"], cfg, names)
+    prep = prepare(sample["messages"], cfg, names)
     n = prep.n
     start = 0 if all_rows else min(1000, n)
-    x, valid = cr.featurize(prep, start, n)
+    x, valid = featurize(prep, start, n)
     return prep, start, x, valid
 
 
@@ -251,7 +255,7 @@ def to_json(params, mean, std, cfg) -> dict:
         "on the Ubuntu IRC disentanglement corpus train split (Kummerfeld et al. 2019, CC-BY-4.0)",
         "window": cfg.window,
         "activation": ACTIVATION,
-        "features": list(cr.FEATURE_NAMES),
+        "features": list(FEATURE_NAMES),
         "mean": r(mean),
         "std": r(std),
         "layers": layers,
@@ -281,8 +285,8 @@ def predict_clusters(model_json: dict, samples, names, gold) -> dict[str, list[s
         json.dump(model_json, f)
         path = Path(f.name)
     try:
-        cr._model_cache.clear()
-        recon = cr.ConversationReconstructor(model_path=path, user_names=names)
+        _model_cache.clear()
+        recon = ConversationReconstructor(model_path=path, user_names=names)
         auto = {}
         for s in samples:
             links = recon.link(s["messages"])
@@ -297,7 +301,7 @@ def predict_clusters(model_json: dict, samples, names, gold) -> dict[str, list[s
         return auto
     finally:
         path.unlink()
-        cr._model_cache.clear()
+        _model_cache.clear()
 
 
 def main(argv: list[str] | None = None) -> int:

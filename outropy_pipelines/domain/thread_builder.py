@@ -26,7 +26,8 @@ from typing import Any
 
 import orjson
 
-from outropy_pipelines.domain.conversation_reconstruction import ConversationReconstructor, TopLevelMessage
+from outropy_pipelines.domain.conversation_messages import TopLevelMessage
+from outropy_pipelines.domain.conversation_reconstruction import ConversationReconstructor
 from outropy_pipelines.domain.models import Directory, Thread, ThreadMessage
 from outropy_pipelines.domain.slack_text import SlackTextCleaner, mentioned_user_ids, message_text
 from outropy_pipelines.domain.trusted import trusted
