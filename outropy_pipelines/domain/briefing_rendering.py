@@ -11,7 +11,7 @@ per line costs several times a formatter (see `LineFragments`). They depend only
 reason, channel label and permalinks (and the Slack text budget), never on its position or section,
 and come from a fragment provider: a `LineRenderer` renders them afresh for each briefing, its
 subclass `briefing_render_cache.RenderCache` renders each distinct line once for a whole day of
-briefings. Either way the skeletons and line formats are the ones below.
+briefings. Either way the pages come from the same skeletons and line formats.
 """
 
 from __future__ import annotations
@@ -144,43 +144,6 @@ def _h(text: str) -> str:
     return html.escape(_one_line(text), quote=True)
 
 
-def _html_escaped(value) -> Markup:
-    """The HTML environment's autoescaping, in `html.escape(quote=True)`'s form (`&quot;`, `&#x27;`),
-    the form the pages have always had (markupsafe's own is `&#34;`, `&#39;`). Markup passes as is."""
-    return value if hasattr(value, "__html__") else Markup(html.escape(str(value), quote=True))
-
-
-def _environment(**options) -> Environment:
-    """A template environment on `domain/templates`, built once (at import) per format family.
-
-    Jinja's default globals (`range`, `lipsum`, ...) are dropped: the templates use none, and each
-    render copies the globals into its context (half of a page render's fixed cost).
-    """
-    env = Environment(
-        loader=PackageLoader("outropy_pipelines.domain", "templates"),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        auto_reload=False,
-        **options,
-    )
-    env.globals.clear()
-    env.globals.update(SECTION_TITLES=SECTION_TITLES, EMPTY_MESSAGE=EMPTY_MESSAGE)
-    env.filters.update(one_line=_one_line, md_escape=md_escape)
-    return env
-
-
-# Markdown and plain text: no autoescaping, user text is escaped explicitly (`md_escape`).
-_TEXT = _environment(autoescape=False)
-# HTML: everything printed is escaped unless it is Markup (a line's fragment, marked `|safe`).
-_HTML = _environment(autoescape=True, finalize=_html_escaped)
-
-_MARKDOWN_PAGE = _TEXT.get_template("briefing.md.j2")
-_PLAIN_TEXT_PAGE = _TEXT.get_template("briefing.txt.j2")
-_HTML_PAGE = _HTML.get_template("briefing.html.j2")
-
-
 # ---------------------------------------------------------------------------------------------------
 # Lines
 
@@ -215,10 +178,11 @@ class LineFragments:
     computed once; each format is rendered on first use and kept, so one `LineFragments` serves
     every page (and, through `RenderCache`, every briefing) the line appears in.
 
-    The formats are Python, not template macros: the same Markdown + HTML + plain-text formats as
-    Jinja2 macros took 2.5-4x the time per line (28-43 µs against 11 µs), and a day of 1,000 briefings
-    renders ~11,000 distinct lines, the larger part of its rendering time. The page templates
-    receive them as finished fragments (the HTML one as already-escaped HTML).
+    The formats are Python, not template macros: as Jinja2 macros the same Markdown + HTML + plain-text
+    formats took 28-43 µs a line against 11 µs here, and a day of 1,000 briefings renders ~11,000
+    distinct lines; rendering that day took 1.8x the string-built pages' time with macros, 1.2x with
+    these formatters (scripts/bench_briefings.py's day). The page templates receive the fragments
+    finished (the HTML one escaped already, printed `|safe`).
     """
 
     def __init__(
@@ -300,6 +264,40 @@ class LineRenderer:
 
 # ---------------------------------------------------------------------------------------------------
 # Pages
+
+
+def _html_escaped(value) -> Markup:
+    """The HTML environment's autoescaping, in `html.escape(quote=True)`'s form (`&quot;`, `&#x27;`),
+    the form the pages have always had (markupsafe's own is `&#34;`, `&#39;`). Markup passes as is."""
+    return value if hasattr(value, "__html__") else Markup(html.escape(str(value), quote=True))
+
+
+def _environment(**options) -> Environment:
+    """A template environment on `domain/templates`, one per format family, built at import. Jinja's
+    default globals (`range`, ...) are dropped: unused, and every render copies the globals."""
+    env = Environment(
+        loader=PackageLoader("outropy_pipelines.domain", "templates"),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+        **options,
+    )
+    env.globals.clear()
+    env.globals.update(SECTION_TITLES=SECTION_TITLES, EMPTY_MESSAGE=EMPTY_MESSAGE)
+    env.filters.update(one_line=_one_line, md_escape=md_escape)
+    return env
+
+
+# Markdown and plain text: no autoescaping, user text is escaped explicitly (`md_escape`).
+_TEXT = _environment(autoescape=False)
+# HTML: everything printed is escaped unless it is Markup (a line's fragment, marked `|safe`).
+_HTML = _environment(autoescape=True, finalize=_html_escaped)
+
+_MARKDOWN_PAGE = _TEXT.get_template("briefing.md.j2")
+_PLAIN_TEXT_PAGE = _TEXT.get_template("briefing.txt.j2")
+_HTML_PAGE = _HTML.get_template("briefing.html.j2")
 
 # The briefing's non-empty sections in order, each with its lines as (position, fragments).
 Page = list[tuple[str, list[tuple[int, LineFragments]]]]
