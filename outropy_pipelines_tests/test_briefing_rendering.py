@@ -175,6 +175,24 @@ def test_html_escapes_user_text_and_links_sources():
     assert 'style="' in doc  # inline CSS for mail clients
 
 
+def test_html_page_is_autoescaped_in_the_stdlib_entity_form():
+    # The page template escapes everything it prints (title, intro, section titles), as html.escape
+    # does (&quot; and &#x27;, not markupsafe's &#34; and &#39;); the Markdown page is not HTML-escaped.
+    line = make_line(0, text="""<script>alert('x')</script> "quoted" """)
+    b = Briefing(
+        day="""<script>alert("day")</script>'""", user_id="UANN", user_name="Ann", intro="'<i>'", lines=[line]
+    )
+    doc = render_html(b)
+    title = "Your briefing for &lt;script&gt;alert(&quot;day&quot;)&lt;/script&gt;&#x27;"
+    assert f"<title>{title}</title>" in doc and f">{title}</h1>" in doc
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &quot;quoted&quot;</a>" in doc
+    assert ">&#x27;&lt;i&gt;&#x27;</p>" in doc
+    assert "<script" not in doc and "&#34;" not in doc and "&#39;" not in doc
+    md = render_markdown(b)
+    assert md.startswith('# Your briefing for \\<script\\>alert("day")\\</script\\>\'\n')
+    assert "&quot;" not in md and "&lt;" not in md and "&#x27;" not in render_plain_text(b)
+
+
 def test_html_escapes_ampersand_in_thread_links():
     line = make_line(0)
     line.permalinks = [link("CENG", "1762128000.000200", "1762128000.000100")]

@@ -756,6 +756,51 @@ def test_email_composition_and_missing_address():
     assert exc.value.permanent
 
 
+def test_email_html_part_is_autoescaped():
+    # Title, unsubscribe link and the Markdown fallback are escaped (& < > "); the stored page's
+    # body goes in as it is, already escaped by render_html.
+    day = """2026-11-03<script>alert("x")</script>'"""
+    line = BriefingLine(
+        position=0,
+        section="needs_you",
+        item_id="i0",
+        kind="action_item",
+        text="""<script>alert('t')</script> "q" """,
+        reason="assigned to you",
+        score=1.0,
+        channel_id="C1",
+        channel_name="#eng",
+        sources=[SourceRef(channel_id="C1", ts="1762128000.000100")],
+        permalinks=["https://acme.slack.com/archives/C1/p1762128000000100"],
+    )
+    b = render_into(Briefing(day=day, user_id=ALICE, user_name="Alice", lines=[line]))
+    composer = EmailComposer("Outropy <o'brien@example.com>", unsubscribe_url='https://x.example/u?a="<b>"')
+    item = Outgoing(
+        day=day,
+        user_id=ALICE,
+        user_name="Alice",
+        channel="email",
+        content_hash="h",
+        markdown=b.markdown,
+        plain_text="",
+        html=b.html,
+        blocks_json="[]",
+        email_address="alice@example.com",
+    )
+    html = composer.compose(item).get_body(("html",)).get_content()
+    title = "Your briefing for 2026-11-03&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;'"
+    assert "<script" not in html and f"<title>{title}</title>" in html
+    # the page's own escaping (render_html's: &#x27;), the page body going in as it is
+    assert "&lt;script&gt;alert(&#x27;t&#x27;)&lt;/script&gt; &quot;q&quot;" in html
+    unsubscribe = '<a href="https://x.example/u?a=&quot;&lt;b&gt;&quot;" style="color:#1264a3;">'
+    assert unsubscribe in html
+    plain = composer.compose(item).get_body(("plain",)).get_content()
+    assert """# Your briefing for 2026-11-03\\<script\\>alert("x")""" in plain  # text part: not HTML-escaped
+    fallback = composer.compose(replace(item, html="")).get_body(("html",)).get_content()
+    assert "<pre># Your briefing for 2026-11-03\\&lt;script\\&gt;alert(&quot;x&quot;)" in fallback
+    assert "<script" not in fallback
+
+
 def test_subscriptions_file_choices_and_default_location(tmp_path, monkeypatch):
     directory, _ = SlackExportReader(SAMPLE_EXPORT).read_directory()
     path = tmp_path / "subs.yaml"

@@ -19,8 +19,9 @@ import urllib.parse
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
-from importlib import resources
-from string import Template
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, pass_eval_context, select_autoescape
+from markupsafe import Markup
 
 from outropy_pipelines.domain.briefing_rendering import title_of
 from outropy_pipelines.domain.delivery_plan import DeliveryError, Found, Outgoing, SendResult
@@ -30,14 +31,32 @@ DEFAULT_FROM = "Outropy briefings <briefings@localhost>"
 _BODY = re.compile(r"<body[^>]*>(.*)</body>", re.DOTALL | re.IGNORECASE)
 
 
-def _template(name: str) -> Template:
-    return Template(
-        resources.files("outropy_pipelines.adapters").joinpath("templates", name).read_text("utf-8")
-    )
-
-
 def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+@pass_eval_context
+def _escaped(eval_ctx, value):
+    """Autoescaping (in the .html.j2 templates) in `_esc`'s form, the form the emails have always had
+    (markupsafe's own also turns ' into `&#39;` and " into `&#34;`). Markup passes as is."""
+    if not eval_ctx.autoescape or hasattr(value, "__html__"):
+        return value
+    return Markup(_esc(str(value)))
+
+
+# The email templates (adapters/templates): the HTML part autoescaped, the plain-text part not.
+_TEMPLATES = Environment(
+    loader=PackageLoader("outropy_pipelines.adapters", "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+    finalize=_escaped,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+    auto_reload=False,
+)
+_HTML = _TEMPLATES.get_template("briefing_email.html.j2")
+_TEXT = _TEMPLATES.get_template("briefing_email.txt.j2")
 
 
 class EmailComposer:
@@ -54,8 +73,6 @@ class EmailComposer:
         self.domain = sender.rsplit("@", 1)[1]
         self.unsubscribe_url = unsubscribe_url
         self.unsubscribe_mailto = unsubscribe_mailto or sender
-        self._html = _template("briefing_email.html")
-        self._text = _template("briefing_email.txt")
 
     def _unsubscribe(self, item: Outgoing) -> tuple[str | None, str]:
         url = None
@@ -88,21 +105,17 @@ class EmailComposer:
         msg["Auto-Submitted"] = "auto-generated"
         msg["X-Outropy-Briefing"] = f"{item.day} {item.user_id}"
 
-        if url:
-            unsub_text = f"Unsubscribe: {url} (or email {self.unsubscribe_mailto} with subject 'unsubscribe')"
-            unsub_html = f'<a href="{_esc(url)}" style="color:#1264a3;">Unsubscribe</a>'
-        else:
-            unsub_text = (
-                f"Unsubscribe: email {self.unsubscribe_mailto} with the subject 'unsubscribe {item.user_id}'."
-            )
-            unsub_html = f'<a href="{_esc(mailto)}" style="color:#1264a3;">Unsubscribe</a>'
+        unsubscribe = {
+            "unsubscribe_url": url,
+            "unsubscribe_mailto": mailto,
+            "unsubscribe_address": self.unsubscribe_mailto,
+            "user_id": item.user_id,
+        }
         plain = (item.plain_text or item.markdown).rstrip("\n")
-        msg.set_content(
-            self._text.safe_substitute(briefing=plain, unsubscribe_text=unsub_text), charset="utf-8"
-        )
+        msg.set_content(_TEXT.render(briefing=plain, **unsubscribe), charset="utf-8")
         body = _BODY.search(item.html or "")
-        inner = body.group(1).strip() if body else f"<pre>{_esc(item.markdown)}</pre>"
-        html = self._html.safe_substitute(title=_esc(title), briefing=inner, unsubscribe_html=unsub_html)
+        page_body = Markup(body.group(1).strip()) if body else None  # the stored page, escaped already
+        html = _HTML.render(title=title, page_body=page_body, markdown=item.markdown, **unsubscribe)
         msg.add_alternative(html, subtype="html", charset="utf-8")
         return msg
 
