@@ -23,8 +23,10 @@ def test_bench_smoke_report_is_complete(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     r = json.loads(out.read_text())
     assert r["messages"] == 3000
+    # one stage per asset of the definitions, in dependency order
     assert [s["name"] for s in r["stages"]] == [
-        "directory", "ingest", "threads", "classification", "entity_summaries", "briefings",
+        "slack_directory", "raw_slack_messages", "slack_threads", "classified_items", "entity_summaries",
+        "user_briefings",
     ]  # fmt: skip
     for s in r["stages"]:
         assert s["seconds"] > 0 and s["messages_per_second"] > 0 and s["peak_rss_mb"] > 0

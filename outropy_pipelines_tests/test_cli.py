@@ -73,10 +73,13 @@ def test_run_then_briefing(tmp_path):
     assert len(files) >= 25
     # the runs are recorded on the local Dagster instance
     assert any((tmp_path / "dagster_home").rglob("*.db"))
-    example = next(line for line in proc.stdout.splitlines() if "outropy briefing" in line)
-    user = example.split("--user")[1].strip()
-    md = _outropy("briefing", "--date", "2026-11-03", "--user", user, env=env, cwd=tmp_path)
-    assert md.returncode == 0 and md.stdout.startswith("# ")
+    example = next(line for line in proc.stdout.splitlines() if "Print one" in line)
+    command = example.split(":", 1)[1].strip()
+    user = command.split("--user")[1].strip()
+    # the printed command works as printed, in a fresh shell (no venv on the PATH)
+    shell_env = {**os.environ, **env, "PATH": "/usr/bin:/bin"}
+    md = subprocess.run(command, shell=True, env=shell_env, cwd=tmp_path, capture_output=True, text=True)
+    assert md.returncode == 0 and md.stdout.startswith("# "), (command, md.stderr)
     assert md.stdout.strip() == (tmp_path / "briefings" / "2026-11-03" / f"{user}.md").read_text().strip()
     html = _outropy(
         "briefing", "--date", "2026-11-03", "--user", user, "--format", "html", env=env, cwd=tmp_path

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from outropy_pipelines.defs.definitions import build_resources
+from outropy_pipelines.settings import Settings
 from outropy_pipelines.store import DuckDBStore
 
 
@@ -15,8 +17,9 @@ def _limit_bytes(store: DuckDBStore) -> float:
 
 
 def test_connections_cap_duckdb_memory(tmp_path, monkeypatch):
-    store = DuckDBStore(tmp_path / "x.duckdb")
     monkeypatch.delenv("OUTROPY_DUCKDB_MEMORY_LIMIT", raising=False)
-    assert _limit_bytes(store) == pytest.approx(512e6, rel=0.01)
+    default = build_resources(Settings(duckdb_path=tmp_path / "x.duckdb"))["store"].store()
+    assert _limit_bytes(default) == pytest.approx(512e6, rel=0.01)
     monkeypatch.setenv("OUTROPY_DUCKDB_MEMORY_LIMIT", "1GB")
-    assert _limit_bytes(store) == pytest.approx(1e9, rel=0.01)
+    configured = build_resources(Settings(duckdb_path=tmp_path / "x.duckdb"))["store"].store()
+    assert _limit_bytes(configured) == pytest.approx(1e9, rel=0.01)

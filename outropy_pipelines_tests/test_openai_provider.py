@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dagster import AssetKey, DagsterEventType, DagsterInstance
+from dagster import AssetKey, AssetRecordsFilter, DagsterEventType, DagsterInstance
 
 from outropy_pipelines.domain.classification import classify_threads
 from outropy_pipelines.domain.contracts import (
@@ -487,10 +487,13 @@ def make_thread(channel: str, root: int, texts: list[str]) -> Thread:
 DAYS = ["2026-11-02", "2026-11-03"]
 
 
-def _materialization_metadata(instance: DagsterInstance, asset: str) -> dict:
-    event = instance.get_latest_materialization_event(AssetKey(asset))
-    assert event is not None and event.asset_materialization is not None
-    return {k: v.value for k, v in event.asset_materialization.metadata.items()}
+def _materialization_metadata(instance: DagsterInstance, asset: str, day: str) -> dict:
+    """The metadata of the latest materialization of `asset`'s partition `day`."""
+    records = instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=AssetKey(asset), asset_partitions=[day]), limit=1
+    ).records
+    assert records and records[0].asset_materialization is not None
+    return {k: v.value for k, v in records[0].asset_materialization.metadata.items()}
 
 
 @pytest.mark.slow
@@ -523,8 +526,11 @@ def test_pipeline_on_openai_provider_then_a_second_run_costs_nothing(
     assert failed and {f["subject_id"] for f in failed} == {target["thread_id"]}
     assert "classified_items:no_failed_classifications" in first.check_failures
     assert "classified_items:items_have_sources" not in first.check_failures
-    meta = _materialization_metadata(instance, "classified_items")
+    failed_day = str(failed[0]["day"])
+    meta = _materialization_metadata(instance, "classified_items", failed_day)
     assert meta["llm_provider"] == "openai" and meta["llm_failures"] == len(failed)
+    other_day = next(d for d in DAYS if d != failed_day)  # each day shows its own accounting
+    assert _materialization_metadata(instance, "classified_items", other_day)["llm_failures"] == 0
     assert meta["llm_requests"] > 0 and meta["llm_input_tokens"] > 0 and meta["llm_estimated_cost_usd"] > 0
     assert store.scalar("SELECT count(*) FROM items WHERE provider <> 'openai'") == 0
     assert store.scalar("SELECT count(*) FROM items") > 0
@@ -542,7 +548,7 @@ def test_pipeline_on_openai_provider_then_a_second_run_costs_nothing(
     before = server.request_count()
     third = runner.run(DAYS)
     assert third.ok and server.request_count() == before, "an unchanged re-run must make zero requests"
-    meta = _materialization_metadata(instance, "classified_items")
+    meta = _materialization_metadata(instance, "classified_items", DAYS[-1])
     assert meta["llm_requests"] == 0 and meta["llm_cache_hits"] > 0 and meta["llm_input_tokens"] == 0
 
 

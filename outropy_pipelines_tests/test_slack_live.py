@@ -154,7 +154,7 @@ def test_live_path_finds_replies_to_parents_of_earlier_days(parity):
 
 def test_live_permalinks_use_the_workspace_url_from_auth_test(parity):
     live_store, _ = parity["live"]
-    assert not parity["live_settings"].workspace_url_is_set
+    assert parity["live_settings"].slack_workspace_url is None
     assert parity["server"].calls("auth.test")
     links = [p for r in live_store.query("SELECT permalinks FROM briefing_lines") for p in r["permalinks"]]
     assert len(links) > 20

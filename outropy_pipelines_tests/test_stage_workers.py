@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from pydantic import ValidationError
 
 from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
 from outropy_pipelines.domain.models import Thread
 from outropy_pipelines.domain.thread_builder import ThreadBuilder
 from outropy_pipelines.llm.base import LLMClient
 from outropy_pipelines.llm.local_provider import LocalProvider
+from outropy_pipelines.settings import Settings
 from outropy_pipelines.stages.classification import channel_chunks, classify_day
 from outropy_pipelines.stages.directory import write_directory
 from outropy_pipelines.stages.ingest import ingest_day
@@ -122,14 +124,16 @@ def test_load_threads_gives_back_valid_models_in_time_order(ingested):
         assert t.first_ts == t.messages[0].ts and t.day == day
 
 
-def test_worker_count_reads_the_environment(monkeypatch):
+def test_worker_count_comes_from_the_settings(monkeypatch):
     monkeypatch.setenv("OUTROPY_WORKERS", "3")
-    assert worker_count() == 3
+    assert worker_count(Settings().workers) == 3
     monkeypatch.setenv("OUTROPY_WORKERS", "0")
+    with pytest.raises(ValidationError, match="workers"):
+        Settings()
     with pytest.raises(ValueError, match="OUTROPY_WORKERS"):
-        worker_count()
+        worker_count(0)
     monkeypatch.delenv("OUTROPY_WORKERS")
-    assert worker_count() >= 1
+    assert Settings().workers is None and worker_count(None) >= 1
 
 
 def test_classification_in_small_chunks_writes_the_same_items(ingested):
