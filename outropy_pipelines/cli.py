@@ -76,8 +76,7 @@ def _instance(settings: Settings):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from outropy_pipelines.defs.partitions import DayOutOfRange
-    from outropy_pipelines.pipeline_runner import PipelineRunner
+    from outropy_pipelines.pipeline_runner import PipelineRunner, select_days
 
     settings = _settings(slack_export=Path(args.export).resolve() if args.export else None)
     if settings.slack_is_live and not (args.date or args.start or args.end):
@@ -88,16 +87,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         if settings.slack_is_live
         else str(settings.slack_export)
     )
-    instance, home = _instance(settings)
-    runner = PipelineRunner(settings, instance=instance, progress=print)
     try:
-        days = runner.select_days(date=args.date, start=args.start, end=args.end)
-    except (DayOutOfRange, ValueError) as exc:
+        days = select_days(settings, date=args.date, start=args.start, end=args.end)
+    except ValueError as exc:
         _err(str(exc))
         return 2
     if not days:
         _err(f"no days to process in {settings.slack_export}")
         return 2
+    instance, home = _instance(settings)
+    runner = PipelineRunner(settings, instance=instance, progress=print)
     print(
         f"outropy: {len(days)} day(s) {days[0]} .. {days[-1]} from {source}\n"
         f"         DuckDB {settings.duckdb_path}, Dagster instance {home}, LLM provider {settings.llm.provider}"

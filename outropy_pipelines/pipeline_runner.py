@@ -40,6 +40,41 @@ class RunSummary:
     check_failures: list[str] = field(default_factory=list)
 
 
+def select_days(
+    settings: Settings, date: str | None = None, start: str | None = None, end: str | None = None
+) -> list[str]:
+    """The days to run: `date`, or `start`..`end` (each defaulting to the export's first or last
+    day), or every day of the export. Raises ValueError (`DayOutOfRange`, naming the valid range,
+    when a day is not a daily partition)."""
+    if date and (start or end):
+        raise ValueError("use either --date or --start/--end")
+    if date:
+        days = [parse_day(date).isoformat()]
+    elif start and end:
+        days = _between(start, end)
+    else:
+        available = (
+            [] if settings.slack_is_live else SlackExportReader(settings.slack_export).available_days()
+        )
+        if start or end:
+            first = parse_day(start).isoformat() if start else (available[0] if available else None)
+            last = parse_day(end).isoformat() if end else (available[-1] if available else None)
+            if not first or not last:
+                raise ValueError("give both --start and --end (the export has no day files)")
+            days = _between(first, last)
+        else:
+            days = available
+    check_days(days)
+    return days
+
+
+def _between(start: str, end: str) -> list[str]:
+    first, last = parse_day(start).isoformat(), parse_day(end).isoformat()
+    if first > last:
+        raise ValueError(f"--start {first} is after --end {last}")
+    return list(days_between(first, last))
+
+
 class PipelineRunner:
     def __init__(
         self,
@@ -57,41 +92,6 @@ class PipelineRunner:
         self.days_per_run = days_per_run or settings.days_per_run
         self.users_per_run = users_per_run or settings.briefing_users_per_run
         self.store = DuckDBStore(settings.duckdb_path, memory_limit=settings.duckdb_memory_limit)
-
-    def select_days(
-        self, date: str | None = None, start: str | None = None, end: str | None = None
-    ) -> list[str]:
-        """The days to run: `date`, or `start`..`end` (each defaulting to the export's first or
-        last day), or every day of the export. Raises ValueError (with the valid range when a day
-        is not a partition)."""
-        if date and (start or end):
-            raise ValueError("use either --date or --start/--end")
-        if date:
-            days = [parse_day(date).isoformat()]
-        elif start and end:
-            days = self._between(start, end)
-        else:
-            available = [] if self.settings.slack_is_live else self._export_days()
-            if start or end:
-                first = parse_day(start).isoformat() if start else (available[0] if available else None)
-                last = parse_day(end).isoformat() if end else (available[-1] if available else None)
-                if not first or not last:
-                    raise ValueError("give both --start and --end (the export has no day files)")
-                days = self._between(first, last)
-            else:
-                days = available
-        check_days(days)
-        return days
-
-    def _export_days(self) -> list[str]:
-        return SlackExportReader(self.settings.slack_export).available_days()
-
-    @staticmethod
-    def _between(start: str, end: str) -> list[str]:
-        first, last = parse_day(start).isoformat(), parse_day(end).isoformat()
-        if first > last:
-            raise ValueError(f"--start {first} is after --end {last}")
-        return list(days_between(first, last))
 
     def sync_user_partitions(self) -> list[str]:
         """Add a user partition for each active subscription; returns subscribed users in partition order."""

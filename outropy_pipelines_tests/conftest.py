@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance
 
-from outropy_pipelines.pipeline_runner import PipelineRunner, RunSummary
+from outropy_pipelines.pipeline_runner import PipelineRunner, RunSummary, select_days
 from outropy_pipelines.settings import Settings
 from outropy_pipelines.store import DuckDBStore
 
@@ -54,7 +54,7 @@ def sample_run(tmp_path_factory, answer_key) -> PipelineRun:
     settings = make_settings(tmp)
     instance = DagsterInstance.ephemeral()
     runner = PipelineRunner(settings, instance=instance, days_per_run=4, users_per_run=12)
-    days = runner.select_days()
+    days = select_days(settings)
     summary = runner.run(days)
     return PipelineRun(
         settings, instance, runner, DuckDBStore(settings.duckdb_path), days, summary, answer_key

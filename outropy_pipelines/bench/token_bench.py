@@ -32,7 +32,7 @@ from outropy_pipelines.bench.naive_design import NAIVE_BRIEFING, naive_input_tok
 from outropy_pipelines.defs.definitions import build_definitions
 from outropy_pipelines.defs.partitions import day_range_tags
 from outropy_pipelines.llm.token_count import encoding_label, is_exact
-from outropy_pipelines.pipeline_runner import PipelineRunner
+from outropy_pipelines.pipeline_runner import PipelineRunner, select_days
 from outropy_pipelines.settings import Settings
 from outropy_pipelines.store import DuckDBStore
 from outropy_pipelines.store.directory import subscribed_user_ids
@@ -181,7 +181,7 @@ def run_bench(
                 file=sys.stderr,
             )
             try:
-                days = PipelineRunner(settings, instance=DagsterInstance.ephemeral()).select_days()
+                days = select_days(settings)
             except (OSError, ValueError) as exc:
                 print(f"outropy: cannot read the export: {exc}", file=sys.stderr)
                 return 2
