@@ -1,4 +1,4 @@
-"""`BriefingIndex` (the fast path) gives exactly the reference's briefings on a realistic random day."""
+"""`BriefingIndex` gives exactly the reference's briefings (the tests' oracle) on a realistic random day."""
 
 from __future__ import annotations
 
@@ -7,13 +7,7 @@ import random
 import pytest
 
 from outropy_pipelines.domain.briefing_index import BriefingIndex
-from outropy_pipelines.domain.briefing_ranking import (
-    DEFAULT_SECTION_CAPS,
-    ReaderContext,
-    build_briefing,
-    rank_items_for_reader,
-    reader_context,
-)
+from outropy_pipelines.domain.briefing_ranking import DEFAULT_SECTION_CAPS, ReaderContext, reader_context
 from outropy_pipelines.domain.briefing_render_cache import RenderCache
 from outropy_pipelines.domain.briefing_rendering import render_into, render_plain_text, render_slack_blocks
 from outropy_pipelines.domain.models import (
@@ -26,6 +20,7 @@ from outropy_pipelines.domain.models import (
     SourceRef,
     User,
 )
+from outropy_pipelines_tests.reference_ranking import build_briefing, rank_items_for_reader
 
 DAY = "2026-11-03"
 WS = "https://acme.slack.com"
@@ -179,7 +174,6 @@ def test_index_equals_reference_on_a_random_day(seed):
         fast = index.build_briefing(user, open_items[uid], projects=follows)
         assert fast.model_dump() == reference.model_dump()
         assert render_plain_text(fast, renderer=index.renderer) == render_plain_text(reference)
-    assert index.mismatches == 0
     # The day is rich enough to exercise caps, ties and every route.
     assert line_count > 1000
     assert full_sections >= {"needs_you", "blockers_incidents", "updates"}

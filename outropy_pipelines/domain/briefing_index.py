@@ -1,30 +1,33 @@
-"""The day's items indexed once, so each reader's briefing costs selection, not a scan of the day.
+"""A day's briefings: the day's items indexed once, so each reader costs selection, not a scan.
 
-`rank_items_for_reader` (the reference) classifies every item of the day for every reader. A
-`BriefingIndex` does the reader-independent work once per day and answers `rank_for(reader)` with
-exactly the reference's result (same items, sections, order, reasons and scores):
+The rules of a line (access control, `placement`, `score`, `reason`) are `briefing_ranking`'s; this
+module decides which items each reader gets, in what order, under the section caps. A
+`BriefingIndex` does the reader-independent work once per day and answers `rank_for(reader)`:
+every item the reader may see, placed by `placement`, each section sorted by (-score, item_id) and
+cut to its cap, sections in BRIEFING_SECTIONS order, at most `max_lines` lines in all.
 
-- Personal candidates (the reader is an owner or mentioned): looked up by user id, then placed with
-  `_placement`, which mirrors `_classify`'s branches without building the reason.
+- Personal candidates (the reader is an owner or mentioned): looked up by user id and placed with
+  the reader's own facts.
 - Everything else can only reach a reader through a few reader-independent routes, each kept as a
   list sorted once by the exact sort key the reader will see (`(-score, item_id)`, the score
-  computed by `_score` with the membership boost the route implies):
+  computed by `score` with the membership boost the route implies):
     * member channel (per channel): decisions, incidents and open blockers, updates;
     * visible channel the reader is not a member of: incidents (everyone who can see them), and
       decisions about a project the reader follows (one list per project).
   A reader's section takes the first `cap` accepted entries of the merged lists of their routes.
   Because a route fixes the membership boost, the key an entry has for any reader who reaches it
-  through that route is the key it was sorted by (the same `_score`, so the same rounding and
+  through that route is the key it was sorted by (the same `score`, so the same rounding and
   ties), hence the first `cap` accepted entries of the merged routes are the section's best
   non-personal candidates, and nothing further down can make the cut.
 - Every accepted entry passes the access-control rule (channel and all source channels visible) and
   the "resolved and authored by the reader" rule, both checked per reader.
-- Rare cases go through the reference code: items whose `item_id` occurs twice in the day, and the
-  reader's carried `OpenItem`s.
+- Rare items are placed one by one for each reader: items whose `item_id` occurs twice in the day
+  (the best placement of an id counts, the first one on a tie) and the reader's carried `OpenItem`s
+  (older asks from entity memory that are still theirs).
 
-Only the lines that make the briefing are then built by the reference `_classify` (reasons and
-labels); if its section or score ever disagreed with the index's, that reader falls back to the
-reference path (counted in `mismatches`, which tests require to stay 0).
+Reasons are worded only for the lines that make the briefing. `outropy_pipelines_tests/
+reference_ranking.py` keeps a slow reference (every item classified for every reader) that the
+tests compare this with.
 """
 
 from __future__ import annotations
@@ -34,20 +37,26 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from outropy_pipelines.domain.briefing_ranking import (
+    BLOCKERS_INCIDENTS,
+    DECISIONS,
     DEFAULT_SECTION_CAPS,
-    TIER_ASKED,
-    TIER_ASSIGNED,
     TIER_KIND,
-    TIER_MENTIONED,
+    UPDATES,
+    Placement,
     ReaderContext,
     ScoredItem,
-    _classify,
-    _score,
-    _sorted_sources,
+    Why,
+    authored_by_reader,
     briefing_line,
     channel_label,
     default_intro,
-    rank_items_for_reader,
+    followed_project,
+    is_visible_to,
+    open_item_as_item,
+    placement,
+    reason,
+    score,
+    sorted_sources,
 )
 from outropy_pipelines.domain.briefing_render_cache import RenderCache
 from outropy_pipelines.domain.briefing_rendering import render_into
@@ -63,43 +72,16 @@ from outropy_pipelines.domain.models import (
 )
 from outropy_pipelines.domain.permalinks import permalink
 
-_SEC = {s: i for i, s in enumerate(BRIEFING_SECTIONS)}
-_NEEDS_YOU, _DECISIONS, _BLOCKERS, _UPDATES = (_SEC[s] for s in BRIEFING_SECTIONS)
+_SECTION_INDEX = {s: i for i, s in enumerate(BRIEFING_SECTIONS)}
 _NOBODY = object()  # "no single author" (never equal to a user id)
-_ALL = 1 << 30  # "no cap" for the reference call on the rare items
 _ROUTE, _PERSONAL, _RARE = 0, 1, 2  # where a candidate came from
 
 # A list entry: (-score, item_id, idx). Entries compare on the first two fields (item_ids are unique).
 Entry = tuple[float, str, int]
 
 
-def _placement(
-    item: Item, *, member: bool, mine: bool, mentioned: bool, project: str | None
-) -> tuple[int, float] | None:
-    """Section (index in BRIEFING_SECTIONS) and tier `_classify` gives a new item, or None.
-
-    Mirrors `_classify` for `open_since=None` branch by branch; `project` is the entity it would
-    pick for a decision (see `_project_of`).
-    """
-    is_open = item.status == "open"
-    if is_open and mine:
-        return _NEEDS_YOU, (TIER_ASKED if item.kind == "question" else TIER_ASSIGNED)
-    if mentioned and item.status != "resolved":
-        return _NEEDS_YOU, TIER_MENTIONED
-    tier = TIER_KIND.get(item.kind, 1.0)
-    if item.kind == "decision":
-        return (_DECISIONS, tier) if (member or mentioned or project) else None
-    if item.kind == "incident":
-        return _BLOCKERS, tier
-    if item.kind == "blocker" and is_open and member:
-        return _BLOCKERS, tier
-    if not (member or mentioned or mine):
-        return None
-    return _UPDATES, tier
-
-
 def _project_of(entities: tuple[tuple[str, str], ...], projects: frozenset[str]) -> str | None:
-    """The entity `_classify` names in "decision about X": first in sorted order the reader follows."""
+    """`followed_project` of an item's (sorted entity, lower-cased entity) pairs."""
     return next((e for e, norm in entities if norm in projects), None)
 
 
@@ -120,10 +102,10 @@ def _take(lists: Sequence[Sequence[Entry]], k: int, ok) -> list[Entry]:
 class BriefingIndex:
     """One day's items, indexed for fast per-reader ranking and briefing assembly.
 
-    Built once per day from the same arguments as `build_briefing`; `rank_for(reader, ...)` equals
-    `rank_items_for_reader(reader, items, channels=..., user_names=..., authors_of=..., ...)` and
-    `build_briefing(user, open_items, ...)` equals `briefing_ranking.build_briefing(day, user,
-    items, ...)` for the same day-level arguments.
+    `channels` is the membership snapshot (who may see what), `user_names` names people in
+    reasons and labels, `thread_ts_of[(channel_id, ts)]` is a message's thread root (for reply
+    permalinks) and `authors_of[(channel_id, ts)]` its author (for "asked by" and for dropping
+    resolved items the reader wrote themselves).
     """
 
     def __init__(
@@ -143,7 +125,6 @@ class BriefingIndex:
         self.workspace_url = workspace_url
         self.thread_ts_of = thread_ts_of
         self.authors_of = authors_of
-        self.mismatches = 0  # readers whose fast result disagreed with _classify (served by the reference)
 
         channel_list = list((channels or {}).values())
         self._public = frozenset(c.channel_id for c in channel_list if c.kind == "public")
@@ -160,7 +141,7 @@ class BriefingIndex:
         dup_ids: set[str] = set()
         for i in new_items:
             (dup_ids if i.item_id in seen else seen).add(i.item_id)
-        # Items sharing an item_id: the reference picks the best per id in input order; keep it exact.
+        # Items sharing an item_id: placed one by one for each reader, the best placement per id counts.
         self._dup_items = [i for i in new_items if i.item_id in dup_ids]
 
         self._items: list[Item] = []
@@ -170,6 +151,7 @@ class BriefingIndex:
         self._author: list[object] = []  # the single author of a resolved item, else _NOBODY
         self._entities: list[tuple[tuple[str, str], ...]] = []
         self._check: list[tuple | None] = []  # None: nothing per-reader to check beyond the channel
+        self._member_why: list[Why | None] = []  # why a member of the channel gets it (not personally)
         self._by_user: dict[str, list[int]] = defaultdict(list)
         member_lists: dict[str, tuple[list[Entry], list[Entry], list[Entry]]] = {}
         public_incidents: list[Entry] = []
@@ -204,13 +186,14 @@ class BriefingIndex:
                 self._by_user[u].append(idx)
 
             # Non-personal routes (readers who are neither owner nor mentioned).
-            placed = _placement(item, member=True, mine=False, mentioned=False, project=None)
+            placed = placement(item, member=True, mine=False, mentioned=False, project=None)
+            self._member_why.append(None if placed is None else placed[2])
             if placed is not None:
-                section, tier = placed
+                section, tier, _ = placed
                 lists = member_lists.setdefault(cid, ([], [], []))
-                lists[section - 1].append((-_score(tier, item, True), item.item_id, idx))
+                lists[section - 1].append((-score(tier, item, True), item.item_id, idx))
             if item.kind == "incident" or (item.kind == "decision" and entities):
-                entry = (-_score(TIER_KIND[item.kind], item, False), item.item_id, idx)
+                entry = (-score(TIER_KIND[item.kind], item, False), item.item_id, idx)
                 if item.kind == "incident":
                     (public_incidents if cid in self._public else other_incidents[cid]).append(entry)
                 elif cid in self._public:
@@ -230,7 +213,7 @@ class BriefingIndex:
         self._idx_of = {id(item): idx for idx, item in enumerate(self._items)}
         self._line_parts: dict[int, tuple[list[SourceRef], list[str]]] = {}
         self._labels: dict[str, str] = {}
-        self._shared: dict[tuple, ScoredItem | None] = {}
+        self._shared: dict[tuple, ScoredItem] = {}
         self.renderer = RenderCache()
 
     # -----------------------------------------------------------------------------------------------
@@ -268,14 +251,17 @@ class BriefingIndex:
         open_items: Sequence[OpenItem] = (),
         section_caps: Mapping[str, int] | None = None,
     ) -> list[ScoredItem]:
-        """Equals `rank_items_for_reader(reader, items, ...)` with this index's day-level arguments."""
+        """The reader's lines in briefing order: by section (BRIEFING_SECTIONS), then score (highest
+        first), then item_id; each section cut to its cap (`section_caps`, default
+        DEFAULT_SECTION_CAPS), at most `max_lines` in all. `open_items` are the reader's carried
+        asks from entity memory (those whose id is not among the day's new items count)."""
         caps = dict(DEFAULT_SECTION_CAPS if section_caps is None else section_caps)
         uid = reader.user_id
         visible, member_channels, projects = reader.visible_channels, reader.member_channels, reader.projects
         items, owners_of, mentions_of = self._items, self._owners, self._mentions
         foreign_of, author_of, check_of = self._foreign, self._author, self._check
 
-        # (section, -score, item_id, tiebreak, payload): payload is an index or a ready ScoredItem.
+        # (section, -score, item_id, origin, payload): payload is (idx, why, project) or a ScoredItem.
         candidates: list[tuple] = []
 
         # 1. Personal candidates: every item the reader owns or is mentioned in.
@@ -288,7 +274,7 @@ class BriefingIndex:
                 continue
             member = cid in member_channels
             project = _project_of(self._entities[idx], projects) if item.kind == "decision" else None
-            placed = _placement(
+            placed = placement(
                 item,
                 member=member,
                 mine=uid in owners_of[idx],
@@ -297,9 +283,10 @@ class BriefingIndex:
             )
             if placed is None:
                 continue
-            section, tier = placed
-            score = _score(tier, item, member)
-            candidates.append((section, -score, item.item_id, _PERSONAL, idx))
+            section, tier, why = placed
+            candidates.append(
+                (section, -score(tier, item, member), item.item_id, _PERSONAL, (idx, why, project))
+            )
 
         # 2. Non-personal candidates, per section the first `cap` accepted entries of each route.
         def plain_ok(entry: Entry) -> bool:
@@ -329,43 +316,36 @@ class BriefingIndex:
                 for section_lists, lst in zip(routes, lists, strict=True):
                     if lst:
                         section_lists.append(lst)
-        picked: list[tuple[int, Entry]] = []
-        for section, section_lists in zip((_DECISIONS, _BLOCKERS, _UPDATES), routes, strict=True):
+        picked: list[tuple[int, Entry, Why | None]] = []
+        for section, section_lists in zip((DECISIONS, BLOCKERS_INCIDENTS, UPDATES), routes, strict=True):
             k = limit[BRIEFING_SECTIONS[section]]
-            picked += [(section, e) for e in _take(section_lists, k, plain_ok)]
+            picked += [(section, e, None) for e in _take(section_lists, k, plain_ok)]
         # Visible conversations the reader is not a member of: public ones, and any others the
         # reader context grants (none for contexts built from the membership snapshot).
         others = (visible - self._public) - member_channels
         k = limit["blockers_incidents"]
         incident_lists = [self._public_incidents] if self._public_incidents else []
         incident_lists += [self._other_incidents[c] for c in others if c in self._other_incidents]
-        picked += [(_BLOCKERS, e) for e in _take(incident_lists, k, outside_ok)]
+        picked += [(BLOCKERS_INCIDENTS, e, "incident") for e in _take(incident_lists, k, outside_ok)]
         if projects:
             k = limit["decisions"]
             decision_lists = [self._public_decisions[p] for p in projects if p in self._public_decisions]
             decision_lists += [self._other_decisions[c] for c in others if c in self._other_decisions]
-            picked += [(_DECISIONS, e) for e in _take(_unique(decision_lists), k, project_ok)]
-        for section, (neg_score, item_id, idx) in picked:
-            candidates.append((section, neg_score, item_id, _ROUTE, idx))
+            decisions = _take(_unique(decision_lists), k, project_ok)
+            picked += [(DECISIONS, e, "decision_project") for e in decisions]
+        for section, (neg_score, item_id, idx), route_why in picked:
+            why = self._member_why[idx] if route_why is None else route_why
+            project = _project_of(self._entities[idx], projects) if why == "decision_project" else None
+            candidates.append((section, neg_score, item_id, _ROUTE, (idx, why, project)))
 
-        # 3. Rare items through the reference: duplicated item_ids and the reader's carried open items.
+        # 3. Rare items, placed one by one: duplicated item_ids and the reader's carried open items.
         carried = [o for o in open_items if o.item_id not in self._new_ids and uid in o.owners]
         if carried or self._dup_items:
-            rare = rank_items_for_reader(
-                reader,
-                self._dup_items,
-                max_lines=_ALL,
-                open_items=carried,
-                channels=self.channels,
-                user_names=self.user_names,
-                authors_of=self.authors_of,
-                section_caps=dict.fromkeys(BRIEFING_SECTIONS, _ALL),
-            )
-            for n, s in enumerate(rare, _RARE):
-                candidates.append((_SEC[s.section], -s.score, s.item.item_id, n, s))
+            for s in self._rare(reader, carried):
+                candidates.append((_SECTION_INDEX[s.section], -s.score, s.item.item_id, _RARE, s))
 
-        # 4. The reference's caps, then reasons for the chosen lines only.
-        candidates.sort()
+        # 4. The caps, then reasons for the chosen lines only.
+        candidates.sort(key=_candidate_key)
         out: list[ScoredItem] = []
         per_section: dict[str, int] = {}
         for section, neg_score, _, origin, payload in candidates:
@@ -375,52 +355,91 @@ class BriefingIndex:
             if per_section.get(name, 0) >= caps.get(name, max_lines):
                 continue
             per_section[name] = per_section.get(name, 0) + 1
-            if isinstance(payload, ScoredItem):
+            if origin == _RARE:
                 out.append(payload)
                 continue
-            item = items[payload]
+            idx, why, project = payload
+            item = items[idx]
             label = self.label(item.channel_id, uid)
             if origin == _PERSONAL:
-                scored = _classify(
-                    reader, item, label=label, user_names=self.user_names, authors_of=self.authors_of
+                text = reason(
+                    item,
+                    why,
+                    reader_id=uid,
+                    label=label,
+                    mentioned=uid in mentions_of[idx],
+                    mine=uid in owners_of[idx],
+                    project=project,
+                    user_names=self.user_names,
+                    authors_of=self.authors_of,
                 )
-            else:
-                # Not the reader's own item: its line depends on the reader only through the label,
-                # membership and the followed project, so it is shared by every reader alike.
-                member = item.channel_id in member_channels
-                project = None
-                if item.kind == "decision" and not member:
-                    project = _project_of(self._entities[payload], projects)
-                key = (payload, label, member, project)
-                scored = self._shared.get(key)
-                if scored is None:
-                    scored = _classify(
-                        reader, item, label=label, user_names=self.user_names, authors_of=self.authors_of
-                    )
-                    self._shared[key] = scored
-            if scored is None or scored.section != name or scored.score != -neg_score:
-                self.mismatches += 1
-                return self._reference(reader, max_lines, open_items, section_caps)
+                out.append(ScoredItem(item, name, -neg_score, text))
+                continue
+            # Not the reader's own item: its line depends on the reader only through the label and
+            # the route (why, followed project, and the score, which holds the membership boost),
+            # so it is shared by every reader alike.
+            key = (idx, label, why, project, neg_score)
+            scored = self._shared.get(key)
+            if scored is None:
+                text = reason(
+                    item,
+                    why,
+                    reader_id=uid,
+                    label=label,
+                    mentioned=False,
+                    mine=False,
+                    project=project,
+                    user_names=self.user_names,
+                )
+                scored = self._shared[key] = ScoredItem(item, name, -neg_score, text)
             out.append(scored)
         return out
 
-    def _reference(
-        self,
-        reader: ReaderContext,
-        max_lines: int,
-        open_items: Sequence[OpenItem],
-        section_caps: Mapping[str, int] | None,
-    ) -> list[ScoredItem]:
-        return rank_items_for_reader(
-            reader,
-            [*self._items, *self._dup_items],
-            max_lines=max_lines,
-            open_items=open_items,
-            channels=self.channels,
-            user_names=self.user_names,
-            authors_of=self.authors_of,
-            section_caps=section_caps,
-        )
+    def _rare(self, reader: ReaderContext, carried: Sequence[OpenItem]) -> list[ScoredItem]:
+        """The day's items with a duplicated item_id and the reader's carried open items, each
+        checked and placed for this reader; of several with one item_id, the best placement (the
+        first on a tie)."""
+        uid = reader.user_id
+        best: dict[str, ScoredItem] = {}
+        considered = [(item, None) for item in self._dup_items]
+        considered += [(open_item_as_item(o), o.since_day) for o in carried]
+        for item, open_since in considered:
+            if not is_visible_to(reader, item.channel_id, item.sources):
+                continue
+            if item.status == "resolved" and authored_by_reader(item, uid, self.authors_of):
+                continue
+            member = item.channel_id in reader.member_channels
+            mine, mentioned = uid in item.owners, uid in item.mentions
+            project = followed_project(item.entities, reader.projects) if item.kind == "decision" else None
+            placed: Placement | None = placement(
+                item,
+                member=member,
+                mine=mine,
+                mentioned=mentioned,
+                project=project,
+                carried=open_since is not None,
+            )
+            if placed is None:
+                continue
+            section, tier, why = placed
+            label = self.label(item.channel_id, uid)
+            text = reason(
+                item,
+                why,
+                reader_id=uid,
+                label=label,
+                mentioned=mentioned,
+                mine=mine,
+                project=project,
+                open_since=open_since,
+                user_names=self.user_names,
+                authors_of=self.authors_of,
+            )
+            scored = ScoredItem(item, BRIEFING_SECTIONS[section], score(tier, item, member), text, open_since)
+            current = best.get(item.item_id)
+            if current is None or _line_key(scored) < _line_key(current):
+                best[item.item_id] = scored
+        return list(best.values())
 
     # -----------------------------------------------------------------------------------------------
     # Briefings
@@ -429,7 +448,7 @@ class BriefingIndex:
         idx = self._idx_of.get(id(item))
         parts = self._line_parts.get(idx) if idx is not None else None
         if parts is None:
-            sources = _sorted_sources(item.sources)
+            sources = sorted_sources(item.sources)
             thread_ts_of = self.thread_ts_of or {}
             links = [
                 permalink(self.workspace_url, s.channel_id, s.ts, thread_ts_of.get((s.channel_id, s.ts)))
@@ -450,7 +469,7 @@ class BriefingIndex:
         section_caps: Mapping[str, int] | None = None,
         render: bool = True,
     ) -> Briefing:
-        """Equals `briefing_ranking.build_briefing(day, user, items, ...)` for this index's day.
+        """The user's briefing of this index's day: `rank_for` their reader context, lines assembled.
 
         Rendered by `self.renderer` (per-line fragments shared across the day's briefings);
         `render=False` leaves markdown, blocks and HTML empty.
@@ -490,3 +509,12 @@ def _unique(lists: list[list[Entry]]) -> list[Iterator[Entry] | list[Entry]]:
             last = entry
 
     return [merged()]
+
+
+def _candidate_key(candidate: tuple) -> tuple[int, float, str]:
+    """Briefing order: section, then score (highest first), then item_id (unique among candidates)."""
+    return candidate[0], candidate[1], candidate[2]
+
+
+def _line_key(s: ScoredItem) -> tuple[int, float, str]:
+    return _SECTION_INDEX[s.section], -s.score, s.item.item_id

@@ -1,12 +1,18 @@
-"""Per-reader selection and ranking of items, and assembly of a `Briefing`.
+"""The rules of a reader's briefing: who may see an item, where it goes, its score and its reason.
 
-Pure domain code: no Dagster, no DuckDB, no LLM. Deterministic: the same inputs give the same lines
-in the same order, whatever order the inputs came in.
+Pure domain code: no Dagster, no DuckDB, no LLM. `briefing_index.BriefingIndex` applies these rules
+to a day's items for every reader; nothing else decides a line's section, score or reason.
 
 Access control is the one hard rule here: an item reaches a reader only if its channel and the
 channel of every one of its sources are visible to that reader (public channels, and private
 channels, DMs and group DMs the reader is a member of). Everything that ends up in a briefing
 (lines, reasons, counts, intro) is derived from eligible items only.
+
+- `placement`: the section and priority tier of an item for a reader, and why (`Why`);
+- `score`: the tier plus small boosts for status, confidence and membership (they add up to less
+  than 1, so tiers are strict);
+- `reason`: the words that say why the line is there, from the placement's `Why`;
+- `channel_label`, `default_intro`, `briefing_line`: how a line and the briefing read.
 """
 
 from __future__ import annotations
@@ -14,18 +20,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import Literal
 
 from outropy_pipelines.domain.models import (
     BRIEFING_SECTIONS,
-    Briefing,
     BriefingLine,
     Channel,
     Item,
     OpenItem,
     SourceRef,
-    User,
 )
-from outropy_pipelines.domain.permalinks import permalink
 
 # Lines kept per section before the overall `max_lines` cap (sections fill in BRIEFING_SECTIONS order).
 DEFAULT_SECTION_CAPS: dict[str, int] = {
@@ -51,8 +55,6 @@ TIER_KIND: dict[str, float] = {
 BOOST_STATUS: dict[str, float] = {"open": 0.4, "info": 0.2, "resolved": 0.0}
 BOOST_CONFIDENCE = 0.35  # times confidence in [0, 1]
 BOOST_MEMBER = 0.2
-
-_SECTION_ORDER = {s: i for i, s in enumerate(BRIEFING_SECTIONS)}
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,7 @@ def _ts_key(ts: str) -> tuple[Decimal, str]:
         return (Decimal(0), ts)
 
 
-def _sorted_sources(sources: Iterable[SourceRef]) -> list[SourceRef]:
+def sorted_sources(sources: Iterable[SourceRef]) -> list[SourceRef]:
     unique = {(s.channel_id, s.ts): s for s in sources}
     return [unique[k] for k in sorted(unique, key=lambda k: (_ts_key(k[1]), k[0]))]
 
@@ -156,14 +158,14 @@ def _asker(item: Item, reader_id: str, authors_of: Mapping[tuple[str, str], str 
     """The author of the earliest source that is not the reader (who asked / mentioned them)."""
     if not authors_of:
         return None
-    for s in _sorted_sources(item.sources):
+    for s in sorted_sources(item.sources):
         author = authors_of.get((s.channel_id, s.ts))
         if author and author != reader_id:
             return author
     return None
 
 
-def _authored_by_reader(
+def authored_by_reader(
     item: Item, reader_id: str, authors_of: Mapping[tuple[str, str], str | None] | None
 ) -> bool:
     if not authors_of or not item.sources:
@@ -176,7 +178,8 @@ def _authored_by_reader(
 # Ranking
 
 
-def _score(tier: float, item: Item, member: bool) -> float:
+def score(tier: float, item: Item, member: bool) -> float:
+    """An item's score for a reader: its tier, then status, confidence and membership boosts."""
     confidence = min(max(item.confidence, 0.0), 1.0)
     boost = (
         BOOST_STATUS.get(item.status, 0.0) + BOOST_CONFIDENCE * confidence + (BOOST_MEMBER if member else 0.0)
@@ -188,85 +191,129 @@ def _due(item: Item) -> str:
     return f", due {item.due}" if item.due else ""
 
 
-def _classify(
-    reader: ReaderContext,
-    item: Item,
-    *,
-    label: str,
-    user_names: Mapping[str, str] | None,
-    authors_of: Mapping[tuple[str, str], str | None] | None,
-    open_since: str | None = None,
-) -> ScoredItem | None:
-    """Section, score and reason of one eligible item for this reader, or None if it is not for them."""
-    me = reader.user_id
-    where = _in_phrase(label)
-    member = item.channel_id in reader.member_channels
-    mine = me in item.owners
-    mentioned = me in item.mentions
+# Why an item reaches a reader: the placement rule names it, the reason wording follows from it.
+Why = Literal[
+    "asked",  # an open question the reader owns
+    "unblock",  # an open blocker the reader owns
+    "assigned",  # any other open item the reader owns
+    "mentioned",  # the reader is mentioned in an item that is not resolved
+    "decision_followed",  # a decision in a conversation the reader is a member of
+    "decision_mentions_you",
+    "decision_project",  # a decision about a project the reader follows
+    "incident",  # every incident the reader can see
+    "open_blocker",  # an open blocker in a conversation the reader is a member of
+    "update",  # anything else of the reader's conversations, or that names them
+]
+#: (section index in BRIEFING_SECTIONS, tier, why)
+Placement = tuple[int, float, Why]
+NEEDS_YOU, DECISIONS, BLOCKERS_INCIDENTS, UPDATES = range(len(BRIEFING_SECTIONS))
+
+
+def placement(
+    item: Item, *, member: bool, mine: bool, mentioned: bool, project: str | None, carried: bool = False
+) -> Placement | None:
+    """The one rule of where an item the reader may see goes in their briefing, or None if it is
+    not for them.
+
+    `member`: the reader is a member of the item's conversation; `mine`: an owner; `mentioned`:
+    named in it; `project`: the project of a decision the reader follows (`followed_project`);
+    `carried`: an older item carried over from entity memory, which only ever returns as the
+    reader's own open ask.
+    """
     is_open = item.status == "open"
-    asker_id = _asker(item, me, authors_of)
-    by = f" by {_name(asker_id, user_names)}" if asker_id else ""
-    since = f", open since {open_since}" if open_since else ""
-
-    def scored(section: str, tier: float, reason: str) -> ScoredItem:
-        return ScoredItem(item, section, _score(tier, item, member), reason, open_since)
-
-    # needs_you
     if is_open and mine:
         if item.kind == "question":
-            asked = f"{_name(asker_id, user_names)} asked you" if asker_id else "question for you"
-            return scored("needs_you", TIER_ASKED, f"{asked} {where}{_due(item)}{since}")
+            return NEEDS_YOU, TIER_ASKED, "asked"
         if item.kind == "blocker":
-            return scored("needs_you", TIER_ASSIGNED, f"blocker you can unblock {where}{_due(item)}{since}")
-        return scored("needs_you", TIER_ASSIGNED, f"assigned to you{by} {where}{_due(item)}{since}")
-    if open_since is not None:
-        return None  # carried items only ever appear as the reader's own open asks
-    if mentioned and item.status != "resolved":
-        who = f"{_name(asker_id, user_names)} mentioned you" if asker_id else "you were mentioned"
-        return scored("needs_you", TIER_MENTIONED, f"{who} {where}")
-
-    tier = TIER_KIND.get(item.kind, 1.0)
-    # decisions
-    if item.kind == "decision":
-        project = next((e for e in sorted(item.entities) if e.strip().lower() in reader.projects), None)
-        if member:
-            return scored("decisions", tier, f"decision {where} you follow")
-        if mentioned:
-            return scored("decisions", tier, f"decision mentioning you {where}")
-        if project:
-            return scored("decisions", tier, f"decision about {project} {where}")
+            return NEEDS_YOU, TIER_ASSIGNED, "unblock"
+        return NEEDS_YOU, TIER_ASSIGNED, "assigned"
+    if carried:
         return None
-    # blockers and incidents
+    if mentioned and item.status != "resolved":
+        return NEEDS_YOU, TIER_MENTIONED, "mentioned"
+    tier = TIER_KIND.get(item.kind, 1.0)
+    if item.kind == "decision":
+        if member:
+            return DECISIONS, tier, "decision_followed"
+        if mentioned:
+            return DECISIONS, tier, "decision_mentions_you"
+        if project:
+            return DECISIONS, tier, "decision_project"
+        return None
     if item.kind == "incident":
-        state = "resolved incident" if item.status == "resolved" else "incident"
-        return scored("blockers_incidents", tier, f"{state} {where}")
+        return BLOCKERS_INCIDENTS, tier, "incident"
     if item.kind == "blocker" and is_open and member:
-        return scored("blockers_incidents", tier, f"open blocker {where}")
-    # updates
+        return BLOCKERS_INCIDENTS, tier, "open_blocker"
     if not (member or mentioned or mine):
         return None
+    return UPDATES, tier, "update"
+
+
+def followed_project(entities: Iterable[str], projects: frozenset[str]) -> str | None:
+    """The project a decision is "about" for a reader: the first of its entities, in sorted order,
+    that the reader follows (`projects` are lower-cased)."""
+    return next((e for e in sorted(entities) if e.strip().lower() in projects), None)
+
+
+def reason(
+    item: Item,
+    why: Why,
+    *,
+    reader_id: str,
+    label: str,
+    mentioned: bool,
+    mine: bool,
+    project: str | None = None,
+    open_since: str | None = None,
+    user_names: Mapping[str, str] | None = None,
+    authors_of: Mapping[tuple[str, str], str | None] | None = None,
+) -> str:
+    """Why the line is in the reader's briefing, in words ("Bob asked you in #eng, due 2026-11-04")."""
+    where = _in_phrase(label)
+    if why in ("asked", "unblock", "assigned", "mentioned"):
+        asker_id = _asker(item, reader_id, authors_of)
+        since = f", open since {open_since}" if open_since else ""
+        if why == "asked":
+            asked = f"{_name(asker_id, user_names)} asked you" if asker_id else "question for you"
+            return f"{asked} {where}{_due(item)}{since}"
+        if why == "unblock":
+            return f"blocker you can unblock {where}{_due(item)}{since}"
+        if why == "assigned":
+            by = f" by {_name(asker_id, user_names)}" if asker_id else ""
+            return f"assigned to you{by} {where}{_due(item)}{since}"
+        who = f"{_name(asker_id, user_names)} mentioned you" if asker_id else "you were mentioned"
+        return f"{who} {where}"
+    if why == "decision_followed":
+        return f"decision {where} you follow"
+    if why == "decision_mentions_you":
+        return f"decision mentioning you {where}"
+    if why == "decision_project":
+        return f"decision about {project} {where}"
+    if why == "incident":
+        return f"{'resolved incident' if item.status == 'resolved' else 'incident'} {where}"
+    if why == "open_blocker":
+        return f"open blocker {where}"
+    kind = item.kind.replace("_", " ")
     if item.kind == "announcement":
-        reason = f"announcement {where}"
+        text = f"announcement {where}"
     elif item.kind == "status_update":
-        reason = f"status update {where}"
+        text = f"status update {where}"
     elif mine:
-        reason = f"resolved, was assigned to you {where}"
+        text = f"resolved, was assigned to you {where}"
     elif item.status == "resolved":
-        reason = f"resolved {item.kind.replace('_', ' ')} {where}"
+        text = f"resolved {kind} {where}"
     elif item.owners:
         owners = ", ".join(sorted({_name(o, user_names) for o in item.owners}))
-        noun = "question for" if item.kind == "question" else f"{item.kind.replace('_', ' ')} for"
-        reason = f"{noun} {owners} {where}"
+        noun = "question for" if item.kind == "question" else f"{kind} for"
+        text = f"{noun} {owners} {where}"
     else:
-        reason = f"open {item.kind.replace('_', ' ')} {where}"
-    if mentioned:
-        reason += ", mentions you"
-    return scored("updates", tier, reason)
+        text = f"open {kind} {where}"
+    return text + ", mentions you" if mentioned else text
 
 
 def open_item_as_item(open_item: OpenItem) -> Item:
     """An item carried in entity memory, as an `Item` dated the day it was first seen."""
-    first = _sorted_sources(open_item.sources)
+    first = sorted_sources(open_item.sources)
     root = first[0].ts if first else ""
     return Item(
         day=open_item.since_day,
@@ -283,70 +330,6 @@ def open_item_as_item(open_item: OpenItem) -> Item:
         prompt_version="",
         sources=list(open_item.sources),
     )
-
-
-def _sort_key(s: ScoredItem) -> tuple[int, float, str]:
-    return (_SECTION_ORDER[s.section], -s.score, s.item.item_id)
-
-
-def rank_items_for_reader(
-    reader: ReaderContext,
-    items: Sequence[Item],
-    *,
-    max_lines: int = 25,
-    open_items: Sequence[OpenItem] = (),
-    channels: Mapping[str, Channel] | None = None,
-    user_names: Mapping[str, str] | None = None,
-    authors_of: Mapping[tuple[str, str], str | None] | None = None,
-    section_caps: Mapping[str, int] | None = None,
-) -> list[ScoredItem]:
-    """The reader's lines, in briefing order (section, then score, then item_id).
-
-    - Only items with `is_new` (that day's news) are considered, plus `open_items` (older asks carried
-      in memory) that are still open and owned by the reader, which go to "needs_you" only.
-    - Every candidate passes the visibility check first, whatever its origin.
-    - Each item appears once, in its highest-priority section; resolved items the reader authored are
-      dropped (`authors_of` maps (channel_id, ts) to the author's user id).
-    - `section_caps` (default DEFAULT_SECTION_CAPS) caps each section, `max_lines` the total.
-    """
-    caps = dict(DEFAULT_SECTION_CAPS if section_caps is None else section_caps)
-    best: dict[str, ScoredItem] = {}
-
-    def consider(item: Item, open_since: str | None) -> None:
-        if not is_visible_to(reader, item.channel_id, item.sources):
-            return
-        if item.status == "resolved" and _authored_by_reader(item, reader.user_id, authors_of):
-            return
-        label = channel_label(item.channel_id, channels, reader.user_id, user_names)
-        scored = _classify(
-            reader, item, label=label, user_names=user_names, authors_of=authors_of, open_since=open_since
-        )
-        if scored is None:
-            return
-        current = best.get(item.item_id)
-        if current is None or _sort_key(scored) < _sort_key(current):
-            best[item.item_id] = scored
-
-    new_items = [i for i in items if i.is_new]
-    new_ids = {i.item_id for i in new_items}
-    for item in new_items:
-        consider(item, None)
-    for oi in open_items:
-        if oi.item_id in new_ids or reader.user_id not in oi.owners:
-            continue
-        consider(open_item_as_item(oi), oi.since_day)
-
-    ranked = sorted(best.values(), key=_sort_key)
-    out: list[ScoredItem] = []
-    per_section: dict[str, int] = {}
-    for s in ranked:
-        if len(out) >= max_lines:
-            break
-        if per_section.get(s.section, 0) >= caps.get(s.section, max_lines):
-            continue
-        per_section[s.section] = per_section.get(s.section, 0) + 1
-        out.append(s)
-    return out
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -392,58 +375,3 @@ def briefing_line(
         sources=list(sources),
         permalinks=list(links),
     )
-
-
-def build_briefing(
-    day: str,
-    user: User,
-    items: Sequence[Item],
-    channels: Mapping[str, Channel],
-    user_names: Mapping[str, str],
-    open_items: Sequence[OpenItem],
-    workspace_url: str,
-    thread_ts_of: Mapping[tuple[str, str], str | None] | None = None,
-    *,
-    authors_of: Mapping[tuple[str, str], str | None] | None = None,
-    projects: Iterable[str] = (),
-    max_lines: int = 25,
-    section_caps: Mapping[str, int] | None = None,
-) -> Briefing:
-    """The user's briefing for `day`, rendered (markdown, Slack blocks, HTML).
-
-    Visibility comes from `channels` (the membership snapshot). `thread_ts_of[(channel_id, ts)]` is a
-    message's thread root, used for reply permalinks. To replace the intro, set `intro` and call
-    `briefing_rendering.render_into` again.
-    """
-    from outropy_pipelines.domain.briefing_rendering import render_into
-
-    reader = reader_context(user.user_id, channels.values(), projects)
-    ranked = rank_items_for_reader(
-        reader,
-        items,
-        max_lines=max_lines,
-        open_items=open_items,
-        channels=channels,
-        user_names=user_names,
-        authors_of=authors_of,
-        section_caps=section_caps,
-    )
-    lines: list[BriefingLine] = []
-    for position, s in enumerate(ranked):
-        sources = _sorted_sources(s.item.sources)
-        links = [
-            permalink(
-                workspace_url, src.channel_id, src.ts, (thread_ts_of or {}).get((src.channel_id, src.ts))
-            )
-            for src in sources
-        ]
-        label = channel_label(s.item.channel_id, channels, user.user_id, user_names)
-        lines.append(briefing_line(position, s, sources, links, label))
-    briefing = Briefing(
-        day=day,
-        user_id=user.user_id,
-        user_name=user.display_name,
-        intro=default_intro(day, lines),
-        lines=lines,
-    )
-    return render_into(briefing)

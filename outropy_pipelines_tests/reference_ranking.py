@@ -1,0 +1,244 @@
+"""The slow reference of a reader's briefing, the oracle `BriefingIndex` is tested against.
+
+This is the ranking the product had before the day index: every item of the day classified for
+every reader (`_classify` restates the product's `placement` and `reason` in one function, branch
+by branch), the best line per item_id kept, sorted, and cut to the section caps. It is kept here,
+in the tests only, so the fast path can be checked against a second, independent statement of the
+same rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from outropy_pipelines.domain.briefing_ranking import (
+    DEFAULT_SECTION_CAPS,
+    TIER_ASKED,
+    TIER_ASSIGNED,
+    TIER_KIND,
+    TIER_MENTIONED,
+    ReaderContext,
+    ScoredItem,
+    _asker,
+    _in_phrase,
+    _name,
+    authored_by_reader,
+    briefing_line,
+    channel_label,
+    default_intro,
+    is_visible_to,
+    open_item_as_item,
+    reader_context,
+    score,
+    sorted_sources,
+)
+from outropy_pipelines.domain.briefing_rendering import render_into
+from outropy_pipelines.domain.models import (
+    BRIEFING_SECTIONS,
+    Briefing,
+    BriefingLine,
+    Channel,
+    Item,
+    OpenItem,
+    User,
+)
+from outropy_pipelines.domain.permalinks import permalink
+
+_SECTION_ORDER = {s: i for i, s in enumerate(BRIEFING_SECTIONS)}
+
+
+def _due(item: Item) -> str:
+    return f", due {item.due}" if item.due else ""
+
+
+def _classify(
+    reader: ReaderContext,
+    item: Item,
+    *,
+    label: str,
+    user_names: Mapping[str, str] | None,
+    authors_of: Mapping[tuple[str, str], str | None] | None,
+    open_since: str | None = None,
+) -> ScoredItem | None:
+    """Section, score and reason of one eligible item for this reader, or None if it is not for them."""
+    me = reader.user_id
+    where = _in_phrase(label)
+    member = item.channel_id in reader.member_channels
+    mine = me in item.owners
+    mentioned = me in item.mentions
+    is_open = item.status == "open"
+    asker_id = _asker(item, me, authors_of)
+    by = f" by {_name(asker_id, user_names)}" if asker_id else ""
+    since = f", open since {open_since}" if open_since else ""
+
+    def scored(section: str, tier: float, reason: str) -> ScoredItem:
+        return ScoredItem(item, section, score(tier, item, member), reason, open_since)
+
+    # needs_you
+    if is_open and mine:
+        if item.kind == "question":
+            asked = f"{_name(asker_id, user_names)} asked you" if asker_id else "question for you"
+            return scored("needs_you", TIER_ASKED, f"{asked} {where}{_due(item)}{since}")
+        if item.kind == "blocker":
+            return scored("needs_you", TIER_ASSIGNED, f"blocker you can unblock {where}{_due(item)}{since}")
+        return scored("needs_you", TIER_ASSIGNED, f"assigned to you{by} {where}{_due(item)}{since}")
+    if open_since is not None:
+        return None  # carried items only ever appear as the reader's own open asks
+    if mentioned and item.status != "resolved":
+        who = f"{_name(asker_id, user_names)} mentioned you" if asker_id else "you were mentioned"
+        return scored("needs_you", TIER_MENTIONED, f"{who} {where}")
+
+    tier = TIER_KIND.get(item.kind, 1.0)
+    # decisions
+    if item.kind == "decision":
+        project = next((e for e in sorted(item.entities) if e.strip().lower() in reader.projects), None)
+        if member:
+            return scored("decisions", tier, f"decision {where} you follow")
+        if mentioned:
+            return scored("decisions", tier, f"decision mentioning you {where}")
+        if project:
+            return scored("decisions", tier, f"decision about {project} {where}")
+        return None
+    # blockers and incidents
+    if item.kind == "incident":
+        state = "resolved incident" if item.status == "resolved" else "incident"
+        return scored("blockers_incidents", tier, f"{state} {where}")
+    if item.kind == "blocker" and is_open and member:
+        return scored("blockers_incidents", tier, f"open blocker {where}")
+    # updates
+    if not (member or mentioned or mine):
+        return None
+    if item.kind == "announcement":
+        reason = f"announcement {where}"
+    elif item.kind == "status_update":
+        reason = f"status update {where}"
+    elif mine:
+        reason = f"resolved, was assigned to you {where}"
+    elif item.status == "resolved":
+        reason = f"resolved {item.kind.replace('_', ' ')} {where}"
+    elif item.owners:
+        owners = ", ".join(sorted({_name(o, user_names) for o in item.owners}))
+        noun = "question for" if item.kind == "question" else f"{item.kind.replace('_', ' ')} for"
+        reason = f"{noun} {owners} {where}"
+    else:
+        reason = f"open {item.kind.replace('_', ' ')} {where}"
+    if mentioned:
+        reason += ", mentions you"
+    return scored("updates", tier, reason)
+
+
+def _sort_key(s: ScoredItem) -> tuple[int, float, str]:
+    return (_SECTION_ORDER[s.section], -s.score, s.item.item_id)
+
+
+def rank_items_for_reader(
+    reader: ReaderContext,
+    items: Sequence[Item],
+    *,
+    max_lines: int = 25,
+    open_items: Sequence[OpenItem] = (),
+    channels: Mapping[str, Channel] | None = None,
+    user_names: Mapping[str, str] | None = None,
+    authors_of: Mapping[tuple[str, str], str | None] | None = None,
+    section_caps: Mapping[str, int] | None = None,
+) -> list[ScoredItem]:
+    """The reader's lines, in briefing order (section, then score, then item_id).
+
+    - Only items with `is_new` (that day's news) are considered, plus `open_items` (older asks carried
+      in memory) that are still open and owned by the reader, which go to "needs_you" only.
+    - Every candidate passes the visibility check first, whatever its origin.
+    - Each item appears once, in its highest-priority section; resolved items the reader authored are
+      dropped (`authors_of` maps (channel_id, ts) to the author's user id).
+    - `section_caps` (default DEFAULT_SECTION_CAPS) caps each section, `max_lines` the total.
+    """
+    caps = dict(DEFAULT_SECTION_CAPS if section_caps is None else section_caps)
+    best: dict[str, ScoredItem] = {}
+
+    def consider(item: Item, open_since: str | None) -> None:
+        if not is_visible_to(reader, item.channel_id, item.sources):
+            return
+        if item.status == "resolved" and authored_by_reader(item, reader.user_id, authors_of):
+            return
+        label = channel_label(item.channel_id, channels, reader.user_id, user_names)
+        scored = _classify(
+            reader, item, label=label, user_names=user_names, authors_of=authors_of, open_since=open_since
+        )
+        if scored is None:
+            return
+        current = best.get(item.item_id)
+        if current is None or _sort_key(scored) < _sort_key(current):
+            best[item.item_id] = scored
+
+    new_items = [i for i in items if i.is_new]
+    new_ids = {i.item_id for i in new_items}
+    for item in new_items:
+        consider(item, None)
+    for oi in open_items:
+        if oi.item_id in new_ids or reader.user_id not in oi.owners:
+            continue
+        consider(open_item_as_item(oi), oi.since_day)
+
+    ranked = sorted(best.values(), key=_sort_key)
+    out: list[ScoredItem] = []
+    per_section: dict[str, int] = {}
+    for s in ranked:
+        if len(out) >= max_lines:
+            break
+        if per_section.get(s.section, 0) >= caps.get(s.section, max_lines):
+            continue
+        per_section[s.section] = per_section.get(s.section, 0) + 1
+        out.append(s)
+    return out
+
+
+def build_briefing(
+    day: str,
+    user: User,
+    items: Sequence[Item],
+    channels: Mapping[str, Channel],
+    user_names: Mapping[str, str],
+    open_items: Sequence[OpenItem],
+    workspace_url: str,
+    thread_ts_of: Mapping[tuple[str, str], str | None] | None = None,
+    *,
+    authors_of: Mapping[tuple[str, str], str | None] | None = None,
+    projects: Iterable[str] = (),
+    max_lines: int = 25,
+    section_caps: Mapping[str, int] | None = None,
+) -> Briefing:
+    """The user's briefing for `day`, rendered (markdown, Slack blocks, HTML).
+
+    Visibility comes from `channels` (the membership snapshot). `thread_ts_of[(channel_id, ts)]` is a
+    message's thread root, used for reply permalinks. To replace the intro, set `intro` and call
+    `briefing_rendering.render_into` again.
+    """
+    reader = reader_context(user.user_id, channels.values(), projects)
+    ranked = rank_items_for_reader(
+        reader,
+        items,
+        max_lines=max_lines,
+        open_items=open_items,
+        channels=channels,
+        user_names=user_names,
+        authors_of=authors_of,
+        section_caps=section_caps,
+    )
+    lines: list[BriefingLine] = []
+    for position, s in enumerate(ranked):
+        sources = sorted_sources(s.item.sources)
+        links = [
+            permalink(
+                workspace_url, src.channel_id, src.ts, (thread_ts_of or {}).get((src.channel_id, src.ts))
+            )
+            for src in sources
+        ]
+        label = channel_label(s.item.channel_id, channels, user.user_id, user_names)
+        lines.append(briefing_line(position, s, sources, links, label))
+    briefing = Briefing(
+        day=day,
+        user_id=user.user_id,
+        user_name=user.display_name,
+        intro=default_intro(day, lines),
+        lines=lines,
+    )
+    return render_into(briefing)
