@@ -7,10 +7,8 @@
 - `summarize_entity`: an extractive summary of today's items and what is still open.
 - `briefing_intro`: one counting sentence.
 
-Everything is compiled at import time and every pattern sits behind a cheap substring gate, and the
-costly ones also behind their required literals (`regex_literals`: a pattern runs only on a message
-holding one of the strings every match contains), so a call costs a few regex scans per message
-(tens of thousands of messages per second on one core; scripts/bench_classification.py).
+Everything is compiled at import time and every pattern sits behind a cheap word/substring gate, so
+a call costs a few regex scans per message (scripts/bench_classification.py).
 Message text is only matched, never followed: instructions inside a message cannot change the shape
 of the output, and items cite only ids of the input.
 
@@ -43,7 +41,6 @@ from outropy_pipelines.domain.contracts import (
 from outropy_pipelines.domain.trusted import trusted
 from outropy_pipelines.llm.base import LLMError, LLMProvider, LLMUsage, OutT
 from outropy_pipelines.llm.prompts import Prompt
-from outropy_pipelines.llm.regex_literals import Prefiltered, RequiredLiterals, prefilter_text
 
 _I = re.IGNORECASE
 _IM = re.IGNORECASE | re.MULTILINE
@@ -817,21 +814,12 @@ def _gate(spec: Gate) -> int | None:
     return gid
 
 
-def _gated(table: Sequence[tuple], unfiltered: frozenset = frozenset()) -> tuple:
-    """Replace each entry's gate spec (last element) by its gate id, and add the pattern's required
-    literals (`regex_literals`): (..., gate id, literals). Entries named in `unfiltered` get none
-    (always run once the gate passes): their scan costs about what it saves."""
-    return tuple(
-        (
-            *entry[:-1],
-            _gate(entry[-1]),
-            RequiredLiterals(None) if entry[0] in unfiltered else RequiredLiterals.of(entry[1]),
-        )
-        for entry in table
-    )
+def _gated(table: Sequence[tuple]) -> tuple:
+    """Replace each entry's gate spec (last element) by its gate id: (..., gate id)."""
+    return tuple((*entry[:-1], _gate(entry[-1])) for entry in table)
 
 
-REQUEST_TABLE = _gated(REQUEST_RES, unfiltered=frozenset({"please", "bare_imperative"}))
+REQUEST_TABLE = _gated(REQUEST_RES)
 DECISION_TABLE = _gated(DECISION_RES)
 BLOCKER_TABLE = _gated(BLOCKER_RES)
 ANNOUNCE_TABLE = _gated(ANNOUNCE_RES)
@@ -843,7 +831,7 @@ COMMIT_FIXED_GATE = _gate(
     "on got leave will consider taking let looking investigating digging checking handling picking grabbing "
     "owning take grab own handle mine"
 )
-_REQUEST_BY_GATE = {entry[3]: (*entry[:3], entry[4]) for entry in REQUEST_TABLE}
+_REQUEST_BY_GATE = {entry[3]: entry[:3] for entry in REQUEST_TABLE}
 _REQUEST_GATES = frozenset(_REQUEST_BY_GATE)
 assert None not in _REQUEST_GATES, "every request pattern needs a gate"
 _TRIGGER_WORDS = frozenset(_WORD_TRIGGERS)
@@ -897,20 +885,6 @@ def _active_gates(words: Iterable[str], low: str) -> set[int]:
 
 DUE_GATE_RE = re.compile("|".join(re.escape(g) for g in _DUE_GATE))
 
-# Patterns that run on most messages and rarely match, with their required literals: they only run
-# on a message that holds one of those (see regex_literals; the tables above carry theirs).
-_COMMIT = Prefiltered(COMMIT_RE)
-_COMMIT_FIXED = Prefiltered(COMMIT_FIXED_RE)
-_INFO_REQUEST = Prefiltered(INFO_REQUEST_RE)
-_DECISION_NEG = Prefiltered(DECISION_NEG_RE)
-_INCIDENT_STRONG = Prefiltered(INCIDENT_STRONG_RE)
-_INCIDENT_MEDIUM = Prefiltered(INCIDENT_MEDIUM_RE)
-_DEFER = Prefiltered(DEFER_RE)
-_CLOSE_ACTION = Prefiltered(CLOSE_ACTION_RE)
-_CLOSE_ANYONE = Prefiltered(CLOSE_ANYONE_RE)
-_CLOSE_BLOCKER = Prefiltered(CLOSE_BLOCKER_RE)
-_CLOSE_INCIDENT = Prefiltered(CLOSE_INCIDENT_RE)
-
 
 # =============================================================================================
 # Working records
@@ -928,7 +902,6 @@ class _Msg:
     mentions: list[str]  # user ids mentioned (not the author), in order
     cc: frozenset[str] | set[str]  # mentioned after "cc" (read only)
     noise: bool
-    plow: str | None  # prefilter_text(text): patterns whose required literals are not there are skipped
     _spans: list[tuple[int, int]] | None = None
 
     def spans(self) -> list[tuple[int, int]]:
@@ -950,9 +923,9 @@ class _Msg:
 def _table_hits(msg: _Msg, table: Sequence[tuple]) -> Iterator[tuple[str, float, re.Match[str], int, int]]:
     """(kind, confidence, match, sentence start, sentence end) for each row of a detector table
     whose gate is active and whose pattern matches the message."""
-    text, active, plow = msg.text, msg.active, msg.plow
-    for kind, rx, conf, gate, literals in table:
-        if (gate is not None and gate not in active) or not literals.may_match(plow):
+    text, active = msg.text, msg.active
+    for kind, rx, conf, gate in table:
+        if gate is not None and gate not in active:
             continue
         m = rx.search(text)
         if m is None:
@@ -1141,7 +1114,7 @@ class _Context:
             else is_noise_text(text)
         )
         active = _NO_GATES if noise else _active_gates(tokens, low)
-        return _Msg(idx, m.id, m.author_id, text, low, active, mentions, cc, noise, prefilter_text(text, low))
+        return _Msg(idx, m.id, m.author_id, text, low, active, mentions, cc, noise)
 
     def _mentions_from_names(self, text: str) -> str:
         """'@Bob Smith' / '@bob' (mentions the cleaner already resolved) -> <@U..>."""
@@ -1349,16 +1322,16 @@ def _negated(text: str, start: int, end: int) -> bool:
 # =============================================================================================
 
 
-def _match_request(text: str, active: set[int], plow: str | None) -> _Req | None:
-    """`plow`: `prefilter_text` of `text` (or of a text containing it)."""
+def _match_request(text: str, active: set[int]) -> _Req | None:
+    """The ask in `text` (`active`: the gates it passes): for each request pattern, in table order,
+    its first match that the filters keep; of these, the first in the text with a confidence of
+    0.6 or more, else the first in the text."""
     hits = active & _REQUEST_GATES
     if not hits:
         return None
     found: list[_Req] = []
     for gid in sorted(hits):  # table order
-        name, rx, conf, literals = _REQUEST_BY_GATE[gid]
-        if not literals.may_match(plow):
-            continue
+        name, rx, conf = _REQUEST_BY_GATE[gid]
         for m in rx.finditer(text):
             g = m.groupdict()
             verb = (g.get("verb") or g.get("verb2") or "").lower()
@@ -1394,9 +1367,9 @@ def _is_info_request(req: _Req) -> bool:
     )
 
 
-def _match_commitment(text: str, active: set[int], plow: str | None) -> tuple[re.Match[str], float] | None:
+def _match_commitment(text: str, active: set[int]) -> tuple[re.Match[str], float] | None:
     if COMMIT_GATE in active:
-        for m in _COMMIT.finditer(text, plow):
+        for m in COMMIT_RE.finditer(text):
             verb = m.group("verb").lower()
             if verb in _NON_COMMIT_VERBS:
                 continue
@@ -1409,7 +1382,7 @@ def _match_commitment(text: str, active: set[int], plow: str | None) -> tuple[re
                 continue  # "I'm going to bed"
             return m, 0.75
     if COMMIT_FIXED_GATE in active:
-        m = _COMMIT_FIXED.search(text, plow)
+        m = COMMIT_FIXED_RE.search(text)
         if m is not None:
             return m, 0.7
     return None
@@ -1423,14 +1396,13 @@ def detect_action_cue(text: str) -> tuple[str, float] | None:
     text = _plain_quotes(text)
     low = text.lower()
     active = _active_gates(frozenset(_TOKEN_RE.findall(low)), low)
-    plow = prefilter_text(text, low)
-    req = _match_request(text, active, plow)
+    req = _match_request(text, active)
     if req is not None:
         return ("info_request" if _is_info_request(req) else "request", req.conf)
-    com = _match_commitment(text, active, plow)
+    com = _match_commitment(text, active)
     if com is not None:
         return ("commitment", com[1])
-    if INFO_GATE in active and _INFO_REQUEST.search(text, plow):
+    if INFO_GATE in active and INFO_REQUEST_RE.search(text):
         return ("info_request", 0.6)
     return None
 
@@ -1529,9 +1501,7 @@ class _Classifier:
             sentence = text[s:e]
             if sentence.rstrip().endswith("?"):
                 continue
-            if _DECISION_NEG.literals.may_match(msg.plow) and DECISION_NEG_RE.search(
-                text, s, m.end() if kind in (DEC_LABEL, DEC_AGREED) else e
-            ):
+            if DECISION_NEG_RE.search(text, s, m.end() if kind in (DEC_LABEL, DEC_AGREED) else e):
                 continue
             body = text[m.end() : e] if kind in (DEC_LABEL, DEC_AGREED) else sentence
             body = _DECISION_LEAD_RE.sub("", _strip_mentions_prefix(body).strip())
@@ -1568,7 +1538,7 @@ class _Classifier:
         """An ask or a commitment. Second value: the message asks for information (a question)."""
         text = msg.text
         ctx = self.ctx
-        req = _match_request(text, msg.active, msg.plow)
+        req = _match_request(text, msg.active)
         if req is not None:
             if _is_info_request(req):
                 return None, True
@@ -1612,7 +1582,7 @@ class _Classifier:
             d.owners = owners
             d.asker = msg.author
             return d, False
-        com = _match_commitment(text, msg.active, msg.plow)
+        com = _match_commitment(text, msg.active)
         if com is None or not msg.author:
             return None, False
         m, conf = com
@@ -1668,7 +1638,7 @@ class _Classifier:
 
     def _question(self, msg: _Msg, info_request: bool) -> _Draft | None:
         text, active = msg.text, msg.active
-        has_info = INFO_GATE in active and _INFO_REQUEST.search(text, msg.plow) is not None
+        has_info = INFO_GATE in active and INFO_REQUEST_RE.search(text) is not None
         if "?" not in text and not info_request and not has_info:
             return None
         ctx = self.ctx
@@ -1681,9 +1651,7 @@ class _Classifier:
             )
             if not asks and info_request:
                 sl = sentence.lower()
-                req = _match_request(
-                    sentence, _active_gates(_TOKEN_RE.findall(sl), sl), prefilter_text(sentence, sl)
-                )
+                req = _match_request(sentence, _active_gates(_TOKEN_RE.findall(sl), sl))
                 asks = req is not None and _is_info_request(req)
             if not asks:
                 continue
@@ -1746,10 +1714,10 @@ class _Classifier:
         text = msg.text
         if INCIDENT_GATE not in msg.active:
             return None
-        m = _INCIDENT_STRONG.search(text, msg.plow)
+        m = INCIDENT_STRONG_RE.search(text)
         conf = 0.9
         if m is None:
-            m = _INCIDENT_MEDIUM.search(text, msg.plow)
+            m = INCIDENT_MEDIUM_RE.search(text)
             if m is None:
                 return None
             if not self.incident_channel:
@@ -1761,9 +1729,7 @@ class _Classifier:
         sentence = text[s:e]
         if sentence.rstrip().endswith("?") and conf < 0.9:
             return None
-        if _CLOSE_INCIDENT.search(text, msg.plow) and not INCIDENT_CASE_RE.search(
-            text.replace("RESOLVED", "")
-        ):
+        if CLOSE_INCIDENT_RE.search(text) and not INCIDENT_CASE_RE.search(text.replace("RESOLVED", "")):
             return None  # a resolution notice, not a new problem
         if self.incident is not None:  # one incident per thread: later reports add sources
             if len(self.incident.source_ids) < 6 and msg.id not in self.incident.source_ids:
@@ -1826,7 +1792,7 @@ class _Classifier:
         for d in self.drafts:  # questions: answered by the asked person, or by anyone but the asker
             if d.kind != "question" or d.status != "open" or d.msg.idx >= msg.idx:
                 continue
-            if msg.author == d.asker or is_q or _DEFER.search(text, msg.plow):
+            if msg.author == d.asker or is_q or DEFER_RE.search(text):
                 continue
             if msg.noise and not (set(_WORD_RE.findall(msg.low)) & ANSWER_WORDS):
                 continue
@@ -1837,7 +1803,7 @@ class _Classifier:
             closed = True
         if is_q or self.open_count <= 0:
             return closed
-        m = _CLOSE_ACTION.search(text, msg.plow)
+        m = CLOSE_ACTION_RE.search(text)
         if m is not None and not _negated(text, msg.sentence_at(m.start())[0], m.start()):
             # a closing word closes an earlier ask when the message is a short ack ("done ✅") or is
             # about the same thing ("updated the runbook"); "shipped the billing page" does not close
@@ -1853,10 +1819,10 @@ class _Classifier:
                 for d in owned:
                     self._resolve(d, msg)
                 closed = True
-            elif open_asks and _CLOSE_ANYONE.search(text, msg.plow):
+            elif open_asks and CLOSE_ANYONE_RE.search(text):
                 self._resolve(open_asks[-1], msg)
                 closed = True
-        m = _CLOSE_BLOCKER.search(text, msg.plow)
+        m = CLOSE_BLOCKER_RE.search(text)
         if m is not None and not _negated(text, msg.sentence_at(m.start())[0], m.start()):
             explicit = _UNBLOCKED_CUE_RE.search(text) is not None
             short = _n_words(_strip_mentions_prefix(text)) <= 4
@@ -1868,7 +1834,7 @@ class _Classifier:
                     break
         inc = self.incident
         if inc is not None and inc.status == "open" and inc.msg.idx < msg.idx:
-            m = _CLOSE_INCIDENT.search(text, msg.plow)
+            m = CLOSE_INCIDENT_RE.search(text)
             if m is not None and not _negated(text, msg.sentence_at(m.start())[0], m.start()):
                 self._resolve(inc, msg)
                 closed = True
