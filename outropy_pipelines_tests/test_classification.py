@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import random
 import re
+import sys
 
 from outropy_pipelines.domain import classification
 from outropy_pipelines.domain.classification import (
+    CASEFOLD_EXOTIC,
     build_classify_input,
     classify_threads,
+    has_casefold_exotic,
     is_contentless,
     is_noise_text,
     items_from_output,
@@ -317,6 +320,14 @@ def test_is_noise_text_gives_what_it_gave_before_its_fast_paths():
     for text in cases:
         assert is_noise_text(text) == _is_noise_text_before(text), text
     assert sum(map(is_noise_text, cases)) > 100 and sum(not is_noise_text(t) for t in cases) > 100
+
+
+def test_casefold_exotic_is_every_non_ascii_character_ignorecase_matches_to_an_ascii_letter():
+    letter = re.compile("[a-z]", re.IGNORECASE)
+    found = tuple(chr(cp) for cp in range(128, sys.maxunicode + 1) if letter.fullmatch(chr(cp)))
+    assert found == CASEFOLD_EXOTIC
+    assert all(has_casefold_exotic(f"é{c}x") for c in CASEFOLD_EXOTIC)
+    assert not has_casefold_exotic("é x") and not has_casefold_exotic("plain")
 
 
 def test_inputs_are_built_when_the_client_asks_and_are_those_of_build_classify_input():

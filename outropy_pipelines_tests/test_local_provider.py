@@ -18,9 +18,12 @@ from outropy_pipelines.domain.contracts import (
     SummarizeEntityOutput,
     ThreadMessageInput,
 )
-from outropy_pipelines.llm import local_provider
+from outropy_pipelines.domain.item_rules import cue_gates
+from outropy_pipelines.domain.item_rules.action_matching import detect_action_cue
+from outropy_pipelines.domain.item_rules.message_text import QUOTES, TOKEN_RE, plain_quotes
+from outropy_pipelines.domain.item_rules.thread_context import ThreadContext
 from outropy_pipelines.llm.base import LLMClient, LLMError, LLMProvider
-from outropy_pipelines.llm.local_provider import _QUOTES, LocalProvider, _plain_quotes, detect_action_cue
+from outropy_pipelines.llm.local_provider import LocalProvider
 from outropy_pipelines.llm.prompts import BRIEFING_INTRO, CLASSIFY_THREAD, SUMMARIZE_ENTITY, Prompt
 
 PEOPLE = {"U1ALICE": "Alice Chen", "U2BOB": "Bob Diaz", "U3CAROL": "Carol Evans", "U4DAN": "Dan Fox"}
@@ -397,16 +400,16 @@ def test_a_templated_workload_gives_the_same_items_in_every_thread():
 
 def test_plain_quotes_is_the_translation():
     text = "it’s ‘done’ — “ready”\u00a0now, isn’t it?"
-    assert _plain_quotes(text) == text.translate(_QUOTES) == "it's 'done' — \"ready\" now, isn't it?"
-    assert _plain_quotes("plain") == "plain"
+    assert plain_quotes(text) == text.translate(QUOTES) == "it's 'done' — \"ready\" now, isn't it?"
+    assert plain_quotes("plain") == "plain"
 
 
 def _gates_every_literal(words, low):
-    """_active_gates before the literals were grouped: every literal searched."""
+    """active_gates before the literals were grouped: every literal searched."""
     active: set[int] = set()
-    for w in frozenset(words) & local_provider._TRIGGER_WORDS:
-        active.update(local_provider._WORD_TRIGGERS[w])
-    for lit, ids in local_provider._LITERALS:
+    for w in frozenset(words) & cue_gates._TRIGGER_WORDS:
+        active.update(cue_gates._WORD_TRIGGERS[w])
+    for lit, ids in cue_gates._LITERALS:
         if lit in low:
             active.update(ids)
     return active
@@ -425,14 +428,14 @@ def _gates_every_literal(words, low):
 )
 def test_grouped_literal_gates_are_the_gates_of_every_literal(text):
     low = text.lower()
-    words = local_provider._TOKEN_RE.findall(low)
-    got = local_provider._active_gates(words, low)
+    words = TOKEN_RE.findall(low)
+    got = cue_gates.active_gates(words, low)
     assert got == _gates_every_literal(words, low)
     assert got or not text.strip() or text == "nothing special here"
 
 
 def test_name_tables_are_built_on_first_use_and_hold_the_thread_people():
-    ctx = local_provider._Context(thread(("U1ALICE", "hi"), ("U2BOB", "hello")))
+    ctx = ThreadContext(thread(("U1ALICE", "hi"), ("U2BOB", "hello")))
     assert ctx._name_to_id is None  # nothing needed them yet
     assert ctx.name_to_id["Bob Diaz"] == "U2BOB" and ctx.first_names["carol"] == "U3CAROL"
     text = ctx.prep(ThreadMessageInput(id="m1", author_id="U1ALICE", author_name="Alice Chen",

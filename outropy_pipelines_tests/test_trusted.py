@@ -22,10 +22,11 @@ from outropy_pipelines.domain.contracts import (
     ThreadMessageInput,
 )
 from outropy_pipelines.domain.entity_memory import fold_entity_summaries
+from outropy_pipelines.domain.item_rules.thread_classifier import classify_thread
 from outropy_pipelines.domain.models import EntitySummary, Item, OpenItem, SourceRef, Thread, ThreadMessage
 from outropy_pipelines.domain.trusted import trusted
 from outropy_pipelines.llm.base import LLMClient
-from outropy_pipelines.llm.local_provider import LocalProvider, classify_thread
+from outropy_pipelines.llm.local_provider import LocalProvider
 
 SOURCE = {"channel_id": "C1", "ts": "1793800000.000100"}
 ITEM = {

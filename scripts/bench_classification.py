@@ -3,7 +3,9 @@
 The reference is the code of a fixed commit (`--ref`, default: the commit before the speed work),
 loaded from git into private modules (`_outropy_ref_*`): `llm/base.py`, `domain/classification.py`,
 `llm/local_provider.py`, `domain/entity_memory.py`, `stages/classification.py` and
-`stages/entity_memory.py`. Both run on the same threads, in the same process, with the local provider:
+`stages/entity_memory.py`, with the modules of `domain/item_rules/` they import (the local provider's
+rules, at refs after they left `llm/local_provider.py`) and any module they import that the current
+package no longer has. Both run on the same threads, in the same process, with the local provider:
 
 - classification: `classify_threads` (prefilter, inputs, provider, outputs -> items) on every day's
   threads; the items (every field, in order, compared as JSON), failures, rejections, skips, stats
@@ -33,6 +35,7 @@ from __future__ import annotations
 import argparse
 import functools
 import gc
+import importlib.util
 import json
 import re
 import shutil
@@ -59,6 +62,9 @@ REF_MODULES = (
     ("stages.classification", "outropy_pipelines/stages/classification.py"),
     ("stages.entity_memory", "outropy_pipelines/stages/entity_memory.py"),
 )
+#: packages whose modules are taken from the reference whenever a reference module imports them:
+#: the rules the local provider runs (`domain/item_rules/`, since the rules left llm/local_provider.py)
+REF_PACKAGES = ("domain.item_rules.",)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -68,25 +74,43 @@ REF_MODULES = (
 
 def load_reference(ref: str) -> dict[str, types.ModuleType]:
     """Each module of REF_MODULES at `ref`, as a private module whose imports of the other
-    reference modules point at their private copies (everything else is shared)."""
+    reference modules point at their private copies (everything else is shared). A module of the
+    package that a reference module imports is loaded from `ref` the same way, before the module
+    that imports it, when it is in one of REF_PACKAGES or the current package no longer has it
+    (`llm/tasks.py`, `adapters/duckdb_store.py` at the default ref, `llm/regex_literals.py` before
+    the rules moved to `domain/item_rules/`)."""
     loaded: dict[str, types.ModuleType] = {}
     for dotted, path in REF_MODULES:
-        source = subprocess.run(
-            ["git", "show", f"{ref}:{path}"], cwd=ROOT, check=True, capture_output=True, text=True
-        ).stdout
-        for other in loaded:
-            source = re.sub(
-                rf"\bfrom outropy_pipelines\.{re.escape(other)} import\b",
-                f"from {_ref_name(other)} import",
-                source,
-            )
-        name = _ref_name(dotted)
-        module = types.ModuleType(name)
-        module.__file__ = f"<{ref}:{path}>"
-        sys.modules[name] = module  # dataclasses look their module up while the class is built
-        exec(compile(source, module.__file__, "exec"), module.__dict__)
-        loaded[dotted] = module
+        _load_reference_module(ref, dotted, path, loaded)
     return loaded
+
+
+def _load_reference_module(ref: str, dotted: str, path: str, loaded: dict[str, types.ModuleType]) -> None:
+    source = subprocess.run(
+        ["git", "show", f"{ref}:{path}"], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout
+    for dep in re.findall(r"^\s*from outropy_pipelines\.([\w.]+) import\b", source, re.MULTILINE):
+        if dep not in loaded and (dep.startswith(REF_PACKAGES) or not _exists_now(dep)):
+            _load_reference_module(ref, dep, "outropy_pipelines/" + dep.replace(".", "/") + ".py", loaded)
+    for other in loaded:
+        source = re.sub(
+            rf"\bfrom outropy_pipelines\.{re.escape(other)} import\b",
+            f"from {_ref_name(other)} import",
+            source,
+        )
+    name = _ref_name(dotted)
+    module = types.ModuleType(name)
+    module.__file__ = f"<{ref}:{path}>"
+    sys.modules[name] = module  # dataclasses look their module up while the class is built
+    exec(compile(source, module.__file__, "exec"), module.__dict__)
+    loaded[dotted] = module
+
+
+def _exists_now(dotted: str) -> bool:
+    try:
+        return importlib.util.find_spec(f"outropy_pipelines.{dotted}") is not None
+    except ModuleNotFoundError:  # its package is gone too
+        return False
 
 
 def _ref_name(dotted: str) -> str:

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from outropy_pipelines.llm.local_provider import detect_action_cue
+from outropy_pipelines.domain.item_rules.action_matching import detect_action_cue
 
 DEFAULT_DATA = Path("/work/shared/data/email-intent/train.tsv")
 

@@ -24,7 +24,6 @@ from outropy_pipelines.domain.contracts import (
 )
 from outropy_pipelines.domain.models import OPEN_ENDED_KINDS, Item, SourceRef, Thread, ThreadMessage
 from outropy_pipelines.domain.trusted import trusted
-from outropy_pipelines.llm.regex_literals import has_casefold_exotic
 
 #: a message's text is cut to this many characters before it is sent (log dumps, pasted files)
 MAX_MESSAGE_CHARS = 3000
@@ -70,6 +69,19 @@ _ALERT_RE = re.compile(
     r"failing|failure|degraded|unhealthy|panic|exception|timeout|resolved|recovered)\b",
     re.IGNORECASE,
 )
+
+
+#: the only non-ASCII characters re.IGNORECASE matches to ASCII letters that they do not lowercase
+#: to (İ ı -> i, ſ -> s, K -> k); found by trying every code point (see the tests)
+CASEFOLD_EXOTIC = ("\u0130", "\u0131", "\u017f", "\u212a")
+
+
+def has_casefold_exotic(text: str) -> bool:
+    """Does `text` hold a character that re.IGNORECASE matches to an ASCII letter it does not lower
+    to? Without one, an IGNORECASE match of an ASCII literal implies that literal in `text.lower()`."""
+    if text.isascii():
+        return False
+    return "\u0130" in text or "\u0131" in text or "\u017f" in text or "\u212a" in text  # CASEFOLD_EXOTIC
 
 
 def is_noise_text(text: str) -> bool:
