@@ -41,7 +41,9 @@ def _partitions(partitions_def) -> str | None:
     if partitions_def is None:
         return None
     if isinstance(partitions_def, MultiPartitionsDefinition):
-        return " x ".join(f"{d.name}: {_partitions(d.partitions_def)}" for d in partitions_def.partitions_defs)
+        return " x ".join(
+            f"{d.name}: {_partitions(d.partitions_def)}" for d in partitions_def.partitions_defs
+        )
     if isinstance(partitions_def, DynamicPartitionsDefinition):
         return f"dynamic {partitions_def.name}"
     return f"{type(partitions_def).__name__}({partitions_def.timezone}, from {partitions_def.start.date()})"
