@@ -23,6 +23,7 @@ from outropy_pipelines.domain.contracts import (
     ThreadMessageInput,
 )
 from outropy_pipelines.domain.models import OPEN_ENDED_KINDS, Item, SourceRef, Thread, ThreadMessage
+from outropy_pipelines.domain.redaction import redact
 from outropy_pipelines.domain.trusted import trusted
 
 #: a message's text is cut to this many characters before it is sent (log dumps, pasted files)
@@ -321,7 +322,7 @@ def items_from_output(
                 f"{', '.join(repr(s[:20]) for s in unknown[:5])}"
             )
             continue
-        title = _WS_RE.sub(" ", extracted.title).strip()
+        title = _WS_RE.sub(" ", redact(extracted.title)).strip()
         if not title:
             rejections.append(f"{thread.thread_id} item {n} ({extracted.kind}): empty title")
             continue
@@ -353,7 +354,7 @@ def items_from_output(
                 "channel_id": thread.channel_id,
                 "kind": extracted.kind,
                 "title": title,
-                "detail": _clip(extracted.detail.strip(), 2000),
+                "detail": _clip(redact(extracted.detail).strip(), 2000),
                 "owners": owners,
                 "mentions": mentions,
                 "due": _valid_iso_date(extracted.due),

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 
 from outropy_pipelines.domain.contracts import EntityItemInput, EntitySummariser, SummarizeEntityInput
 from outropy_pipelines.domain.models import OPEN_ENDED_KINDS, EntitySummary, Item, OpenItem
+from outropy_pipelines.domain.redaction import redact
 from outropy_pipelines.domain.trusted import trusted
 
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
@@ -197,7 +198,7 @@ def fold_entity_summaries(
             summary, provider, item_ids, as_of = prev.summary, prev.provider, [], prev.as_of
         else:
             if outcome.output is not None:
-                summary, provider = outcome.output.summary.strip(), summariser.provider_name
+                summary, provider = redact(outcome.output.summary).strip(), summariser.provider_name
             else:
                 summary, provider = _fallback_summary(name, today, open_items), "fallback"
             item_ids = sorted(i.item_id for i in today)

@@ -4,7 +4,8 @@ Per channel, in ts order:
 1. Apply edits (`message_changed`: the target takes the new text) and deletions (`message_deleted`:
    the target disappears). A message's own `edited` field already carries the final text.
 2. Drop noise: joins/leaves/topic changes and other system subtypes, hidden records, and messages
-   with no readable content (a bot post with empty text keeps the text of its attachments).
+   with no readable content (a bot post with empty text keeps the text of its attachments). The
+   readable text is cleaned of Slack markup and of credentials (`redaction.redact`).
 3. Slack-native threads are kept exactly as Slack has them: every reply belongs to
    `channel:thread_ts`, `thread_broadcast` replies included.
 4. Top-level messages are grouped into reconstructed conversations by `ConversationReconstructor`
@@ -29,6 +30,7 @@ import orjson
 from outropy_pipelines.domain.conversation_messages import TopLevelMessage
 from outropy_pipelines.domain.conversation_reconstruction import ConversationReconstructor
 from outropy_pipelines.domain.models import Directory, Thread, ThreadMessage
+from outropy_pipelines.domain.redaction import redact
 from outropy_pipelines.domain.slack_text import SlackTextCleaner, mentioned_user_ids, message_text
 from outropy_pipelines.domain.trusted import trusted
 
@@ -210,7 +212,8 @@ class ThreadBuilder:
                 result.noise += 1
                 result.assignments[(channel_id, m.ts)] = thread_id_of(channel_id, m.ts)
                 continue
-            m.text = self.cleaner.clean(message_text(m.record))
+            # credentials go here, before anything reads, clips, stores or shows the text
+            m.text = redact(self.cleaner.clean(message_text(m.record)))
             if not m.text:
                 result.noise += 1
                 result.assignments[(channel_id, m.ts)] = thread_id_of(channel_id, m.ts)
