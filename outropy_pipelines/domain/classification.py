@@ -12,10 +12,11 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import overload
 
+from outropy_pipelines.domain.answer_checks import KnownEntities, addressed_people, thread_text
 from outropy_pipelines.domain.contracts import (
     ClassifyThreadInput,
     ClassifyThreadOutput,
@@ -303,14 +304,21 @@ def items_from_output(
     provider: str,
     prompt_version: str,
     new_ts: set[str],
+    user_names: Mapping[str, str] | None = None,
+    entities: KnownEntities | None = None,
 ) -> tuple[list[Item], list[str]]:
     """Turn a validated LLM answer into Items; returns (items, rejection reasons).
 
-    An item citing a message id that is not in `id_map` is rejected whole. Owners and mentions that
-    are not people of the thread are dropped. Status is made consistent with the kind (open-ended
-    kinds are open or resolved, the others info). Items with the same id are merged.
+    An item citing a message id that is not in `id_map` is rejected whole. The answer is trusted
+    only within its input (`answer_checks`): owners are kept only when the cited messages address
+    them, mentions only when they are people of the thread, entities only when they are known ones
+    (`entities`) or words of the thread. Status is made consistent with the kind (open-ended kinds
+    are open or resolved, the others info). Items with the same id are merged.
     """
     known: set[str] | None = None
+    by_ts: dict[str, ThreadMessage] | None = None
+    text: str | None = None
+    entities = entities or KnownEntities()
     rejections: list[str] = []
     by_id: dict[str, Item] = {}
     for n, extracted in enumerate(output.items):
@@ -330,6 +338,12 @@ def items_from_output(
         if known is None:
             known = _known_people(thread)
         owners = [u for u in dict.fromkeys(extracted.owners) if u in known]
+        if owners:
+            if by_ts is None:
+                by_ts = {m.ts: m for m in thread.messages}
+            cited = [by_ts[id_map[sid].ts] for sid in source_ids if id_map[sid].ts in by_ts]
+            addressed = addressed_people(thread, cited, user_names or {})
+            owners = [u for u in owners if u in addressed]
         mentions = [u for u in dict.fromkeys(extracted.mentions) if u in known]
         if extracted.kind in OPEN_ENDED_KINDS:
             status = "resolved" if extracted.status == "resolved" else "open"
@@ -339,11 +353,13 @@ def items_from_output(
             sources = [id_map[source_ids[0]]]
         else:
             sources = sorted({id_map[sid] for sid in source_ids}, key=_source_key)
-        entities = (
-            [e for e in dict.fromkeys(x.strip() for x in extracted.entities) if e]
-            if extracted.entities
-            else []
-        )
+        if extracted.entities:
+            if text is None:
+                text = thread_text(thread)
+            kept = dict.fromkeys(" ".join(x.split()) for x in extracted.entities)
+            entity_names = [e for e in kept if e and entities.allows(e, text)]
+        else:
+            entity_names = []
         item_id = make_item_id(thread.thread_id, extracted.kind, title)
         item = trusted(
             Item,
@@ -358,7 +374,7 @@ def items_from_output(
                 "owners": owners,
                 "mentions": mentions,
                 "due": _valid_iso_date(extracted.due),
-                "entities": entities,
+                "entities": entity_names,
                 "confidence": float(extracted.confidence),
                 "status": status,
                 "is_new": any(s.ts in new_ts for s in sources),
@@ -455,8 +471,12 @@ def classify_threads(
     channels: Mapping[str, tuple[str, str]],
     user_names: Mapping[str, str],
     day: str,
+    followed_projects: Iterable[str] = (),
 ) -> ClassificationResult:
     """Classify a day's threads: prefilter, one call per thread (cached by the classifier), validate.
+
+    Entities an answer may name are the conversations' names, the people of `user_names`,
+    `followed_projects` (what readers subscribe to) and words of the thread itself.
 
     `channels` maps channel_id -> (name, kind). LLM failures are returned, never raised (an
     exhausted token budget still raises, from the classifier)."""
@@ -469,6 +489,7 @@ def classify_threads(
         todo.append(thread)
 
     outcomes = classifier.classify_threads(_LazyInputs(todo, channels, user_names, day))
+    known = KnownEntities.of((name for name, _ in channels.values()), user_names.values(), followed_projects)
     provider = classifier.provider_name
     prompt_version = classifier.classify_prompt_version
     items: list[Item] = []
@@ -493,6 +514,8 @@ def classify_threads(
             provider=provider,
             prompt_version=prompt_version,
             new_ts=new_ts,
+            user_names=user_names,
+            entities=known,
         )
         items.extend(thread_items)
         if reasons:
