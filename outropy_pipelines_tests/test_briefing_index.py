@@ -10,6 +10,7 @@ from outropy_pipelines.domain.briefing_index import BriefingIndex
 from outropy_pipelines.domain.briefing_ranking import DEFAULT_SECTION_CAPS, ReaderContext, reader_context
 from outropy_pipelines.domain.briefing_render_cache import RenderCache
 from outropy_pipelines.domain.briefing_rendering import render_into, render_plain_text, render_slack_blocks
+from outropy_pipelines.domain.membership import members_on_day
 from outropy_pipelines.domain.models import (
     BRIEFING_SECTIONS,
     Briefing,
@@ -20,6 +21,7 @@ from outropy_pipelines.domain.models import (
     SourceRef,
     User,
 )
+from outropy_pipelines.store.raw_messages import membership_events
 from outropy_pipelines_tests.reference_ranking import build_briefing, rank_items_for_reader
 
 DAY = "2026-11-03"
@@ -259,10 +261,13 @@ def test_pipeline_stores_the_reference_briefings(sample_run):
 
     store = sample_run.store
     directory = read_directory(store)
-    users, channels = directory.user_by_id(), directory.channel_by_id()
+    users, snapshot = directory.user_by_id(), directory.channel_by_id()
     names = {u.user_id: u.display_name for u in directory.users}
+    events = membership_events(store)
+    assert events, "the sample has joins: membership on a day differs from the snapshot"
     compared = lines = 0
     for day in sample_run.days:
+        channels = members_on_day(day, snapshot, events)
         stored = store.query(
             "SELECT user_id, markdown, html, blocks_json, plain_text FROM briefings WHERE day = ? ORDER BY user_id",
             [day],
@@ -281,10 +286,9 @@ def test_pipeline_stores_the_reference_briefings(sample_run):
         thread_ts_of = {(r["channel_id"], r["ts"]): r["thread_ts"] for r in rows}
         authors_of = {(r["channel_id"], r["ts"]): r["user_id"] for r in rows}
         uids = [r["user_id"] for r in stored]
-        memory = {
-            s.entity_id: s.open_items
-            for s in load_entity_summaries(store, day, [f"person:{u}" for u in uids])
-        }
+        memory: dict[str, list] = {}
+        for s in load_entity_summaries(store, day, [f"person:{u}" for u in uids]):
+            memory.setdefault(s.entity_id, []).extend(s.open_items)
         expected_lines = []
         for row in stored:
             uid = row["user_id"]

@@ -47,7 +47,9 @@ def item(
 def fold(
     day: str, previous: list[EntitySummary], items: list[Item], client: LLMClient
 ) -> dict[str, EntitySummary]:
-    out = fold_entity_summaries(day, previous, items, CHANNEL_NAMES, USER_NAMES, client)
+    out = fold_entity_summaries(
+        day, previous, items, CHANNEL_NAMES, USER_NAMES, client, public_channels=set(CHANNEL_NAMES)
+    )
     assert len({s.entity_id for s in out}) == len(out)
     return {s.entity_id: s for s in out}
 

@@ -57,6 +57,7 @@ CASES: list[tuple[type[BaseModel], dict]] = [
         {
             "day": "2026-11-04",
             "entity_id": "channel:C1",
+            "scope": "G1PRIVATE",
             "entity_kind": "channel",
             "name": "eng",
             "summary": "s",
@@ -170,7 +171,7 @@ def test_classification_inputs_outputs_and_items_revalidate_to_themselves():
         _revalidates(item)
 
     summaries = fold_entity_summaries(
-        day, [], result.items, {"C1": "proj-atlas"}, names, LLMClient(LocalProvider())
+        day, [], result.items, {"C1": "proj-atlas"}, names, LLMClient(LocalProvider()), public_channels={"C1"}
     )
     assert summaries and any(s.open_items for s in summaries)
     for summary in summaries:
@@ -188,7 +189,9 @@ def test_entity_inputs_revalidate_to_themselves():
             return super().complete(prompt, payload, output_model)
 
     item = Item(**ITEM)
-    fold_entity_summaries("2026-11-04", [], [item], {"C1": "eng"}, {"U2": "Bob"}, LLMClient(Recording()))
+    fold_entity_summaries(
+        "2026-11-04", [], [item], {"C1": "eng"}, {"U2": "Bob"}, LLMClient(Recording()), public_channels={"C1"}
+    )
     assert seen
     for payload in seen:
         _revalidates(payload)

@@ -36,6 +36,7 @@ import argparse
 import functools
 import gc
 import importlib.util
+import inspect
 import json
 import re
 import shutil
@@ -267,6 +268,7 @@ def bench_dataset(
     channels = {c.channel_id: (c.name, c.kind) for c in directory.channels}
     channel_names = {c.channel_id: c.name for c in directory.channels}
     user_names = {u.user_id: u.display_name for u in directory.users}
+    public_channels = {c.channel_id for c in directory.channels if c.kind == "public"}
     days = [str(r["day"]) for r in store.query("SELECT DISTINCT day FROM threads ORDER BY day")]
 
     def client(side: str, conc: int = 1) -> Any:
@@ -281,9 +283,11 @@ def bench_dataset(
         sides[side][5].summarize_day(stores[side], client(side), directory, day)
 
     def fold(side: str, day: str, previous: list, items: list) -> list:
-        return sides[side][3].fold_entity_summaries(
-            day, previous, items, channel_names, user_names, client(side)
-        )
+        fold_fn = sides[side][3].fold_entity_summaries
+        # since summaries are kept per visibility scope, the fold is told which channels are public
+        scoped = "public_channels" in inspect.signature(fold_fn).parameters
+        extra = {"public_channels": public_channels} if scoped else {}
+        return fold_fn(day, previous, items, channel_names, user_names, client(side), **extra)
 
     # the stages write to their own copy of the database
     stores = {}

@@ -232,8 +232,9 @@ def classified_items(
             "entity_summaries", partition_mapping=TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)
         ),
     ],
-    description="Event-sourced memory per channel, project and person: yesterday's summary folded "
-    "with today's items; open action items, questions and blockers carry over until closed.",
+    description="Event-sourced memory per channel, project and person, kept apart per visibility "
+    "scope (public channels; each private conversation on its own): yesterday's summary folded with "
+    "today's items; open action items, questions and blockers carry over until closed.",
 )
 def entity_summaries(context: AssetExecutionContext, store: StoreResource, llm: LLMResource) -> None:
     db = store.store()
@@ -244,6 +245,7 @@ def entity_summaries(context: AssetExecutionContext, store: StoreResource, llm: 
         context.add_asset_metadata(
             {
                 "entities": r.entities,
+                "private_scopes": r.private_scopes,
                 "updated_today": r.updated_today,
                 "open_items": r.open_items,
                 **client.metadata(),

@@ -1,7 +1,11 @@
 """Event-sourced entity memory: an entity's summary for day D = fold(summary of D-1, items of D).
 
 Entities are channels (`channel:C..`), people (`person:U..`, for the owners and mentions of an item)
-and projects (`project:atlas`, from the item's entities). Each entity carries its open items (open
+and projects (`project:atlas`, from the item's entities). Memory is kept per visibility scope: items
+of public channels fold into an entity's `public` summary, items of a private channel, DM or group
+DM into that entity's summary for that conversation alone (`summary_scope`), so a summary never
+mixes what different audiences may see, and `visible_summaries` gives a reader only the scopes they
+can see. Each entity carries its open items (open
 action items, unanswered questions, unresolved blockers, live incidents) from day to day until an item
 with the same id arrives resolved. An entity with open items but nothing new today keeps its row
 (previous summary, `as_of` unchanged) without an LLM call, so memory never drops an open item.
@@ -16,10 +20,10 @@ Pure Python: no Dagster, no DuckDB.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from outropy_pipelines.domain.contracts import EntityItemInput, EntitySummariser, SummarizeEntityInput
-from outropy_pipelines.domain.models import OPEN_ENDED_KINDS, EntitySummary, Item, OpenItem
+from outropy_pipelines.domain.models import OPEN_ENDED_KINDS, PUBLIC_SCOPE, EntitySummary, Item, OpenItem
 from outropy_pipelines.domain.redaction import redact
 from outropy_pipelines.domain.trusted import trusted
 
@@ -34,6 +38,19 @@ def _project_name(name: str) -> str:
     if name == name.lower():  # a channel-style slug: "search-index" -> "Search Index"
         name = " ".join(w[:1].upper() + w[1:] for w in re.split(r"[\s_-]+", name) if w)
     return name
+
+
+def summary_scope(channel_id: str, public_channels: Collection[str]) -> str:
+    """The visibility scope an item of `channel_id` folds into: `public` for a public channel, else
+    the conversation itself (a private channel, DM or group DM, or one the directory does not know)."""
+    return PUBLIC_SCOPE if channel_id in public_channels else channel_id
+
+
+def visible_summaries(
+    summaries: Iterable[EntitySummary], visible_channels: Collection[str]
+) -> list[EntitySummary]:
+    """The summaries a reader who can see `visible_channels` may be shown."""
+    return [s for s in summaries if s.scope == PUBLIC_SCOPE or s.scope in visible_channels]
 
 
 def project_slug(name: str) -> str:
@@ -114,59 +131,66 @@ def fold_entity_summaries(
     channel_names: Mapping[str, str],
     user_names: Mapping[str, str],
     summariser: EntitySummariser,
+    *,
+    public_channels: Collection[str],
 ) -> list[EntitySummary]:
-    """Fold day `day`'s items into the previous day's summaries; returns the entities of `day`.
+    """Fold day `day`'s items into the previous day's summaries; returns the entities of `day`, one
+    per (entity, visibility scope) with something to say (`public_channels`: see `summary_scope`).
 
     open_items = previous open items + today's open items of open-ended kinds, minus the items that
     arrive resolved today (by item_id, across all entities). Entities with new items today get a
     fresh summary (one `summariser` answer each); entities with only open items carried forward
     keep their previous summary and `as_of`; entities with neither are not emitted."""
-    prev_by_id = {s.entity_id: s for s in previous}
+    # every map below is keyed by (entity_id, scope)
+    prev_by_id = {(s.entity_id, s.scope): s for s in previous}
     resolved_ids = {i.item_id for i in items if i.status == "resolved"}
 
-    meta: dict[str, tuple[str, str]] = {}  # entity_id -> (kind, name)
-    all_items: dict[str, dict[str, Item]] = {}  # entity_id -> item_id -> item (all of today's items)
+    meta: dict[tuple[str, str], tuple[str, str]] = {}  # -> (kind, name)
+    all_items: dict[tuple[str, str], dict[str, Item]] = {}  # -> item_id -> item (all of today's items)
     for item in sorted(items, key=lambda i: (i.item_id, not i.is_new)):
         channel_name = channel_names.get(item.channel_id, item.channel_id)
+        scope = summary_scope(item.channel_id, public_channels)
         for entity_id, kind, name in entity_ids_for_item(item, channel_name):
             if kind == "person":
                 name = user_names.get(name, name)
-            meta.setdefault(entity_id, (kind, name))
-            all_items.setdefault(entity_id, {}).setdefault(item.item_id, item)
+            key = (entity_id, scope)
+            meta.setdefault(key, (kind, name))
+            all_items.setdefault(key, {}).setdefault(item.item_id, item)
     for s in previous:
-        meta.setdefault(s.entity_id, (s.entity_kind, s.name))
+        meta.setdefault((s.entity_id, s.scope), (s.entity_kind, s.name))
 
     # open items per entity
-    open_by_entity: dict[str, list[OpenItem]] = {}
-    for entity_id in meta:
-        prev = prev_by_id.get(entity_id)
+    open_by_entity: dict[tuple[str, str], list[OpenItem]] = {}
+    for key in meta:
+        prev = prev_by_id.get(key)
         current: dict[str, OpenItem] = {}
         if prev is not None:
             for o in prev.open_items:
                 if o.kind in OPEN_ENDED_KINDS and o.item_id not in resolved_ids:
                     current[o.item_id] = o
-        for item in all_items.get(entity_id, {}).values():
+        for item in all_items.get(key, {}).values():
             if item.kind not in OPEN_ENDED_KINDS or item.item_id in resolved_ids:
                 continue
             if item.status == "open":
                 current[item.item_id] = _open_item(item, day, current.get(item.item_id))
-        open_by_entity[entity_id] = sorted(current.values(), key=lambda o: (o.since_day, o.item_id))
+        open_by_entity[key] = sorted(current.values(), key=lambda o: (o.since_day, o.item_id))
 
     # which entities get a (new) summary
-    to_summarise: list[str] = []
+    to_summarise: list[tuple[str, str]] = []
     payloads: list[SummarizeEntityInput] = []
-    new_items: dict[str, list[Item]] = {}
-    for entity_id in sorted(meta, key=lambda e: (_ENTITY_KIND_ORDER.get(meta[e][0], 9), e)):
-        today = [i for i in all_items.get(entity_id, {}).values() if i.is_new]
-        new_items[entity_id] = today
-        prev = prev_by_id.get(entity_id)
-        open_items = open_by_entity[entity_id]
+    new_items: dict[tuple[str, str], list[Item]] = {}
+    for key in sorted(meta, key=lambda k: (_ENTITY_KIND_ORDER.get(meta[k][0], 9), k)):
+        entity_id = key[0]
+        today = [i for i in all_items.get(key, {}).values() if i.is_new]
+        new_items[key] = today
+        prev = prev_by_id.get(key)
+        open_items = open_by_entity[key]
         if not today and not open_items:
             continue
         if not today and prev is not None:
             continue  # carried forward: no call
-        kind, name = meta[entity_id]
-        to_summarise.append(entity_id)
+        kind, name = meta[key]
+        to_summarise.append(key)
         payloads.append(
             trusted(
                 SummarizeEntityInput,
@@ -185,14 +209,15 @@ def fold_entity_summaries(
     summaries = dict(zip(to_summarise, outcomes, strict=True))
 
     result: list[EntitySummary] = []
-    for entity_id in sorted(meta):
-        kind, name = meta[entity_id]
-        prev = prev_by_id.get(entity_id)
-        today = new_items.get(entity_id, [])
-        open_items = open_by_entity[entity_id]
+    for key in sorted(meta):
+        entity_id, scope = key
+        kind, name = meta[key]
+        prev = prev_by_id.get(key)
+        today = new_items.get(key, [])
+        open_items = open_by_entity[key]
         if not today and not open_items:
             continue
-        outcome = summaries.get(entity_id)
+        outcome = summaries.get(key)
         if outcome is None:  # carried forward
             assert prev is not None
             summary, provider, item_ids, as_of = prev.summary, prev.provider, [], prev.as_of
@@ -209,6 +234,7 @@ def fold_entity_summaries(
                 {
                     "day": day,
                     "entity_id": entity_id,
+                    "scope": scope,
                     "entity_kind": kind,
                     "name": name,
                     "summary": summary,

@@ -35,6 +35,8 @@ ITEM_KINDS: tuple[str, ...] = (
 OPEN_ENDED_KINDS: frozenset[str] = frozenset({"action_item", "question", "blocker", "incident"})
 ItemStatus = Literal["open", "resolved", "info"]
 EntityKind = Literal["channel", "project", "person"]
+#: the visibility scope of what public channels hold (`EntitySummary.scope`)
+PUBLIC_SCOPE = "public"
 BriefingSection = Literal["needs_you", "decisions", "blockers_incidents", "updates"]
 BRIEFING_SECTIONS: tuple[str, ...] = ("needs_you", "decisions", "blockers_incidents", "updates")
 SECTION_TITLES: dict[str, str] = {
@@ -208,10 +210,13 @@ class OpenItem(_Record):
 
 
 class EntitySummary(_Record):
-    """What is known about a channel, project or person as of the end of `day`."""
+    """What is known about a channel, project or person as of the end of `day`, from the items of
+    one visibility scope: `public` (public channels, seen by everyone) or the id of the one private
+    channel, DM or group DM whose members alone may see it."""
 
     day: str
     entity_id: str
+    scope: str = PUBLIC_SCOPE
     entity_kind: EntityKind
     name: str
     summary: str

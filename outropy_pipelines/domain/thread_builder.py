@@ -5,7 +5,9 @@ Per channel, in ts order:
    the target disappears). A message's own `edited` field already carries the final text.
 2. Drop noise: joins/leaves/topic changes and other system subtypes, hidden records, and messages
    with no readable content (a bot post with empty text keeps the text of its attachments). The
-   readable text is cleaned of Slack markup and of credentials (`redaction.redact`).
+   readable text is cleaned of Slack markup and of credentials (`redaction.redact`), and a message
+   shared or unfurled from a conversation that not everyone here may see keeps only its link
+   (`membership.without_unshareable`).
 3. Slack-native threads are kept exactly as Slack has them: every reply belongs to
    `channel:thread_ts`, `thread_broadcast` replies included.
 4. Top-level messages are grouped into reconstructed conversations by `ConversationReconstructor`
@@ -29,6 +31,7 @@ import orjson
 
 from outropy_pipelines.domain.conversation_messages import TopLevelMessage
 from outropy_pipelines.domain.conversation_reconstruction import ConversationReconstructor
+from outropy_pipelines.domain.membership import ConversationAudiences, without_unshareable
 from outropy_pipelines.domain.models import Directory, Thread, ThreadMessage
 from outropy_pipelines.domain.redaction import redact
 from outropy_pipelines.domain.slack_text import SlackTextCleaner, mentioned_user_ids, message_text
@@ -116,8 +119,12 @@ class ThreadBuilder:
         channel_names: Mapping[str, str],
         bot_user_ids: Iterable[str] = (),
         reconstructor: ConversationReconstructor | None = None,
+        audiences: ConversationAudiences | None = None,
     ) -> None:
         self.user_names = dict(user_names)
+        # who may see each conversation: messages shared from one that not everyone here may see
+        # keep only their link (with no directory, only a conversation's own shares are shown)
+        self.audiences = audiences or ConversationAudiences(())
         self.bot_user_ids = frozenset(bot_user_ids)
         self.cleaner = SlackTextCleaner(self.user_names, channel_names)
         self.reconstructor = reconstructor or ConversationReconstructor(user_names=self.user_names)
@@ -129,6 +136,7 @@ class ThreadBuilder:
             user_names={u.user_id: u.display_name for u in directory.users},
             channel_names={c.channel_id: c.name for c in directory.channels},
             bot_user_ids=[u.user_id for u in directory.users if u.is_bot],
+            audiences=ConversationAudiences(directory.channels),
         )
 
     def build(
@@ -213,7 +221,8 @@ class ThreadBuilder:
                 result.assignments[(channel_id, m.ts)] = thread_id_of(channel_id, m.ts)
                 continue
             # credentials go here, before anything reads, clips, stores or shows the text
-            m.text = redact(self.cleaner.clean(message_text(m.record)))
+            record = without_unshareable(m.record, channel_id, self.audiences)
+            m.text = redact(self.cleaner.clean(message_text(record)))
             if not m.text:
                 result.noise += 1
                 result.assignments[(channel_id, m.ts)] = thread_id_of(channel_id, m.ts)

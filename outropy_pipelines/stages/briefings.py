@@ -8,11 +8,13 @@ from pathlib import Path
 
 from outropy_pipelines.domain.briefing_index import BriefingIndex
 from outropy_pipelines.domain.briefing_rendering import render_plain_text
+from outropy_pipelines.domain.membership import members_on_day
 from outropy_pipelines.domain.models import Briefing, Directory, OpenItem
 from outropy_pipelines.store import DuckDBStore
 from outropy_pipelines.store import briefings as briefings_store
 from outropy_pipelines.store.entity_summaries import load_entity_summaries
 from outropy_pipelines.store.items import load_items
+from outropy_pipelines.store.raw_messages import membership_events
 
 
 @dataclass
@@ -37,14 +39,16 @@ def brief_day(
     ranking and rendering of their own lines, with the same result as `build_briefing`.
     """
     users = directory.user_by_id()
-    channels = directory.channel_by_id()
+    # membership (access to private conversations, "your channels") follows joins and leaves from
+    # the day they happen, not only the directory's snapshot
+    channels = members_on_day(day, directory.channel_by_id(), membership_events(store))
     user_names = {u.user_id: u.display_name for u in directory.users}
     items = load_items(store, day)
     thread_ts_of, authors_of = briefings_store.source_messages(store, day)
-    person_memory = {
-        s.entity_id: s.open_items
-        for s in load_entity_summaries(store, day, [f"person:{uid}" for uid in user_ids])
-    }
+    # a person's open asks of every visibility scope; the index shows each only to who may see it
+    person_memory: dict[str, list[OpenItem]] = {}
+    for summary in load_entity_summaries(store, day, [f"person:{uid}" for uid in user_ids]):
+        person_memory.setdefault(summary.entity_id, []).extend(summary.open_items)
     index = BriefingIndex(
         day, items, channels, user_names, workspace_url, thread_ts_of, authors_of=authors_of
     )

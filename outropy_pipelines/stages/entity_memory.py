@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from outropy_pipelines.domain.days import shift_day
 from outropy_pipelines.domain.entity_memory import fold_entity_summaries
-from outropy_pipelines.domain.models import Directory
+from outropy_pipelines.domain.models import PUBLIC_SCOPE, Directory
 from outropy_pipelines.llm.base import LLMClient
 from outropy_pipelines.store import DuckDBStore
 from outropy_pipelines.store import entity_summaries as summaries_store
@@ -17,6 +17,8 @@ from outropy_pipelines.store import items as items_store
 class EntityMemoryReport:
     day: str
     entities: int
+    #: summaries of a private conversation's items (kept apart from the public ones)
+    private_scopes: int
     updated_today: int
     open_items: int
     by_kind: dict[str, int]
@@ -35,6 +37,7 @@ def summarize_day(
         {c.channel_id: c.name for c in directory.channels},
         {u.user_id: u.display_name for u in directory.users},
         client,
+        public_channels={c.channel_id for c in directory.channels if c.kind == "public"},
     )
     summaries_store.replace_day(store, day, summaries)
     by_kind: dict[str, int] = {}
@@ -43,6 +46,7 @@ def summarize_day(
     return EntityMemoryReport(
         day=day,
         entities=len(summaries),
+        private_scopes=sum(1 for s in summaries if s.scope != PUBLIC_SCOPE),
         updated_today=sum(1 for s in summaries if s.item_ids_today),
         open_items=sum(len(s.open_items) for s in summaries),
         by_kind=by_kind,

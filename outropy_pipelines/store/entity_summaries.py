@@ -1,4 +1,4 @@
-"""`entity_summaries`: a day's event-sourced memory per channel, project and person."""
+"""`entity_summaries`: a day's event-sourced memory per channel, project and person, per visibility scope."""
 
 from __future__ import annotations
 
@@ -35,8 +35,8 @@ def entity_summaries_from(
     """`load_entity_summaries` on an open connection. The rows were written by `replace_day` from
     validated summaries: they are turned back into models without validating them again."""
     sql = (
-        "SELECT day, entity_id, entity_kind, name, summary, open_items, item_ids_today, as_of, provider "
-        "FROM entity_summaries WHERE day = ?"
+        "SELECT day, entity_id, scope, entity_kind, name, summary, open_items, item_ids_today, as_of, "
+        "provider FROM entity_summaries WHERE day = ?"
     )
     params: list = [day]
     if entity_ids is not None:
@@ -48,6 +48,7 @@ def entity_summaries_from(
             {
                 "day": str(d),
                 "entity_id": entity_id,
+                "scope": scope,
                 "entity_kind": entity_kind,
                 "name": name,
                 "summary": summary,
@@ -57,9 +58,18 @@ def entity_summaries_from(
                 "provider": provider,
             },
         )
-        for d, entity_id, entity_kind, name, summary, open_items, item_ids_today, as_of, provider in con.execute(
-            sql + " ORDER BY entity_id", params
-        ).fetchall()
+        for (
+            d,
+            entity_id,
+            scope,
+            entity_kind,
+            name,
+            summary,
+            open_items,
+            item_ids_today,
+            as_of,
+            provider,
+        ) in con.execute(sql + " ORDER BY entity_id, scope", params).fetchall()
     ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from outropy_pipelines.domain.membership import MEMBERSHIP_SUBTYPES, MembershipEvent
 from outropy_pipelines.store.duckdb_store import DuckDBStore
 from outropy_pipelines.store.spill import ParquetSpill
 
@@ -27,3 +28,16 @@ def replace_day(
             ("quarantine", {"day": day, "source": sorted({*DAY_SOURCES, *sources})}, quarantine),
         ]
     )
+
+
+def membership_events(store: DuckDBStore, channel_ids: Sequence[str] | None = None) -> list[MembershipEvent]:
+    """Every join and leave recorded in the stored days (of `channel_ids`, all if None)."""
+    sql = (
+        "SELECT channel_id, user_id, CAST(day AS VARCHAR) AS day, ts, subtype FROM raw_messages "
+        "WHERE subtype IN (SELECT unnest(?)) AND user_id IS NOT NULL"
+    )
+    params: list[Any] = [sorted(MEMBERSHIP_SUBTYPES)]
+    if channel_ids is not None:
+        sql += " AND channel_id IN (SELECT unnest(?))"
+        params.append(list(channel_ids))
+    return [MembershipEvent(**row) for row in store.query(sql, params)]
