@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from outropy_pipelines.cli.common import day, existing_file, load_settings, open_export, output_file
+
 
 def _counts(text: str) -> tuple[int, ...]:
     return tuple(int(x) for x in text.split(",") if x.strip())
@@ -39,6 +41,8 @@ def cmd_bench_scale(args: argparse.Namespace) -> int:
 def cmd_bench_tokens(args: argparse.Namespace) -> int:
     from outropy_pipelines.bench.token_bench import run_bench
 
+    if not args.db:
+        open_export(Path(args.export).expanduser() if args.export else load_settings().slack_export)
     return run_bench(export=args.export, db=args.db, date=args.date, model=args.model, json_path=args.json)
 
 
@@ -50,26 +54,70 @@ def register(sub: argparse._SubParsersAction) -> None:
         "report per-stage time, messages/s, peak RSS, DuckDB size, ingest vs DuckDB's read_json, "
         "LLM tokens vs the naive design, and Dagster runs and wall time at scale.",
     )
-    bench.add_argument("--users", type=int, default=1000, help="people reading briefings (default 1000)")
-    bench.add_argument("--channels", type=int, default=300)
-    bench.add_argument("--messages-per-day", type=int, default=200_000)
-    bench.add_argument("--days", type=int, default=3)
-    bench.add_argument("--seed", type=int, default=11)
-    bench.add_argument("--token-users", default="100,1000,5000", help="user counts for the token comparison")
     bench.add_argument(
-        "--dagster-users", default="1000,5000", help="user counts for briefing runs ('' to skip)"
+        "--users", type=int, metavar="N", default=1000, help="people reading briefings (default 1000)"
     )
-    bench.add_argument("--backfill-days", type=int, default=7)
-    bench.add_argument("--backfill-users", type=int, default=1000)
+    bench.add_argument(
+        "--channels", type=int, metavar="N", default=300, help="channels in the workspace (default 300)"
+    )
+    bench.add_argument(
+        "--messages-per-day", type=int, metavar="N", default=200_000, help="messages a day (default 200000)"
+    )
+    bench.add_argument("--days", type=int, metavar="N", default=3, help="days of messages (default 3)")
+    bench.add_argument(
+        "--seed", type=int, metavar="N", default=11, help="seed of the generated workspace (default 11)"
+    )
+    bench.add_argument(
+        "--token-users",
+        default="100,1000,5000",
+        metavar="N,N,...",
+        help="user counts for the token comparison",
+    )
+    bench.add_argument(
+        "--dagster-users",
+        default="1000,5000",
+        metavar="N,N,...",
+        help="user counts for briefing runs ('' to skip)",
+    )
+    bench.add_argument(
+        "--backfill-days",
+        type=int,
+        metavar="N",
+        default=7,
+        help="days of the measured briefing backfill (default 7)",
+    )
+    bench.add_argument(
+        "--backfill-users",
+        type=int,
+        metavar="N",
+        default=1000,
+        help="users of the measured briefing backfill (default 1000)",
+    )
     bench.add_argument("--no-graphql", action="store_true", help="skip the UI partition-status query timing")
-    bench.add_argument("--workdir", help="keep the workspace, DuckDB files and instances here")
-    bench.add_argument("--out", help="write the JSON report here")
+    bench.add_argument("--workdir", metavar="DIR", help="keep the workspace, DuckDB files and instances here")
+    bench.add_argument("--out", type=output_file, metavar="FILE", help="write the JSON report here")
     bench.set_defaults(func=cmd_bench_scale)
-    bench_sub = bench.add_subparsers(dest="bench_command")
-    bt = bench_sub.add_parser("tokens", help="LLM input tokens per day: our pipeline vs the naive design")
-    bt.add_argument("--export", help="Slack export (default: OUTROPY_SLACK_EXPORT or data/sample_export)")
-    bt.add_argument("--db", help="measure an existing DuckDB file instead of preparing the export")
-    bt.add_argument("--date", help="only this day, YYYY-MM-DD")
+    bench_sub = bench.add_subparsers(
+        dest="bench_command", metavar="{tokens}", help="the token comparison only"
+    )
+    bt = bench_sub.add_parser(
+        "tokens",
+        help="LLM input tokens per day: our pipeline vs the naive design",
+        description="Count the LLM input tokens the pipeline sends per day against one prompt per "
+        "reader holding every message they can see (the naive design).",
+    )
+    bt.add_argument(
+        "--export", metavar="DIR", help="Slack export (default: OUTROPY_SLACK_EXPORT or data/sample_export)"
+    )
+    bt.add_argument(
+        "--db",
+        type=existing_file,
+        metavar="FILE",
+        help="measure an existing DuckDB file instead of preparing the export",
+    )
+    bt.add_argument("--date", type=day, metavar="D", help="only this day (YYYY-MM-DD, today or yesterday)")
     bt.add_argument("--model", help="tokenizer of this model (default: OUTROPY_LLM_MODEL or gpt-4o-mini)")
-    bt.add_argument("--json", help="also write the figures to this JSON file")
+    bt.add_argument(
+        "--json", type=output_file, metavar="FILE", help="also write the figures to this JSON file"
+    )
     bt.set_defaults(func=cmd_bench_tokens)

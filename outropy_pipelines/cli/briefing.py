@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
-from outropy_pipelines.cli.common import day_arg, err, existing_store, load_settings
+from outropy_pipelines.cli.common import RUN_FAILED, CliError, command, day, existing_store, load_settings
+
+if TYPE_CHECKING:
+    from outropy_pipelines.store import DuckDBStore
 
 
 def cmd_briefing(args: argparse.Namespace) -> int:
     from outropy_pipelines.store.briefings import find_briefing
 
-    try:
-        day = day_arg(args.date)
-        store = existing_store(load_settings())
-    except (ValueError, FileNotFoundError) as exc:
-        err(str(exc))
-        return 2
-    row = find_briefing(store, day, args.user)
+    store = existing_store(load_settings())
+    row = find_briefing(store, args.date, args.user)
     if row is None:
-        err(f"no briefing for user {args.user!r} on {day}")
-        return 1
+        raise CliError(_why_no_briefing(store, args.date, args.user), code=RUN_FAILED)
     if args.format == "html":
         print(row["html"])
     elif args.format == "blocks":
@@ -30,9 +28,44 @@ def cmd_briefing(args: argparse.Namespace) -> int:
     return 0
 
 
+def _why_no_briefing(store: DuckDBStore, day: str, user: str) -> str:
+    """Why `user` has no briefing on `day`: an unknown user, a day without any briefings, or a
+    known user without one that day; each with what there is instead."""
+    from outropy_pipelines.domain.days import format_days
+    from outropy_pipelines.store.briefings import briefing_days, find_user
+
+    everyone = briefing_days(store)
+    if not everyone:
+        return f"no briefings in {store.path} yet: run `{command('run')}` first"
+    found = find_user(store, user)
+    if found is None and not briefing_days(store, user):
+        return (
+            f"unknown user {user!r}: no user id, name or real name like it in the directory in {store.path}"
+        )
+    if day not in everyone:
+        return f"no briefings at all on {day}; days with briefings: {format_days(everyone)}"
+    user_id = found["user_id"] if found else user
+    who = user_id if user_id == user else f"{user} ({user_id})"
+    theirs = briefing_days(store, user_id)
+    if not theirs:
+        return f"{who} has no briefing on {day}, nor on any other day (not subscribed?)"
+    return f"{who} has no briefing on {day}; their briefings: {format_days(theirs)}"
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    br = sub.add_parser("briefing", help="print one stored briefing")
-    br.add_argument("--date", required=True)
-    br.add_argument("--user", required=True, help="user id or name")
-    br.add_argument("--format", choices=["md", "html", "blocks"], default="md")
+    br = sub.add_parser(
+        "briefing",
+        help="print one stored briefing",
+        description="Print a briefing from the DuckDB file (OUTROPY_DUCKDB_PATH) that `outropy run` wrote.",
+    )
+    br.add_argument(
+        "--date", required=True, type=day, metavar="D", help="the day (YYYY-MM-DD, today or yesterday)"
+    )
+    br.add_argument("--user", required=True, help="whose briefing: a user id, or a name or real name")
+    br.add_argument(
+        "--format",
+        choices=["md", "html", "blocks"],
+        default="md",
+        help="Markdown (default), the HTML page, or the Slack Block Kit JSON",
+    )
     br.set_defaults(func=cmd_briefing)

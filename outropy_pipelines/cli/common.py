@@ -1,8 +1,14 @@
-"""What every command shares: errors, settings, the Dagster instance, the DuckDB file, and how to
-name this program in a hint."""
+"""What every command shares: errors, settings, the argument types (days, output files), the
+Slack export, the Dagster instance, the DuckDB file, and how to name this program in a hint.
+
+Exit codes: 2 for a usage error (a malformed argument, a day outside the partitions or the data,
+a path that is not there), 1 for a failure at run time (a failed run, nothing found); a user error
+is one line starting with `outropy:`, never a traceback."""
 
 from __future__ import annotations
 
+import argparse
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -13,8 +19,20 @@ from pydantic import ValidationError
 if TYPE_CHECKING:
     from dagster import DagsterInstance
 
+    from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
     from outropy_pipelines.settings import Settings
     from outropy_pipelines.store import DuckDBStore
+
+USAGE_ERROR = 2
+RUN_FAILED = 1
+
+
+class CliError(Exception):
+    """A user error: `main` prints it as one line and exits with `code`."""
+
+    def __init__(self, message: str, code: int = USAGE_ERROR) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def err(msg: str) -> None:
@@ -66,20 +84,76 @@ def dagster_instance(settings: Settings) -> tuple[DagsterInstance, Path]:
     return DagsterInstance.from_config(str(home)), home
 
 
-def day_arg(value: str | None) -> str | None:
-    from outropy_pipelines.domain.days import parse_day
+def day(value: str) -> str:
+    """argparse `type=` of every option that takes a day: YYYY-MM-DD, `today` or `yesterday` (in
+    the workspace time zone, OUTROPY_TIMEZONE), as an ISO date; anything else is a usage error
+    naming the accepted forms."""
+    from outropy_pipelines.domain.days import is_relative_day, parse_day_text, today_in
 
-    if value is None:
-        return None
     try:
-        return parse_day(value).isoformat()
-    except ValueError:
-        raise ValueError(f"not a day: {value!r} (expected YYYY-MM-DD)") from None
+        today = today_in(load_settings().timezone) if is_relative_day(value) else None
+        return parse_day_text(value, today)
+    except ValidationError as exc:
+        raise argparse.ArgumentTypeError(settings_error(exc)) from None
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def output_file(value: str) -> str:
+    """argparse `type=` of an output file: its folder must exist and be writable (checked before
+    the work, not after it)."""
+    path = Path(value).expanduser()
+    folder = path.parent
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{value} is a folder: give a file name")
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise argparse.ArgumentTypeError(f"cannot write {value}: the folder {folder} {what}")
+    if not os.access(folder, os.W_OK):
+        raise argparse.ArgumentTypeError(f"cannot write {value}: no permission to write in {folder}")
+    return str(path)
+
+
+def existing_file(value: str) -> str:
+    """argparse `type=` of an input file that must exist."""
+    path = Path(value).expanduser()
+    if not path.is_file():
+        what = "is a folder" if path.is_dir() else "does not exist"
+        raise argparse.ArgumentTypeError(f"{value} {what}: give an existing file")
+    return str(path)
+
+
+def open_export(path: Path) -> SlackExportReader:
+    """A reader of the Slack export at `path` that has messages, or a `CliError` saying why not
+    (missing, not an export, no day files)."""
+    from outropy_pipelines.adapters.slack_export_reader import ExportFormatError, SlackExportReader
+
+    if not path.exists():
+        raise CliError(f"Slack export not found: {path} (no such file or folder)")
+    try:
+        reader = SlackExportReader(path)
+        reader.read_directory()
+        days = reader.available_days()
+    except ExportFormatError as exc:
+        if path.is_dir():
+            raise CliError(str(exc)) from None
+        raise CliError(
+            f"{path} is not a Slack export: expected the export's folder (channels.json, users.json "
+            "and one folder per channel)"
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise CliError(f"cannot read the Slack export {path}: {exc}") from None
+    if not days:
+        raise CliError(
+            f"the Slack export {path} holds no messages: no YYYY-MM-DD.json day files in its "
+            "conversation folders"
+        )
+    return reader
 
 
 def existing_store(settings: Settings) -> DuckDBStore:
     from outropy_pipelines.store import DuckDBStore
 
     if not settings.duckdb_path.exists():
-        raise FileNotFoundError(f"no DuckDB file at {settings.duckdb_path}: run `{command('run')}` first")
+        raise CliError(f"no DuckDB file at {settings.duckdb_path}: run `{command('run')}` first")
     return DuckDBStore(settings.duckdb_path, memory_limit=settings.duckdb_memory_limit)

@@ -6,7 +6,14 @@ import argparse
 import sys
 import time
 
-from outropy_pipelines.cli.common import dagster_instance, day_arg, err, existing_store, load_settings
+from outropy_pipelines.cli.common import (
+    RUN_FAILED,
+    CliError,
+    dagster_instance,
+    day,
+    existing_store,
+    load_settings,
+)
 
 
 def cmd_deliver(args: argparse.Namespace) -> int:
@@ -19,13 +26,9 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     from outropy_pipelines.domain.delivery_plan import CHANNELS
     from outropy_pipelines.stages import delivery as dl
 
-    try:
-        settings = load_settings()
-        days = [day_arg(args.date)] if args.date else None
-        store = existing_store(settings)
-    except (ValueError, FileNotFoundError) as exc:
-        err(str(exc))
-        return 2
+    settings = load_settings()
+    days = [args.date] if args.date else None
+    store = existing_store(settings)
     users = [args.user] if args.user else None
     channels = [args.channel] if args.channel else list(CHANNELS)
     resources = build_resources(settings)
@@ -58,8 +61,7 @@ def cmd_deliver(args: argparse.Namespace) -> int:
             hint = "SLACK_BOT_TOKEN" if ch == "slack" else "SMTP_HOST"
             print(f"{ch}: not configured (set {hint}); {waiting} deliveries waiting", file=sys.stderr)
     if not any(configured[ch] for ch in channels):
-        err("no delivery channel configured: set SLACK_BOT_TOKEN (Slack) and/or SMTP_HOST (email)")
-        return 2
+        raise CliError("no delivery channel configured: set SLACK_BOT_TOKEN (Slack) and/or SMTP_HOST (email)")
     instance, _ = dagster_instance(settings)
     config = DeliverConfig(
         days=days or [], users=users or [], channels=channels, max_age_days=args.max_age_days
@@ -75,8 +77,7 @@ def cmd_deliver(args: argparse.Namespace) -> int:
         )
     )
     if not result.success:
-        err(f"the {DELIVER_JOB} run {result.run_id} failed: see it in the Dagster UI")
-        return 1
+        raise CliError(f"the {DELIVER_JOB} run {result.run_id} failed: see it in the Dagster UI", RUN_FAILED)
     outcome = result.output_for_node("deliver_due_briefings")
     sent = ", ".join(f"{ch} {n}" for ch, n in sorted(outcome["sent_by_channel"].items()))
     print(
@@ -91,11 +92,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     de = sub.add_parser(
         "deliver",
         help="send due briefings by Slack DM / email (what the deliver_briefings sensor does), once each",
+        description="Send the due briefings through the deliver_briefings job on the local Dagster "
+        "instance, or inspect the delivery ledger (--dry-run, --ledger, --requeue).",
     )
-    de.add_argument("--date", help="only this day, YYYY-MM-DD (default: every day with due deliveries)")
+    de.add_argument(
+        "--date",
+        type=day,
+        metavar="D",
+        help="only this day (YYYY-MM-DD, today or yesterday; default: every day with due deliveries)",
+    )
     de.add_argument("--user", help="only this user id")
     de.add_argument("--channel", choices=["slack", "email"], help="only this channel")
-    de.add_argument("--max-age-days", type=int, help="skip briefings older than this many days")
+    de.add_argument("--max-age-days", type=int, metavar="N", help="skip briefings older than this many days")
     de.add_argument("--dry-run", action="store_true", help="list what is due, send nothing")
     de.add_argument("--ledger", action="store_true", help="print the ledger's counts, send nothing")
     de.add_argument(

@@ -8,14 +8,13 @@ import sys
 import time
 from pathlib import Path
 
-from outropy_pipelines.cli.common import load_settings
+from outropy_pipelines.cli.common import load_settings, open_export, output_file
 
 
 def _builder_for_export(export: Path):
-    from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
     from outropy_pipelines.domain.thread_builder import ThreadBuilder
 
-    reader = SlackExportReader(export)
+    reader = open_export(export)
     directory, _ = reader.read_directory()
     return reader, directory, ThreadBuilder.for_directory(directory)
 
@@ -93,12 +92,27 @@ def cmd_items(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    th = sub.add_parser("threads", help="thread reconstruction only: one JSON line per message")
-    th.add_argument("export_dir")
-    th.add_argument("--out", required=True)
+    export_help = "the Slack export folder (channels.json, users.json, one folder per channel)"
+    th = sub.add_parser(
+        "threads",
+        help="thread reconstruction only: one JSON line per message",
+        description="Group every message of an export into conversations with the pipeline's own "
+        'threading code, and write one line per message: {"channel_id", "ts", "thread_id"}.',
+    )
+    th.add_argument("export_dir", metavar="EXPORT_DIR", help=export_help)
+    th.add_argument(
+        "--out", required=True, type=output_file, metavar="FILE", help="write the JSON lines here (.jsonl)"
+    )
     th.set_defaults(func=cmd_threads)
 
-    it = sub.add_parser("items", help="classification only: one JSON line per item")
-    it.add_argument("export_dir")
-    it.add_argument("--out", required=True)
+    it = sub.add_parser(
+        "items",
+        help="classification only: one JSON line per item",
+        description="Classify every conversation of an export with the configured LLM provider "
+        "(OUTROPY_LLM_PROVIDER, default the offline local rules) and write one line per item.",
+    )
+    it.add_argument("export_dir", metavar="EXPORT_DIR", help=export_help)
+    it.add_argument(
+        "--out", required=True, type=output_file, metavar="FILE", help="write the JSON lines here (.jsonl)"
+    )
     it.set_defaults(func=cmd_items)

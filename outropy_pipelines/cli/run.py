@@ -6,29 +6,26 @@ import argparse
 import time
 from pathlib import Path
 
-from outropy_pipelines.cli.common import command, dagster_instance, err, load_settings
+from outropy_pipelines.cli.common import CliError, command, dagster_instance, day, load_settings, open_export
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from outropy_pipelines.pipeline_runner import PipelineRunner, select_days
 
-    settings = load_settings(slack_export=Path(args.export).resolve() if args.export else None)
-    if settings.slack_is_live and not (args.date or args.start or args.end):
-        err("live Slack mode (SLACK_BOT_TOKEN): give --date D or --start D --end D")
-        return 2
-    source = (
-        f"the Slack Web API ({settings.slack_api_url})"
-        if settings.slack_is_live
-        else str(settings.slack_export)
-    )
+    settings = load_settings(slack_export=Path(args.export).expanduser().resolve() if args.export else None)
+    if settings.slack_is_live:
+        if not (args.date or args.start or args.end):
+            raise CliError("live Slack mode (SLACK_BOT_TOKEN): give --date D or --start D --end D")
+        source = f"the Slack Web API ({settings.slack_api_url})"
+    else:
+        open_export(settings.slack_export)
+        source = str(settings.slack_export)
     try:
         days = select_days(settings, date=args.date, start=args.start, end=args.end)
     except ValueError as exc:
-        err(str(exc))
-        return 2
+        raise CliError(str(exc)) from None
     if not days:
-        err(f"no days to process in {settings.slack_export}")
-        return 2
+        raise CliError(f"no days to process in {source}")
     instance, home = dagster_instance(settings)
     runner = PipelineRunner(settings, instance=instance, progress=print)
     print(
@@ -49,11 +46,19 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    run = sub.add_parser("run", help="run the whole pipeline through Dagster on the local instance")
-    run.add_argument(
-        "--export", help="Slack export directory (default: OUTROPY_SLACK_EXPORT or data/sample_export)"
+    run = sub.add_parser(
+        "run",
+        help="run the whole pipeline through Dagster on the local instance",
+        description="Run the daily assets, then every subscribed user's briefings, for the days "
+        "asked for (default: every day of the export). Days are YYYY-MM-DD, today or yesterday, in "
+        "the workspace time zone (OUTROPY_TIMEZONE).",
     )
-    run.add_argument("--date", help="one day, YYYY-MM-DD")
-    run.add_argument("--start", help="first day, YYYY-MM-DD")
-    run.add_argument("--end", help="last day, YYYY-MM-DD")
+    run.add_argument(
+        "--export",
+        metavar="DIR",
+        help="Slack export folder (default: OUTROPY_SLACK_EXPORT or data/sample_export)",
+    )
+    run.add_argument("--date", type=day, metavar="D", help="only this day (YYYY-MM-DD, today or yesterday)")
+    run.add_argument("--start", type=day, metavar="D", help="first day (default: the export's first)")
+    run.add_argument("--end", type=day, metavar="D", help="last day (default: the export's last)")
     run.set_defaults(func=cmd_run)
