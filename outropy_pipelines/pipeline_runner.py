@@ -23,7 +23,7 @@ from outropy_pipelines.defs.partitions import (
     day_range_tags,
     user_chunks,
 )
-from outropy_pipelines.domain.days import days_between, parse_day
+from outropy_pipelines.domain.days import days_between, days_of_utc_dates, format_days, parse_day
 from outropy_pipelines.settings import Settings
 from outropy_pipelines.store import DuckDBStore
 from outropy_pipelines.store.directory import subscribed_user_ids
@@ -40,32 +40,71 @@ class RunSummary:
     check_failures: list[str] = field(default_factory=list)
 
 
+class NoDataOnDays(ValueError):
+    """A day to run on which the Slack export holds no messages."""
+
+
 def select_days(
     settings: Settings, date: str | None = None, start: str | None = None, end: str | None = None
 ) -> list[str]:
     """The days to run: `date`, or `start`..`end` (each defaulting to the export's first or last
-    day), or every day of the export. Raises ValueError (`DayOutOfRange`, naming the valid range,
-    when a day is not a daily partition)."""
+    day), or every day of the export. Raises ValueError: `DayOutOfRange`, naming the valid range,
+    when a day is not a daily partition; `NoDataOnDays`, naming the export's days, when the export
+    holds no messages at all, none on the days asked for, or a range reaches before or after the
+    export's own days (quiet days inside it are fine)."""
     if date and (start or end):
         raise ValueError("use either --date or --start/--end")
+    available = [] if settings.slack_is_live else SlackExportReader(settings.slack_export).available_days()
     if date:
         days = [parse_day(date).isoformat()]
     elif start and end:
         days = _between(start, end)
+    elif start or end:
+        if not available:
+            live = settings.slack_is_live
+            raise ValueError(
+                f"give both --start and --end ({'live Slack mode' if live else 'the export has no day files'})"
+            )
+        first = parse_day(start).isoformat() if start else available[0]
+        last = parse_day(end).isoformat() if end else available[-1]
+        if first > last:  # the one bound given is beyond the export's other end
+            given, side = (first, "after") if start else (last, "before")
+            check_days([given])
+            raise NoDataOnDays(
+                f"no messages in the export on or {side} {given}; the export holds "
+                f"{_held(settings, available)}"
+            )
+        days = _between(first, last)
     else:
-        available = (
-            [] if settings.slack_is_live else SlackExportReader(settings.slack_export).available_days()
-        )
-        if start or end:
-            first = parse_day(start).isoformat() if start else (available[0] if available else None)
-            last = parse_day(end).isoformat() if end else (available[-1] if available else None)
-            if not first or not last:
-                raise ValueError("give both --start and --end (the export has no day files)")
-            days = _between(first, last)
-        else:
-            days = available
+        days = available
     check_days(days)
+    if not settings.slack_is_live:
+        _check_export_days(settings, days, available)
     return days
+
+
+def _check_export_days(settings: Settings, days: list[str], available: list[str]) -> None:
+    """Raise `NoDataOnDays` unless the export holds messages on some of `days` and `days` lie
+    within the export's first and last day (a range may have quiet days inside)."""
+    if not available:
+        raise NoDataOnDays(
+            f"the Slack export {settings.slack_export} holds no messages: no YYYY-MM-DD.json day "
+            "files in its conversation folders"
+        )
+    if not days:
+        return
+    held = days_of_utc_dates(available, settings.timezone)
+    outside = [d for d in days if d < held[0] or d > held[-1]]
+    if outside or not set(days) & set(held):
+        raise NoDataOnDays(
+            f"no messages in the export on {format_days(outside or days)}; the export holds "
+            f"{format_days(held)}"
+        )
+
+
+def _held(settings: Settings, available: list[str]) -> str:
+    """The days (workspace time zone) the export's day files can hold messages of, as text."""
+    return format_days(days_of_utc_dates(available, settings.timezone))
 
 
 def _between(start: str, end: str) -> list[str]:

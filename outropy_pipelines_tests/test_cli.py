@@ -90,4 +90,4 @@ def test_run_then_briefing(tmp_path):
     )
     assert isinstance(json.loads(blocks.stdout), list)
     missing = _outropy("briefing", "--date", "2026-11-03", "--user", "nobody", env=env, cwd=tmp_path)
-    assert missing.returncode == 1 and "no briefing" in missing.stderr
+    assert missing.returncode == 1 and "unknown user 'nobody'" in missing.stderr

@@ -31,6 +31,7 @@ from outropy_pipelines.bench.llm_recording import RecordingLLMResource, recorded
 from outropy_pipelines.bench.naive_design import NAIVE_BRIEFING, naive_input_tokens
 from outropy_pipelines.defs.definitions import build_definitions
 from outropy_pipelines.defs.partitions import day_range_tags
+from outropy_pipelines.domain.days import format_days
 from outropy_pipelines.llm.token_count import encoding_label, is_exact
 from outropy_pipelines.pipeline_runner import PipelineRunner, select_days
 from outropy_pipelines.settings import Settings
@@ -185,8 +186,12 @@ def run_bench(
             except (OSError, ValueError) as exc:
                 print(f"outropy: cannot read the export: {exc}", file=sys.stderr)
                 return 2
+        if date and date not in days:
+            held = f"; the days to measure are {format_days(days)}" if days else ""
+            print(f"outropy: no threads on {date} to measure{held}", file=sys.stderr)
+            return 2
         if date:
-            days = [d for d in days if d == date]
+            days = [date]
         if not days:
             print("outropy: no days with threads to measure", file=sys.stderr)
             return 2

@@ -99,3 +99,24 @@ def find_briefing(store: DuckDBStore, day: str, user: str) -> dict[str, str] | N
         [day, user, user, user],
     )
     return rows[0] if rows else None
+
+
+def find_user(store: DuckDBStore, user: str) -> dict[str, str] | None:
+    """The user `user` names (a user id, or a name or real name in any case): `user_id` and `name`,
+    or None when the directory has no such user."""
+    rows = store.query(
+        """SELECT user_id, name FROM users
+           WHERE user_id = ? OR lower(name) = lower(?) OR lower(real_name) = lower(?)
+           ORDER BY user_id = ? DESC, user_id LIMIT 1""",
+        [user, user, user, user],
+    )
+    return rows[0] if rows else None
+
+
+def briefing_days(store: DuckDBStore, user_id: str | None = None) -> list[str]:
+    """The days with a stored briefing (of `user_id`, or of anyone), sorted."""
+    if user_id is None:
+        rows = store.query("SELECT DISTINCT day FROM briefings ORDER BY day")
+    else:
+        rows = store.query("SELECT DISTINCT day FROM briefings WHERE user_id = ? ORDER BY day", [user_id])
+    return [str(r["day"]) for r in rows]
