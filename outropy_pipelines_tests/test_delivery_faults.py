@@ -1,7 +1,8 @@
 """Delivery under faults: nothing lost, nothing sent twice, and what is in doubt is said so.
 
 - a real `outropy deliver` process killed with SIGKILL while the SMTP server holds its 3rd
-  message: only that message is left in flight; the next pass sends the rest and marks it `unknown`;
+  message: only that message is left in flight; its run is failed by the run monitor; the next
+  pass sends the rest and marks it `unknown`;
 - an SMTP server that drops the connection after receiving a message's DATA (before acknowledging
   it): the message is in doubt (`unknown`), never resent unless an operator requeues it; a drop
   before DATA is an ordinary retry;
@@ -31,8 +32,11 @@ from dataclasses import replace
 
 import pytest
 from aiosmtpd.controller import Controller
+from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
+from outropy_pipelines.defs.delivery import DELIVER_JOB
+from outropy_pipelines.defs.run_monitor import fail_dead_runs
 from outropy_pipelines.domain import delivery_plan as plan
 from outropy_pipelines.domain.delivery_plan import DeliveryError, DeliveryPolicy, LedgerRow
 from outropy_pipelines.processes import Owner, current
@@ -189,6 +193,15 @@ def test_killed_deliver_strands_only_the_message_in_flight(store, tmp_path):
         (in_flight,) = [r for r in rows.values() if r.status == "sending"]
         assert Owner.parse(in_flight.claimed_by).pid == first.pid
         assert recipients[in_flight.user_id] == str(inbox.messages[2]["To"].addresses[0].addr_spec)
+
+        # its Dagster run stays STARTED (it would keep the delivery sensor waiting) until the run
+        # monitor sees its process is gone
+        instance = DagsterInstance.from_config(str(tmp_path / "dagster_home"))
+        (killed_run,) = instance.get_runs(RunsFilter(job_name=DELIVER_JOB))
+        assert killed_run.status == DagsterRunStatus.STARTED
+        assert fail_dead_runs(instance) == ([killed_run.run_id], 1)
+        assert instance.get_run_by_id(killed_run.run_id).status == DagsterRunStatus.FAILURE
+        instance.dispose()
 
         second = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
         assert second.returncode == 1, second.stdout + second.stderr  # 1: something is unknown
