@@ -32,6 +32,7 @@ import psutil
 import yaml
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
 
+from outropy_pipelines.defs.run_monitor import HOST_TAG, fail_dead_runs
 from outropy_pipelines_tests.conftest import REPO
 from outropy_pipelines_tests.local_http_server import free_port
 
@@ -88,25 +89,44 @@ def _wait(what: str, condition, timeout: float, log: Path):
         if value:
             return value
         time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}; daemon log:\n{log.read_text()[-4000:]}")
+    shown = log.read_text()[-4000:] if log.exists() else "(none)"
+    raise AssertionError(f"timed out waiting for {what}; {log.name}:\n{shown}")
 
 
 def _pid(path: Path) -> int | None:
+    """The pid a process wrote to `path`, once it has."""
     return int(path.read_text()) if path.exists() and path.read_text() else None
 
 
 IN_PROCESS = """
-import importlib.util, sys
+import importlib.util, json, sys
 from dagster import DagsterInstance
+from outropy_pipelines.defs.run_monitor import in_process_tags
 spec = importlib.util.spec_from_file_location("monitored", sys.argv[1])
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 module.sleepy.execute_in_process(
     instance=DagsterInstance.get(),
     run_config={"ops": {"nap": {"config": {"seconds": 300, "pid_file": sys.argv[2]}}}},
-    tags={"scenario": "E"},
+    tags={**in_process_tags(), **json.loads(sys.argv[3])},
 )
 """
+
+
+def _in_process_run(code: Path, pid_file: Path, tags: dict, env: dict, kill: bool = True) -> subprocess.Popen:
+    """Run `sleepy` in-process in another process (as `outropy run` does); once it is running,
+    kill it with SIGKILL unless `kill` is false."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", IN_PROCESS, str(code), str(pid_file), json.dumps(tags)],
+        cwd=code.parent, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        _wait(f"{pid_file.stem} running", lambda: _pid(pid_file), 120, pid_file)
+    finally:
+        if kill or proc.poll() is not None:
+            proc.kill()
+            proc.wait(10)
+    return proc
 
 
 class CodeServer:
@@ -168,14 +188,7 @@ def test_killed_runs_are_failed_and_the_queue_moves_on(tmp_path, monkeypatch):
     pids: list[int] = []
     try:
         # E: a run executed in-process by a process that is then killed, like a killed `outropy run`
-        in_process = subprocess.Popen(
-            [sys.executable, "-c", IN_PROCESS, str(code), str(tmp_path / "E.pid")],
-            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        pids.append(in_process.pid)
-        _wait("E running", lambda: _pid(tmp_path / "E.pid"), 120, log)
-        in_process.send_signal(signal.SIGKILL)
-        in_process.wait(10)
+        _in_process_run(code, tmp_path / "E.pid", {"scenario": "E"}, env)
 
         # A, B, C, D queued before the daemon starts; their priorities fix the order
         hold.touch()
@@ -266,3 +279,35 @@ def test_killed_runs_are_failed_and_the_queue_moves_on(tmp_path, monkeypatch):
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_only_runs_of_this_host_whose_process_died_are_failed(tmp_path, monkeypatch):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(_instance_yaml(home))
+    code = tmp_path / "monitored.py"
+    code.write_text(CODE.format(hold=str(tmp_path / "hold"), starting=str(tmp_path / "starting.pid")))
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    live = _in_process_run(code, tmp_path / "live.pid", {"scenario": "live"}, env, kill=False)
+    try:
+        _in_process_run(code, tmp_path / "here.pid", {"scenario": "here"}, env)
+        _in_process_run(code, tmp_path / "there.pid", {"scenario": "there", HOST_TAG: "elsewhere"}, env)
+        monkeypatch.setenv("DAGSTER_HOME", str(home))
+        instance = DagsterInstance.get()
+        runs = {r.tags["scenario"]: r.run_id for r in instance.get_runs()}
+        assert {instance.get_run_by_id(r).status for r in runs.values()} == {DagsterRunStatus.STARTED}
+        assert fail_dead_runs(instance) == ([runs["here"]], 3)
+        assert instance.get_run_by_id(runs["here"]).status == DagsterRunStatus.FAILURE
+        # a run another machine (or container) executes cannot be judged from here: left alone;
+        # a live run is left alone
+        assert instance.get_run_by_id(runs["there"]).status == DagsterRunStatus.STARTED
+        assert instance.get_run_by_id(runs["live"]).status == DagsterRunStatus.STARTED
+        assert fail_dead_runs(instance) == ([], 2)
+        live.kill()
+        live.wait(10)
+        assert fail_dead_runs(instance) == ([runs["live"]], 2)
+        instance.dispose()
+    finally:
+        if live.poll() is None:
+            live.kill()
+            live.wait(10)

@@ -13,7 +13,9 @@ keeps `deliver_briefings_sensor` waiting for it.
 process that started each one (the pid of its RUN_START event: the run worker, or the process
 that executed the run in-process) and, when that process has ended on this host (pid gone or
 reused, see `outropy_pipelines.processes`), reports the run failed. It acts only with the
-default run launcher, whose runs execute on this machine; elsewhere it cannot tell.
+default run launcher, whose run workers execute next to their code server (this machine); runs
+that our commands execute in-process carry the tag `outropy/host` (`in_process_tags`), and runs
+of another host (or container) are left alone: their process cannot be looked at from here.
 """
 
 from __future__ import annotations
@@ -32,10 +34,16 @@ from dagster import (
     sensor,
 )
 
-from outropy_pipelines.processes import pid_is_gone
+from outropy_pipelines.processes import host_id, pid_is_gone
 from outropy_pipelines.settings import get_settings
 
 MONITOR_SENSOR = "fail_runs_whose_process_died"
+HOST_TAG = "outropy/host"
+
+
+def in_process_tags() -> dict[str, str]:
+    """Tags of a run this process executes in-process: where it runs, for the run monitor."""
+    return {HOST_TAG: host_id()}
 
 
 def run_process(instance: DagsterInstance, record: RunRecord) -> tuple[int, float] | None:
@@ -65,6 +73,8 @@ def fail_dead_runs(instance: DagsterInstance) -> tuple[list[str], int]:
     records = instance.get_run_records(filters=RunsFilter(statuses=[DagsterRunStatus.STARTED]))
     failed: list[str] = []
     for record in records:
+        if record.dagster_run.tags.get(HOST_TAG, host_id()) != host_id():
+            continue
         process = run_process(instance, record)
         if process is None or not pid_is_gone(process[0], started_by=process[1]):
             continue
