@@ -23,6 +23,7 @@ from outropy_pipelines.defs.partitions import (
     day_range_tags,
     user_chunks,
 )
+from outropy_pipelines.defs.run_monitor import in_process_tags
 from outropy_pipelines.domain.days import days_between, days_of_utc_dates, format_days, parse_day
 from outropy_pipelines.settings import Settings
 from outropy_pipelines.store import DuckDBStore
@@ -146,7 +147,10 @@ class PipelineRunner:
         job = self.defs.resolve_job_def(job_name)
         run_config = {"loggers": {"console": {"config": {"log_level": self.settings.log_level}}}}
         result = job.execute_in_process(
-            instance=self.instance, tags=tags, run_config=run_config, raise_on_error=False
+            instance=self.instance,
+            tags={**in_process_tags(), **tags},
+            run_config=run_config,
+            raise_on_error=False,
         )
         summary.runs.append(result.run_id)
         for evaluation in result.get_asset_check_evaluations():

@@ -136,6 +136,8 @@ class Settings(BaseSettings):
     #: processes a CPU-bound stage may use; unset: the CPUs this process may run on
     workers: int | None = Field(None, ge=1)
     log_level: str = "WARNING"
+    #: minimum time between ticks of the sensor that fails runs whose process died
+    run_monitor_interval_seconds: int = Field(60, ge=1)
     dagster_home: Path | None = Field(None, validation_alias=AliasChoices("DAGSTER_HOME"))
 
     llm: LLMSettings = Field(default_factory=LLMSettings)

@@ -19,7 +19,9 @@ Endpoints:
 
 Scriptable faults (`add_fault`): an HTTP status once or N times (429 with `Retry-After`, 500, 503,
 ...), an `ok: false` error, or a dropped connection, for one method (and optionally one channel),
-after skipping the first `skip` matching requests. `deny(channel)` makes history and replies of a
+after skipping the first `skip` matching requests; with `after=True` the call is carried out first
+(a message is posted) and only its answer is replaced (the response lost on the way back).
+`deny(channel)` makes history and replies of a
 channel answer `not_in_channel`. Every request is recorded in `requests` (method, params without
 the token, HTTP status served).
 """
@@ -57,6 +59,7 @@ class Fault:
     skip: int = 0  # let this many matching requests through first
     times: int = 1
     disconnect: bool = False  # close the connection without answering
+    after: bool = False  # carry the call out, then fail its answer (e.g. a post stored, then a 503)
     fired: int = 0
 
 
@@ -232,6 +235,10 @@ class FakeSlackServer(LocalHTTPServer):
         if token != self.token:
             return self._send(h, method, params, 200, {"ok": False, "error": "invalid_auth"})
         fault = self._fault_for(method, params)
+        handler = getattr(self, "_api_" + method.replace(".", "_"), None)
+        if fault is not None and fault.after and handler is not None:
+            with self._lock:
+                handler(params)  # done; the answer is lost below
         if fault is not None:
             if fault.disconnect:
                 with self._lock:
@@ -244,7 +251,6 @@ class FakeSlackServer(LocalHTTPServer):
                 "error": fault.error or ("ratelimited" if fault.status == 429 else "fatal_error"),
             }
             return self._send(h, method, params, fault.status, payload, headers, fault=f"{fault.status}")
-        handler = getattr(self, "_api_" + method.replace(".", "_"), None)
         if handler is None:
             return self._send(h, method, params, 200, {"ok": False, "error": "unknown_method"})
         with self._lock:

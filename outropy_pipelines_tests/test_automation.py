@@ -198,6 +198,7 @@ def test_dagster_webserver_shows_assets_lineage_schedule_and_sensors(tmp_path):
             "sync_subscribed_users",
             "briefings_after_daily_pipeline",
             "deliver_briefings_sensor",
+            "fail_runs_whose_process_died",
         }
     finally:
         proc.terminate()

@@ -69,7 +69,12 @@ def describe(defs: Definitions) -> dict:
         for s in (defs.resolve_schedule_def(name) for name in ["daily_briefing_schedule"])
     }
     sensors = {}
-    for name in ("sync_subscribed_users", "briefings_after_daily_pipeline", "deliver_briefings_sensor"):
+    for name in (
+        "sync_subscribed_users",
+        "briefings_after_daily_pipeline",
+        "deliver_briefings_sensor",
+        "fail_runs_whose_process_died",
+    ):
         sensor = defs.resolve_sensor_def(name)
         sensors[name] = {
             "jobs": sorted(t.job_name for t in sensor.targets),

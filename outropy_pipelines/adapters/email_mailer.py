@@ -7,6 +7,13 @@ stored or logged. One connection serves a whole batch and is reopened after an e
 Every message carries a deterministic Message-ID (day, user, content hash), so a resend of the
 same content is recognisable as the same message, and List-Unsubscribe (+ List-Unsubscribe-Post
 for an https one-click URL).
+
+Failures are told apart by how far the SMTP conversation got: anything before the message content
+(connect, login, MAIL, RCPT, the DATA command itself) is a normal error, retried later; once the
+content has gone out (the server answered DATA with 354), a lost reply (dropped connection,
+timeout) leaves the message in doubt: it may have been accepted, so it is not resent
+automatically (`DeliveryError(in_doubt=True)`). An explicit 4xx/5xx reply to the content is a
+refusal, not a doubt.
 """
 
 from __future__ import annotations
@@ -136,6 +143,39 @@ class SmtpConfig:
     unsubscribe_mailto: str | None = None
 
 
+class _ContentTracking:
+    """Mixed into smtplib's clients: `content_sent` tells whether the current message's content
+    went out (the server answered DATA with 354, the next bytes are the message)."""
+
+    content_sent = False
+    _in_data = False
+
+    def mail(self, *args, **kwargs):  # MAIL FROM: a new message begins
+        self.content_sent = False
+        return super().mail(*args, **kwargs)  # type: ignore[misc]
+
+    def data(self, msg):
+        self.content_sent, self._in_data = False, True
+        try:
+            return super().data(msg)  # type: ignore[misc]
+        finally:
+            self._in_data = False
+
+    def getreply(self):
+        reply = super().getreply()  # type: ignore[misc]
+        if self._in_data and reply[0] == 354:
+            self.content_sent = True
+        return reply
+
+
+class _SMTP(_ContentTracking, smtplib.SMTP):
+    pass
+
+
+class _SMTPSSL(_ContentTracking, smtplib.SMTP_SSL):
+    pass
+
+
 class SmtpMailer:
     """The email transport: `send` one briefing; SMTP cannot tell what was sent, so no reconciliation."""
 
@@ -152,9 +192,9 @@ class SmtpMailer:
         c = self.config
         context = ssl.create_default_context()
         if c.ssl:
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout_seconds, context=context)
+            smtp: smtplib.SMTP = _SMTPSSL(c.host, c.port, timeout=c.timeout_seconds, context=context)
         else:
-            smtp = smtplib.SMTP(c.host, c.port, timeout=c.timeout_seconds)
+            smtp = _SMTP(c.host, c.port, timeout=c.timeout_seconds)
         try:
             smtp.ehlo()
             if c.starttls and not c.ssl:
@@ -188,7 +228,15 @@ class SmtpMailer:
                 f"SMTP error {exc.smtp_code}: {_decode(exc.smtp_error)}", permanent=permanent
             ) from exc
         except (smtplib.SMTPException, OSError) as exc:  # refused, reset, timeout
+            in_doubt = bool(getattr(self._smtp, "content_sent", False))
             self.close()
+            if in_doubt:
+                raise DeliveryError(
+                    f"SMTP server {self.config.host}:{self.config.port} did not acknowledge the message "
+                    f"after receiving it: {type(exc).__name__}: {exc}",
+                    address=item.email_address,
+                    in_doubt=True,
+                ) from exc
             raise DeliveryError(
                 f"SMTP server {self.config.host}:{self.config.port} unavailable: {type(exc).__name__}: {exc}"
             ) from exc

@@ -11,8 +11,11 @@ Retries inside one call (slack-sdk retry handlers):
 - 429: waits the `Retry-After` seconds when at most `max_retry_after_seconds`; a longer wait
   is left to a later attempt (the ledger's backoff honours the `Retry-After`).
 - 5xx and dropped connections: retried with backoff for the idempotent calls (`conversations.open`,
-  `conversations.history`). A 5xx on `chat.postMessage` is ambiguous (the message may have been
-  posted), so it is not retried blindly: the ledger retries it later, after reconciling.
+  `conversations.history`). A 5xx or a connection lost after the request went out on
+  `chat.postMessage` is ambiguous (the message may have been posted): it is not retried blindly
+  but raised as in doubt, and the ledger retries it later, after looking for it in the DM
+  (`find_sent`); when the DM cannot be read, it is not resent (`unknown`). A connection that could
+  not even be opened (`URLError`) sent nothing.
 
 The bot token (SLACK_BOT_TOKEN, through the Dagster resource) is handed to WebClient; it is never
 logged (slack-sdk redacts the Authorization header in its debug logs) or stored.
@@ -25,7 +28,7 @@ import json
 import random
 import time
 from collections.abc import Sequence
-from http.client import RemoteDisconnected
+from http.client import HTTPException, RemoteDisconnected
 from typing import Any
 from urllib.error import URLError
 
@@ -120,6 +123,16 @@ class IdempotentServerErrorHandler(RetryHandler):
         return False
 
 
+def post_in_doubt(exc: BaseException) -> bool:
+    """Whether a failed chat.postMessage may have been posted: a 5xx, or the connection lost after
+    the request was sent. urllib raises `URLError` only while connecting or sending the request."""
+    if isinstance(exc, SlackApiError):
+        return exc.response.status_code >= 500
+    if isinstance(exc, URLError):
+        return False
+    return isinstance(exc, OSError | HTTPException)
+
+
 def build_web_client(
     token: str, base_url: str, timeout_seconds: float = 10.0, max_retry_after_seconds: float = 10.0
 ) -> WebClient:
@@ -164,7 +177,14 @@ class SlackMessenger:
     def __init__(self, client: WebClient) -> None:
         self.client = client
 
-    def _error(self, exc: Exception, what: str, sent_ids: Sequence[str] = (), address: str | None = None):
+    def _error(
+        self,
+        exc: Exception,
+        what: str,
+        sent_ids: Sequence[str] = (),
+        address: str | None = None,
+        in_doubt: bool = False,
+    ):
         if isinstance(exc, SlackApiError):
             status = exc.response.status_code
             code = exc.response.get("error") if isinstance(exc.response.data, dict) else None
@@ -175,9 +195,16 @@ class SlackMessenger:
                 message = f"{what}: HTTP {status}, {code or 'error'}"
             permanent = status < 500 and status != 429 and code in PERMANENT_ERRORS
             return DeliveryError(
-                message, permanent=permanent, retry_after=retry_after, sent_ids=sent_ids, address=address
+                message,
+                permanent=permanent and not in_doubt,
+                retry_after=retry_after,
+                sent_ids=sent_ids,
+                address=address,
+                in_doubt=in_doubt,
             )
-        return DeliveryError(f"{what}: {type(exc).__name__}: {exc}", sent_ids=sent_ids, address=address)
+        return DeliveryError(
+            f"{what}: {type(exc).__name__}: {exc}", sent_ids=sent_ids, address=address, in_doubt=in_doubt
+        )
 
     def _open(self, user_id: str) -> str:
         try:
@@ -200,9 +227,13 @@ class SlackMessenger:
                     unfurl_media=False,
                     metadata=_metadata(item, part + 1, len(payloads)),
                 )
-            except (SlackClientError, OSError) as exc:
+            except (SlackClientError, OSError, HTTPException) as exc:
                 raise self._error(
-                    exc, f"chat.postMessage part {part + 1}/{len(payloads)}", sent_ids=ids, address=channel_id
+                    exc,
+                    f"chat.postMessage part {part + 1}/{len(payloads)}",
+                    sent_ids=ids,
+                    address=channel_id,
+                    in_doubt=post_in_doubt(exc),
                 ) from exc
             ids.append(str(response["ts"]))
         return SendResult(address=channel_id, ids=ids)
@@ -231,7 +262,7 @@ class SlackMessenger:
                         found.setdefault(int(payload.get("part", 0)), str(message["ts"]))
                 if n >= 20:  # a bot DM holds a few messages a day; never page for ever
                     break
-        except (SlackClientError, OSError, DeliveryError, KeyError, TypeError, ValueError):
+        except (SlackClientError, OSError, HTTPException, DeliveryError, KeyError, TypeError, ValueError):
             return None
         ids: list[str] = []
         for part in range(1, parts + 1):  # the contiguous prefix of parts that arrived

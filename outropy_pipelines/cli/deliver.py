@@ -23,6 +23,7 @@ def cmd_deliver(args: argparse.Namespace) -> int:
 
     from outropy_pipelines.defs.definitions import build_definitions, build_resources
     from outropy_pipelines.defs.delivery import DELIVER_JOB, DeliverConfig
+    from outropy_pipelines.defs.run_monitor import in_process_tags
     from outropy_pipelines.domain.delivery_plan import CHANNELS
     from outropy_pipelines.stages import delivery as dl
 
@@ -73,6 +74,7 @@ def cmd_deliver(args: argparse.Namespace) -> int:
         .execute_in_process(
             instance=instance,
             run_config=RunConfig(ops={"deliver_due_briefings": config}),
+            tags=in_process_tags(),
             raise_on_error=False,
         )
     )

@@ -26,6 +26,7 @@ from outropy_pipelines.defs.resources import (
     SlackSourceResource,
     StoreResource,
 )
+from outropy_pipelines.defs.run_monitor import fail_runs_whose_process_died
 from outropy_pipelines.defs.schedules import daily_briefing_schedule
 from outropy_pipelines.defs.sensors import briefings_after_daily_pipeline, sync_subscribed_users
 from outropy_pipelines.settings import Settings
@@ -115,6 +116,11 @@ def build_definitions(settings: Settings, resources: Mapping[str, object] | None
         assets=pipeline_assets,
         jobs=[daily_pipeline, user_briefings_job, deliver_briefings],
         schedules=[daily_briefing_schedule],
-        sensors=[sync_subscribed_users, briefings_after_daily_pipeline, deliver_briefings_sensor],
+        sensors=[
+            sync_subscribed_users,
+            briefings_after_daily_pipeline,
+            deliver_briefings_sensor,
+            fail_runs_whose_process_died,
+        ],
         resources={**build_resources(settings), **(resources or {})},
     )

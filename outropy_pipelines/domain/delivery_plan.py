@@ -8,11 +8,17 @@ The ledger has one row per (day, user_id, channel). Its status moves like this:
 
     (no row) ──claim──► sending ──ok──────────────► sent
                           │  ├──transient error──► retry ──(next_attempt_at reached)──► sending ...
-                          │  └──permanent error, or attempts = max_attempts ──► failed
-                          └──lease expired (the sender crashed between send and ledger write)
+                          │  ├──permanent error, or attempts = max_attempts ──► failed
+                          │  └──in doubt (it may have arrived: the reply was lost)
+                          │        ├─ Slack ──► retry, in_doubt: the DM is checked before resending
+                          │        └─ email ──► unknown
+                          └──the claimer died (its process is gone) or its lease expired
                                ──reconcile──► sent (found at the destination)
                                           ├─► sending again (provably not sent)
                                           └─► unknown (cannot tell: never resent automatically)
+
+One delivery is claimed at a time, just before it is sent, so `sending` always means "in flight"
+(or stranded by a crash of the process named in `claimed_by`): a crash strands at most one.
 
 `decide` is the one rule of what is due: the ledger query only narrows the candidates to the
 briefings in scope. `failed` and `unknown` are terminal until an operator requeues them (`outropy deliver --requeue`).
@@ -36,6 +42,8 @@ FAILED = "failed"
 UNKNOWN = "unknown"
 STATUSES: tuple[str, ...] = (SENDING, SENT, RETRY, FAILED, UNKNOWN)
 TERMINAL_PROBLEMS: tuple[str, ...] = (FAILED, UNKNOWN)
+# channels whose destination can be asked what arrived (Slack: the DM history); email cannot
+RECONCILABLE: tuple[str, ...] = ("slack",)
 
 Decision = Literal["send", "reconcile", "wait", "done", "gave_up"]
 
@@ -50,7 +58,7 @@ class DeliveryPolicy:
     lease_seconds: float = 600.0  # a 'sending' row older than this is presumed crashed
     resend_on_change: bool = False
     max_age_days: int | None = None  # briefings older than this (by day) are not delivered
-    batch_size: int = 50  # deliveries claimed per transaction
+    batch_size: int = 50  # briefings read per query (each delivery is claimed on its own)
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -77,6 +85,8 @@ class LedgerRow:
     next_attempt_at: dt.datetime | None = None
     address: str | None = None
     updated_at: dt.datetime | None = None
+    claimed_by: str | None = None  # the process sending it (`processes.Owner.token`) while `sending`
+    in_doubt: bool = False  # the last attempt may have arrived (its reply was lost)
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -89,7 +99,9 @@ class DeliveryError(Exception):
     `permanent`: retrying cannot help (unknown recipient, rejected content). `retry_after`: the
     server asked us to wait at least this many seconds. `sent_ids`: parts that did go out before
     the error, including those of earlier attempts (a long Slack briefing is several messages), so a
-    retry resumes after them.
+    retry resumes after them. `in_doubt`: the message (the next part after `sent_ids`) went out
+    but its acknowledgement did not come back (an email whose DATA was sent, a Slack post answered
+    with a 5xx or a dropped connection): it may have arrived.
     """
 
     def __init__(
@@ -100,12 +112,14 @@ class DeliveryError(Exception):
         retry_after: float | None = None,
         sent_ids: Sequence[str] = (),
         address: str | None = None,
+        in_doubt: bool = False,
     ) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.retry_after = retry_after
         self.sent_ids = list(sent_ids)
         self.address = address
+        self.in_doubt = in_doubt
 
 
 @dataclass(frozen=True)
@@ -170,9 +184,15 @@ def first_deliverable_day(now: dt.datetime, policy: DeliveryPolicy) -> str | Non
 
 
 def decide(
-    row: LedgerRow | None, content_hash: str | None, now: dt.datetime, policy: DeliveryPolicy
+    row: LedgerRow | None,
+    content_hash: str | None,
+    now: dt.datetime,
+    policy: DeliveryPolicy,
+    claimer_gone: bool = False,
 ) -> Decision:
-    """What to do about one (day, user, channel) whose briefing has `content_hash`, given its ledger row."""
+    """What to do about one (day, user, channel) whose briefing has `content_hash`, given its ledger
+    row. `claimer_gone`: the process that claimed a `sending` row has ended (checked by the caller),
+    so the row is reconciled now rather than when its lease expires."""
     if row is None:
         return "send"
     if row.status == SENT:
@@ -181,7 +201,8 @@ def decide(
     if row.status == RETRY:
         return "send" if row.next_attempt_at is None or row.next_attempt_at <= now else "wait"
     if row.status == SENDING:
-        return "reconcile" if row.next_attempt_at is None or row.next_attempt_at <= now else "wait"
+        expired = row.next_attempt_at is None or row.next_attempt_at <= now
+        return "reconcile" if expired or claimer_gone else "wait"
     return "gave_up"  # failed, unknown (or anything unexpected): never automatically
 
 
@@ -202,8 +223,10 @@ def claim(
     content_hash: str | None,
     now: dt.datetime,
     policy: DeliveryPolicy,
+    claimed_by: str | None = None,
 ) -> LedgerRow:
-    """The row to write before sending: `sending`, one more attempt, leased until now + lease.
+    """The row to write before sending: `sending`, one more attempt, leased until now + lease, held
+    by the process `claimed_by`.
 
     Parts already sent of the same content (a partial Slack delivery) are kept in `external_id` so
     the send resumes after them; new content (resend on change) starts over with a fresh count.
@@ -223,6 +246,8 @@ def claim(
         next_attempt_at=now + dt.timedelta(seconds=policy.lease_seconds),
         address=None if fresh else row.address,
         updated_at=now,
+        claimed_by=claimed_by,
+        in_doubt=False,
     )
 
 
@@ -236,18 +261,30 @@ def after_success(claimed: LedgerRow, result: SendResult, now: dt.datetime) -> L
         last_error=None,
         next_attempt_at=None,
         updated_at=now,
+        claimed_by=None,
+        in_doubt=False,
     )
 
 
 def after_failure(
     claimed: LedgerRow, error: DeliveryError, now: dt.datetime, policy: DeliveryPolicy
 ) -> LedgerRow:
-    """`retry` at now + backoff, or `failed` when permanent or out of attempts."""
+    """`retry` at now + backoff, or `failed` when permanent or out of attempts; a send in doubt
+    becomes `unknown` unless the destination can be asked before the retry (Slack)."""
     message = str(error)[:500] or type(error).__name__
     ids = error.sent_ids or split_ids(claimed.external_id)
     give_up = error.permanent or claimed.attempts >= policy.max_attempts
+    if error.in_doubt and (give_up or claimed.channel not in RECONCILABLE):
+        return after_unknown(
+            replace(claimed, external_id=join_ids(ids), address=error.address or claimed.address),
+            now,
+            f"in doubt: {message} (it may have arrived; not resent automatically: "
+            "outropy deliver --requeue unknown)",
+        )
     if give_up and not error.permanent:
         message = f"gave up after {claimed.attempts} attempts: {message}"
+    if error.in_doubt:
+        message = f"in doubt: {message} (the DM is checked before resending)"
     return replace(
         claimed,
         status=FAILED if give_up else RETRY,
@@ -258,14 +295,27 @@ def after_failure(
         if give_up
         else now + dt.timedelta(seconds=backoff_seconds(claimed.attempts, policy, error.retry_after)),
         updated_at=now,
+        claimed_by=None,
+        in_doubt=error.in_doubt,
     )
 
 
 def after_unknown(row: LedgerRow, now: dt.datetime, reason: str) -> LedgerRow:
-    """A crashed `sending` row whose outcome cannot be established: never resent automatically."""
-    return replace(row, status=UNKNOWN, last_error=reason[:500], next_attempt_at=None, updated_at=now)
+    """A send whose outcome cannot be established (in doubt, or crashed): never resent automatically."""
+    return replace(
+        row,
+        status=UNKNOWN,
+        last_error=reason[:500],
+        next_attempt_at=None,
+        updated_at=now,
+        claimed_by=None,
+        in_doubt=True,
+    )
 
 
 def requeue(row: LedgerRow, now: dt.datetime) -> LedgerRow:
-    """An operator's decision to try a `failed` or `unknown` delivery again, with a fresh count."""
-    return replace(row, status=RETRY, attempts=0, next_attempt_at=now, updated_at=now)
+    """An operator's decision to try a `failed` or `unknown` delivery again, with a fresh count:
+    the operator has checked, so it is sent without asking the destination first."""
+    return replace(
+        row, status=RETRY, attempts=0, next_attempt_at=now, updated_at=now, claimed_by=None, in_doubt=False
+    )

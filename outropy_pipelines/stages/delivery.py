@@ -6,17 +6,22 @@ events: every stored briefing x channel its reader subscribed to, kept when
 `delivery_plan.decide` says it is due (no row yet, a retry whose time has come, a crashed send to
 reconcile, or changed content with resend-on-change). That rule lives only there.
 
-Protocol per delivery (see `domain/delivery_plan.py` for the states):
-1. claim: in one short transaction, re-read the ledger row, confirm it is still due, write
-   `sending` (attempts + 1, leased for `lease_seconds`). The store's file lock serialises
-   claimers, so two processes never claim the same row.
+Protocol per delivery, one delivery at a time (see `domain/delivery_plan.py` for the states):
+1. claim, just before sending: in one short transaction, re-read the ledger row, confirm it is
+   still due, write `sending` (attempts + 1, leased for `lease_seconds`, `claimed_by` this
+   process). The store's file lock serialises claimers, so two processes never claim the same
+   row, and no row is claimed before its turn: a crash strands only the delivery in flight.
 2. send, with no DuckDB connection held.
-3. record `sent` (message ids, address) or `retry`/`failed` (error, next attempt) at once.
+3. record `sent` (message ids, address), `retry`/`failed` (error, next attempt), or `unknown`
+   for an email in doubt (its DATA went out, the reply did not come back) at once.
 
-Crash between 2 and 3: the row stays `sending` until its lease expires, then it is reconciled:
-Slack looks in the DM history for this briefing's parts (message metadata) and records them, or
-sends the missing ones; email cannot be asked, so the row becomes `unknown` and is never resent
-automatically (at most once; `outropy deliver --requeue unknown` sends it again).
+Crash between 1 and 3: the row stays `sending`; it is reconciled by the next pass as soon as the
+process in `claimed_by` is gone (or, from another host, when the lease expires): Slack looks in
+the DM history for this briefing's parts (message metadata) and records them, or sends the
+missing ones; email cannot be asked, so the row becomes `unknown` and is never resent
+automatically (at most once; `outropy deliver --requeue unknown` sends it again). A Slack post in
+doubt (5xx, connection lost) is retried the same way: history first, and `unknown` when the
+history cannot be read.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from outropy_pipelines.domain.delivery_plan import (
     Outgoing,
     SendResult,
 )
+from outropy_pipelines.processes import Owner, current
 from outropy_pipelines.store import DuckDBStore
 from outropy_pipelines.store import deliveries as ledger
 from outropy_pipelines.store.deliveries import utcnow
@@ -147,6 +153,14 @@ class Due:
         return self.previous.attempts if self.previous else 0
 
 
+def claimer_gone(row: LedgerRow | None) -> bool:
+    """Whether a `sending` row was left by a process of this host that has ended (a crash)."""
+    if row is None or row.status != plan.SENDING:
+        return False
+    owner = Owner.parse(row.claimed_by)
+    return owner is not None and owner.is_gone()
+
+
 def due_deliveries(
     store: DuckDBStore,
     channels: Sequence[str],
@@ -162,7 +176,7 @@ def due_deliveries(
     for key, content_hash, row in ledger.candidates(
         store, channels, first_day=first_day, days=days, users=users
     ):
-        if plan.decide(row, content_hash, now, policy) in ("send", "reconcile"):
+        if plan.decide(row, content_hash, now, policy, claimer_gone(row)) in ("send", "reconcile"):
             day, user_id, channel = key.split("|")
             out.append(Due(day, user_id, channel, content_hash, row))
     return out
@@ -171,63 +185,59 @@ def due_deliveries(
 # -- delivering --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Claim:
     due: Due
     outgoing: Outgoing
     previous: LedgerRow | None
     row: LedgerRow  # as written (sending)
     decision: str  # "send" or "reconcile"
+    attempted: bool = False  # the transport was called: the outcome is no longer ours to undo
 
 
-def _claim_page(
-    store: DuckDBStore, page: Sequence[Due], now: dt.datetime, policy: DeliveryPolicy
-) -> list[_Claim]:
-    """In one transaction: re-check each due delivery against its ledger row (another process may
-    have got there first) and mark it `sending`."""
-    bodies = ledger.outgoing(store, [(d.day, d.user_id, d.channel) for d in page])
-    claims: list[_Claim] = []
+def _claim_one(
+    store: DuckDBStore,
+    d: Due,
+    outgoing: Outgoing,
+    now: dt.datetime,
+    policy: DeliveryPolicy,
+    owner: str,
+) -> _Claim | None:
+    """In one transaction: re-check one due delivery against its ledger row (another process may
+    have got there first) and mark it `sending`, held by `owner`. None: no longer due."""
     with store.connect() as con:
         con.execute("BEGIN TRANSACTION")
         try:
-            for d in page:
-                outgoing = bodies.get((d.day, d.user_id, d.channel))
-                if outgoing is None:
-                    continue  # the briefing was replaced meanwhile: the next run sees the new one
-                previous = ledger.read_row(con, d.day, d.user_id, d.channel)
-                decision = plan.decide(previous, outgoing.content_hash, now, policy)
-                if decision == "send":
-                    row = plan.claim(
-                        previous, d.day, d.user_id, d.channel, outgoing.content_hash, now, policy
-                    )
-                elif decision == "reconcile" and previous is not None:
-                    # keep the crashed attempt's state; just take the lease while we look
-                    lease = now + dt.timedelta(seconds=policy.lease_seconds)
-                    row = replace(previous, next_attempt_at=lease, updated_at=now)
-                else:
-                    continue  # no longer due
+            previous = ledger.read_row(con, d.day, d.user_id, d.channel)
+            decision = plan.decide(previous, outgoing.content_hash, now, policy, claimer_gone(previous))
+            row: LedgerRow | None = None
+            if decision == "send":
+                row = plan.claim(
+                    previous, d.day, d.user_id, d.channel, outgoing.content_hash, now, policy, owner
+                )
+            elif decision == "reconcile" and previous is not None:
+                # keep the crashed attempt's state; just take the lease while we look
+                lease = now + dt.timedelta(seconds=policy.lease_seconds)
+                row = replace(previous, next_attempt_at=lease, updated_at=now, claimed_by=owner)
+            if row is not None:
                 ledger.write_row(con, row, exists=previous is not None)
-                due = replace(d, content_hash=outgoing.content_hash, previous=previous)
-                claims.append(_Claim(due, outgoing, previous, row, decision))
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
-    return claims
+    if row is None:
+        return None
+    due = replace(d, content_hash=outgoing.content_hash, previous=previous)
+    return _Claim(due, outgoing, previous, row, decision)
 
 
-def _release(store: DuckDBStore, claims: Sequence[_Claim]) -> None:
-    """Undo claims that were not acted on (an interrupted run): restore each row as it was."""
-    if not claims:
-        return
+def _release(store: DuckDBStore, cl: _Claim) -> None:
+    """Undo a claim that was not acted on (interrupted before sending): the row as it was."""
     with store.connect() as con:
-        con.execute("BEGIN TRANSACTION")
-        for cl in claims:
-            if cl.previous is None:
-                ledger.delete_row(con, cl.row)
-            else:
-                ledger.write_row(con, cl.previous, exists=True)
-        con.execute("COMMIT")
+        if cl.previous is None:
+            ledger.delete_row(con, cl.row)
+        else:
+            ledger.write_row(con, cl.previous, exists=True)
 
 
 def _since(previous: LedgerRow | None, now: dt.datetime, policy: DeliveryPolicy) -> dt.datetime:
@@ -236,24 +246,35 @@ def _since(previous: LedgerRow | None, now: dt.datetime, policy: DeliveryPolicy)
 
 
 def _deliver_one(
-    store: DuckDBStore, transport: Transport, cl: _Claim, now: dt.datetime, policy: DeliveryPolicy
+    store: DuckDBStore,
+    transport: Transport,
+    cl: _Claim,
+    clock: Callable[[], dt.datetime],
+    policy: DeliveryPolicy,
+    owner: str,
 ) -> Outcome:
-    c, row = cl.due, cl.row
+    c, row, now = cl.due, cl.row, clock()
     same_content = cl.previous is not None and cl.previous.content_hash == c.content_hash
     reconciled = False
     resume = plan.split_ids(row.external_id)
-    # Before sending again (a crashed or failed earlier attempt of the same content), ask the
-    # destination what arrived, so nothing is posted twice.
+    # Before sending again (a crashed, failed or in-doubt earlier attempt of the same content),
+    # ask the destination what arrived, so nothing is posted twice.
     if cl.decision == "reconcile" or (
         same_content and cl.previous is not None and cl.previous.status != plan.SENT
     ):
         found = transport.find_sent(cl.outgoing, _since(cl.previous, now, policy))
-        if found is None and cl.decision == "reconcile":
+        in_doubt = cl.previous is not None and cl.previous.in_doubt
+        if found is None and (cl.decision == "reconcile" or in_doubt):
+            why = (
+                f"the sender stopped during attempt {row.attempts}"
+                if cl.decision == "reconcile"
+                else f"attempt {row.attempts - 1} may have arrived (its reply was lost)"
+            )
             final = plan.after_unknown(
                 row,
                 now,
-                f"the sender stopped during attempt {row.attempts} (lease expired) and the {c.channel} "
-                "server cannot tell whether it arrived: not resent automatically (outropy deliver --requeue unknown)",
+                f"{why} and the {c.channel} server cannot tell whether it arrived: "
+                "not resent automatically (outropy deliver --requeue unknown)",
             )
             ledger.record(store, final)
             return Outcome(c.day, c.user_id, c.channel, final.status, final.attempts, final.last_error)
@@ -267,9 +288,10 @@ def _deliver_one(
             resume = found.ids
         if cl.decision == "reconcile":  # provably not (completely) sent: this is a new attempt
             reconciled = True
-            row = plan.claim(row, c.day, c.user_id, c.channel, c.content_hash, now, policy)
+            row = plan.claim(row, c.day, c.user_id, c.channel, c.content_hash, now, policy, owner)
             ledger.record(store, row)
     try:
+        cl.attempted = True
         try:
             result = transport.send(replace(cl.outgoing, resume_ids=tuple(resume)))
         except DeliveryError:
@@ -279,7 +301,7 @@ def _deliver_one(
     except DeliveryError as exc:
         if not exc.sent_ids and resume:
             exc.sent_ids = list(resume)
-        final = plan.after_failure(row, exc, now, policy)
+        final = plan.after_failure(row, exc, clock(), policy)
         ledger.record(store, final)
         return Outcome(
             c.day,
@@ -290,7 +312,7 @@ def _deliver_one(
             final.last_error,
             reconciled=reconciled,
         )
-    final = plan.after_success(row, result, now)
+    final = plan.after_success(row, result, clock())
     ledger.record(store, final)
     return Outcome(
         c.day, c.user_id, c.channel, final.status, final.attempts, None, len(result.ids), reconciled
@@ -306,36 +328,46 @@ def deliver_all(
     users: Sequence[str] | None = None,
     log: Callable[[str], None] | None = None,
 ) -> DeliveryReport:
-    """Give every delivery due now one attempt, `policy.batch_size` claims at a time; channels
-    without a transport are counted as waiting. Closes the transports."""
-    now = now or utcnow()
+    """Give every delivery due now one attempt, each claimed on its own just before it is sent
+    (the briefings are read `policy.batch_size` at a time); channels without a transport are
+    counted as waiting. `now` fixes the clock (tests); by default it is read at each step. Closes
+    the transports."""
+    clock: Callable[[], dt.datetime] = (lambda: now) if now is not None else utcnow
     log = log or (lambda _msg: None)
+    owner = current().token()
     report = DeliveryReport()
     try:
+        start_time = clock()
         for channel in plan.CHANNELS:
             if channel not in transports:
                 report.not_configured[channel] = len(
-                    due_deliveries(store, [channel], policy, now, days, users)
+                    due_deliveries(store, [channel], policy, start_time, days, users)
                 )
         channels = [ch for ch in plan.CHANNELS if ch in transports]
-        due = due_deliveries(store, channels, policy, now, days, users)
+        due = due_deliveries(store, channels, policy, start_time, days, users)
         for start in range(0, len(due), policy.batch_size):
-            claims = _claim_page(store, due[start : start + policy.batch_size], now, policy)
-            started = 0
-            try:
-                for cl in claims:
-                    started += 1
-                    outcome = _deliver_one(store, transports[cl.row.channel], cl, now, policy)
-                    report.outcomes.append(outcome)
-                    if outcome.status != plan.SENT:
-                        log(
-                            f"delivery {outcome.key}: {outcome.status} (attempt {outcome.attempts}): {outcome.error}"
-                        )
-            except BaseException:
-                # interrupted (shutdown, a bug): give back the claims not started; the one in
-                # flight stays `sending` and is reconciled once its lease expires
-                _release(store, claims[started:])
-                raise
+            page = due[start : start + policy.batch_size]
+            bodies = ledger.outgoing(store, [(d.day, d.user_id, d.channel) for d in page])
+            for d in page:
+                body = bodies.get((d.day, d.user_id, d.channel))
+                if body is None:
+                    continue  # the briefing was replaced meanwhile: the next run sees the new one
+                cl = _claim_one(store, d, body, clock(), policy, owner)
+                if cl is None:
+                    continue  # no longer due (another process got there first)
+                try:
+                    outcome = _deliver_one(store, transports[cl.row.channel], cl, clock, policy, owner)
+                except BaseException:
+                    # interrupted (shutdown, a bug): a claim not yet sent is given back; one in
+                    # flight stays `sending` and is reconciled once this process is gone
+                    if not cl.attempted:
+                        _release(store, cl)
+                    raise
+                report.outcomes.append(outcome)
+                if outcome.status != plan.SENT:
+                    log(
+                        f"delivery {outcome.key}: {outcome.status} (attempt {outcome.attempts}): {outcome.error}"
+                    )
     finally:
         for t in transports.values():
             t.close()

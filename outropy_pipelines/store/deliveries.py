@@ -28,6 +28,8 @@ LEDGER_COLUMNS = (
     "next_attempt_at",
     "address",
     "updated_at",
+    "claimed_by",
+    "in_doubt",
 )
 _LEDGER_SELECT = ", ".join(f"d.{c}" for c in LEDGER_COLUMNS)
 
@@ -47,6 +49,8 @@ def _row(values: Sequence[Any]) -> LedgerRow:
         next_attempt_at=r["next_attempt_at"],
         address=r["address"],
         updated_at=r["updated_at"],
+        claimed_by=r["claimed_by"],
+        in_doubt=bool(r["in_doubt"]),
     )
 
 

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from outropy_pipelines.store.schema import schema_statements
-from outropy_pipelines.store.spill import ParquetSpill, rows_to_arrow
+from outropy_pipelines.store.spill import ParquetSpill, remove_leftover_spills, rows_to_arrow
 
 _LOCK_RETRY_SECONDS = 120.0
 DEFAULT_MEMORY_LIMIT = "512MB"
@@ -178,8 +178,11 @@ class DuckDBStore:
         return rows
 
     def spill(self) -> ParquetSpill:
-        """A spill area next to the database file (not /tmp, which may be small)."""
-        return ParquetSpill(self.path.with_name(self.path.name + ".spill"))
+        """A spill folder in the area next to the database file (not /tmp, which may be small),
+        after removing the folders that processes killed meanwhile left there."""
+        area = self.path.with_name(self.path.name + ".spill")
+        remove_leftover_spills(area)
+        return ParquetSpill(area)
 
     def query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         with self.connect() as con:

@@ -1,9 +1,18 @@
-"""Rows spilled to Parquet batch by batch, so a big partition never sits in memory before its write."""
+"""Rows spilled to Parquet batch by batch, so a big partition never sits in memory before its write.
+
+Each spill is a folder `outropy-spill-<pid>-<start ms>-<host id>-<random>` in the spill area next
+to the DuckDB file: the name says which process owns it. A spill removes its folder when it
+closes; a process killed meanwhile (kill -9, OOM) leaves it behind, so whoever opens a new spill
+first removes the folders whose owner is gone (`remove_leftover_spills`), never those of a live
+process (a concurrent run). Worker processes spill into their parent's folder, which goes with it.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +20,12 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from outropy_pipelines.processes import Owner, current
+
+SPILL_PREFIX = "outropy-spill-"
+# folders named before spills carried their owner: removed once this old (no process runs that long)
+UNOWNED_MAX_AGE_SECONDS = 24 * 3600
 
 
 def rows_to_arrow(rows: Sequence[Mapping[str, Any]] | pa.Table) -> pa.Table:
@@ -46,7 +61,8 @@ class ParquetSpill:
     def __init__(self, directory: str | Path | None = None) -> None:
         if directory is not None:
             Path(directory).mkdir(parents=True, exist_ok=True)
-        self.directory = Path(tempfile.mkdtemp(prefix="outropy-spill-", dir=directory))
+        prefix = f"{SPILL_PREFIX}{current().token()}-"
+        self.directory = Path(tempfile.mkdtemp(prefix=prefix, dir=directory))
         self.paths: list[Path] = []
         self.num_rows = 0
 
@@ -77,3 +93,36 @@ class ParquetSpill:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def spill_owner(folder: Path) -> Owner | None:
+    """The process named in a spill folder's name; None for a folder without one."""
+    if not folder.name.startswith(SPILL_PREFIX):
+        return None
+    return Owner.parse("-".join(folder.name[len(SPILL_PREFIX) :].split("-")[:3]))
+
+
+def remove_leftover_spills(area: str | Path, now: float | None = None) -> list[Path]:
+    """Remove the spill folders directly under `area` whose owning process has ended (on this
+    host), and unowned ones older than a day; returns what was removed."""
+    area = Path(area)
+    if not area.is_dir():
+        return []
+    now = time.time() if now is None else now
+    removed: list[Path] = []
+    for folder in area.iterdir():
+        if not folder.name.startswith(SPILL_PREFIX) or not folder.is_dir():
+            continue
+        owner = spill_owner(folder)
+        try:
+            stale = (
+                owner.is_gone()
+                if owner is not None
+                else now - os.stat(folder).st_mtime > UNOWNED_MAX_AGE_SECONDS
+            )
+        except FileNotFoundError:
+            continue  # its owner closed it meanwhile
+        if stale:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed

@@ -8,3 +8,6 @@ CREATE TABLE IF NOT EXISTS deliveries (
 -- added after the first release (no-ops on new files)
 ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS address VARCHAR;
 ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS updated_at TIMESTAMP;
+-- the process holding a `sending` row (pid-start-host), and whether the last attempt may have arrived
+ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS claimed_by VARCHAR;
+ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS in_doubt BOOLEAN;
