@@ -24,7 +24,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from outropy_pipelines.adapters.slack_export_reader import DayRead, SlackExportReader
+from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
+from outropy_pipelines.adapters.slack_records import DayRead
 from outropy_pipelines.adapters.slack_source import SlackSource
 from outropy_pipelines.domain.models import QuarantineRecord, RawMessage
 from outropy_pipelines.gc_pause import paused_gc
@@ -66,7 +67,7 @@ class _ShareOutput:
     quarantine: list[dict[str, Any]]
     channels: set[str]
     rows: SpilledFiles
-    files_by_utc_date: bool  # the reader's view of the export's day-file names after the share
+    files_by_utc_date: bool | None  # the reader's view of the export's day-file names after the share
 
 
 class _DayWriter:
@@ -257,6 +258,7 @@ def _ingest_export_day(
                 for chunk in reader.iter_neighbour_files(day, timezone, folders):
                     writer.add(chunk)
                 writer.finish()
+        reader.learn_naming(out.files_by_utc_date for out in outputs)
         return writer.write(store)
 
 
