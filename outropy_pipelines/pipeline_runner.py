@@ -54,7 +54,9 @@ def select_days(
         days = _between(start, end)
     else:
         available = (
-            [] if settings.slack_is_live else SlackExportReader(settings.slack_export).available_days()
+            []
+            if settings.slack_is_live
+            else SlackExportReader(settings.slack_export).available_days(settings.timezone)
         )
         if start or end:
             first = parse_day(start).isoformat() if start else (available[0] if available else None)

@@ -47,7 +47,7 @@ from outropy_pipelines.adapters.slack_records import (
 )
 from outropy_pipelines.domain.days import day_of_ts, day_window, parse_day
 from outropy_pipelines.domain.models import Channel, Directory, QuarantineRecord, User
-from outropy_pipelines.domain.slack_message import conversation_problem, user_problem
+from outropy_pipelines.domain.slack_message import TS_PATTERN, conversation_problem, user_problem
 
 __all__ = ["DayRead", "ExportFormatError", "SlackExportReader", "accept_message"]
 
@@ -278,11 +278,22 @@ class SlackExportReader:
         """The names of the conversation folders, sorted."""
         return self.files.folders()
 
-    def available_days(self) -> list[str]:
-        """Every day that has a day file in some conversation folder, sorted."""
+    def available_days(self, timezone: str = "UTC") -> list[str]:
+        """Every day with a day file in some conversation folder, and every day (in `timezone`) of
+        a message filed within a day of it, sorted: an export named by local dates, or read in
+        another time zone, has messages on days that have no file of their own. Reads every file."""
         days: set[str] = set()
         for folder in self.files.folders():
-            days.update(d for d in map(_day_name, self.files.folder_files(folder)) if d)
+            for name in self.files.folder_files(folder):
+                file_day = _day_name(name)
+                if file_day is None:
+                    continue
+                days.add(file_day)
+                try:
+                    records = parse_json_bytes(self.files.read(folder, name))
+                except ValueError:
+                    continue
+                days.update(_days_near(records, file_day, timezone))
         return sorted(days)
 
     # -- messages ----------------------------------------------------------------------------
@@ -523,6 +534,25 @@ class _FileRead:
                 "to ingest it",
                 raw,
             )
+
+
+def _days_near(records: Any, file_day: str, timezone: str) -> set[str]:
+    """The days (in `timezone`) of the records of a day file that are not of the file's own day,
+    within a day of it (see `_FileRead._stray` for the others)."""
+    if not isinstance(records, list):
+        return set()
+    start, end = day_window(file_day, timezone)
+    near_lo = day_window(_shift(file_day, -1), timezone)[0]
+    near_hi = day_window(_shift(file_day, 1), timezone)[1]
+    days: set[str] = set()
+    for rec in records:
+        ts = rec.get("ts") if type(rec) is dict else None
+        if type(ts) is not str or not TS_PATTERN.match(ts):
+            continue
+        value = float(ts)
+        if not start <= value < end and near_lo <= value < near_hi:
+            days.add(day_of_ts(value, timezone))
+    return days
 
 
 def _shift(day: str, days: int) -> str:
