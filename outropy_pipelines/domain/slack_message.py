@@ -129,23 +129,34 @@ class SlackConversation(_Tolerant):
 def structure_problem(value: Any) -> str | None:
     """A string that is not valid Unicode, or nesting deeper than `MAX_DEPTH`, anywhere in `value`
     (keys included), or None. Iterative: any depth is measured without recursion."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
+    # (item, depth, where): `where` is (key, parent's where), built only as deep as it goes
+    stack: list[tuple[Any, int, tuple[Any, ...]]] = [(value, 1, ())]
     while stack:
-        item, depth = stack.pop()
+        item, depth, where = stack.pop()
+        if isinstance(item, dict | list) and depth > MAX_DEPTH:
+            return f"nested deeper than {MAX_DEPTH} levels (at {_path(where)})"
         if isinstance(item, dict):
-            if depth > MAX_DEPTH:
-                return f"nested deeper than {MAX_DEPTH} levels"
             for key, inner in item.items():
                 if isinstance(key, str) and not _encodable(key):
-                    return f"text is not valid Unicode (lone surrogate) in key {_show(key)}"
-                stack.append((inner, depth + 1))
+                    return (
+                        f"text is not valid Unicode (lone surrogate) in a key at {_path(where)}: {_show(key)}"
+                    )
+                stack.append((inner, depth + 1, (key, where)))
         elif isinstance(item, list):
-            if depth > MAX_DEPTH:
-                return f"nested deeper than {MAX_DEPTH} levels"
-            stack.extend((inner, depth + 1) for inner in item)
+            stack.extend((inner, depth + 1, (n, where)) for n, inner in enumerate(item))
         elif isinstance(item, str) and not _encodable(item):
-            return f"text is not valid Unicode (lone surrogate): {_show(item)}"
+            return f"text is not valid Unicode (lone surrogate) at {_path(where)}: {_show(item)}"
     return None
+
+
+def _path(where: tuple[Any, ...]) -> str:
+    """`where` of `structure_problem` as `attachments.0.fields`, its first 8 steps."""
+    keys: list[str] = []
+    while where:
+        key, where = where
+        keys.append(str(key))
+    keys.reverse()
+    return ".".join(keys[:8]) + (".…" if len(keys) > 8 else "") or "the record"
 
 
 def _encodable(text: str) -> bool:
