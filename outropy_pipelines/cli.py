@@ -1,8 +1,8 @@
 """`outropy`: run the pipeline, inspect its stages, print briefings.
 
-outropy run [--export DIR] [--date D | --start D --end D]
-outropy threads EXPORT_DIR --out FILE.jsonl
-outropy items EXPORT_DIR --out FILE.jsonl
+outropy run [--export DIR|ZIP] [--date D | --start D --end D]
+outropy threads EXPORT --out FILE.jsonl      (EXPORT: a Slack export directory or .zip)
+outropy items EXPORT --out FILE.jsonl
 outropy briefing --date D --user U [--format md|html|blocks|text]
 outropy deliver [--date D] [--user U] [--channel slack|email] [--dry-run | --ledger | --requeue S]
 """
@@ -360,7 +360,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the whole pipeline through Dagster on the local instance")
     run.add_argument(
-        "--export", help="Slack export directory (default: OUTROPY_SLACK_EXPORT or data/sample_export)"
+        "--export",
+        help="Slack export directory or .zip (default: OUTROPY_SLACK_EXPORT or data/sample_export)",
     )
     run.add_argument("--date", help="one day, YYYY-MM-DD")
     run.add_argument("--start", help="first day, YYYY-MM-DD")
@@ -368,12 +369,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     th = sub.add_parser("threads", help="thread reconstruction only: one JSON line per message")
-    th.add_argument("export_dir")
+    th.add_argument("export_dir", metavar="EXPORT", help="Slack export directory or .zip")
     th.add_argument("--out", required=True)
     th.set_defaults(func=cmd_threads)
 
     it = sub.add_parser("items", help="classification only: one JSON line per item")
-    it.add_argument("export_dir")
+    it.add_argument("export_dir", metavar="EXPORT", help="Slack export directory or .zip")
     it.add_argument("--out", required=True)
     it.set_defaults(func=cmd_items)
 
