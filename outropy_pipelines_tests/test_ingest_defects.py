@@ -17,8 +17,10 @@ from typing import Any
 
 import pytest
 from dagster import AssetKey, DagsterInstance
+from pydantic import ValidationError
 
 from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
+from outropy_pipelines.defs.definitions import build_resources
 from outropy_pipelines.domain.days import day_window, shift_day
 from outropy_pipelines.domain.models import Directory
 from outropy_pipelines.domain.thread_builder import ThreadBuilder
@@ -26,7 +28,7 @@ from outropy_pipelines.stages.directory import DirectoryReport, write_directory
 from outropy_pipelines.stages.ingest import IngestReport, ingest_day
 from outropy_pipelines.stages.threading import ThreadingReport, thread_day
 from outropy_pipelines.store import DuckDBStore
-from outropy_pipelines_tests.conftest import SAMPLE_EXPORT
+from outropy_pipelines_tests.conftest import SAMPLE_EXPORT, make_settings
 
 DAY, BEFORE, AFTER = "2026-11-04", "2026-11-03", "2026-11-05"
 LISTS = ("users.json", "channels.json", "groups.json", "dms.json", "mpims.json")
@@ -452,3 +454,18 @@ def test_rcwg_folders_no_list_names_are_ingested_not_quarantined():
     assert {f: (c.kind, c.name, set(c.members)) for f, c in channels.items()} == {
         f: ("private", f, people) for f, people in posters.items()
     }
+
+
+def test_unlisted_folder_visibility_is_a_setting(tmp_path, monkeypatch):
+    root = copy_days(tmp_path / "exp")
+    (root / "general").rename(root / "side-talk")  # no list names this folder now
+    monkeypatch.setenv("OUTROPY_UNLISTED_FOLDER_VISIBILITY", "Public")
+    settings = make_settings(tmp_path, root)
+    assert settings.unlisted_folder_visibility == "public"
+    reader = build_resources(settings)["slack"].source()
+    directory, _ = reader.read_directory()
+    side = next(c for c in directory.channels if c.channel_id == "side-talk")
+    assert side.kind == "public" and side.members and "visible to everyone" in reader.warnings[0]
+    monkeypatch.setenv("OUTROPY_UNLISTED_FOLDER_VISIBILITY", "members")
+    with pytest.raises(ValidationError, match="unlisted_folder_visibility"):
+        make_settings(tmp_path, root)

@@ -143,7 +143,7 @@ class SlackWebAPIReader:
             retry_handlers=_retry_handlers(max_retries, backoff_factor),
         )
         self._conversations: list[dict[str, Any]] | None = None
-        self._conversation_quarantine: list[QuarantineRecord] = []
+        self._invalid_conversations: list[QuarantineRecord] = []
         #: nothing is guessed in live mode (the export reader warns about what it must guess)
         self.warnings: list[str] = []
         self._workspace_url: str | None = None
@@ -208,7 +208,7 @@ class SlackWebAPIReader:
                 for n, rec in enumerate(page.get("channels") or []):
                     problem = conversation_problem(rec)
                     if problem:
-                        self._conversation_quarantine.append(
+                        self._invalid_conversations.append(
                             QuarantineRecord(
                                 source=SOURCE_NAME,
                                 location=f"conversations.list#{n}",
@@ -262,7 +262,7 @@ class SlackWebAPIReader:
                     raise
                 quarantine.append(self._conversation_quarantine(rec, exc, "its membership is unknown"))
             channels.append(channel_from_record(rec, self.kind_of(rec), members, users))
-        quarantine += self._conversation_quarantine
+        quarantine += self._invalid_conversations
         return Directory(users=list(users.values()), channels=channels), quarantine
 
     # -- messages ----------------------------------------------------------------------------
