@@ -11,7 +11,12 @@ while spawned processes read the others, each spilling its own Parquet files. Th
 channel always go to the same share, so de-duplicating each share de-duplicates the day. When a
 worker finds the export named by local dates (see `SlackExportReader.iter_day`) while another read
 its share by UTC-date names only, this process reads the neighbouring-date files of the latter.
+The first day a reader reads, every share reads the neighbouring files too (the naming is not known
+yet), and this process's reader learns what the workers found (`SlackExportReader.learn_naming`).
 Output is identical whatever the number of workers. The Web API source is read in this process.
+
+Every record has passed the boundary (`domain/slack_message.py`) in the reader, in whichever
+process read it: the rows written here are of records every later stage can handle.
 """
 
 from __future__ import annotations
