@@ -121,6 +121,8 @@ def _builder_for_export(export: Path):
 
     reader = SlackExportReader(export)
     directory, _ = reader.read_directory()
+    for warning in reader.warnings:
+        _err(f"warning: {warning}")
     return reader, directory, ThreadBuilder.for_directory(directory)
 
 

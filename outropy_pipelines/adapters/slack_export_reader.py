@@ -260,7 +260,9 @@ class SlackExportReader:
         )
 
     def _warn(self, message: str) -> None:
-        log.warning("Slack export %s: %s", self.files.location, message)
+        """Kept for whoever shows them (`slack_directory` logs them as run warnings and lists them
+        in its metadata; `outropy threads`/`items` print them), once each."""
+        log.info("Slack export %s: %s", self.files.location, message)
         self.warnings.append(message)
 
     def workspace_url(self) -> str | None:
