@@ -21,6 +21,7 @@ process read it: the rows written here are of records every later stage can hand
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -147,7 +148,7 @@ class _DayWriter:
             self._spill(whole_groups_only=False)
         self.seen = set()
 
-    def output(self, files_by_utc_date: bool) -> _ShareOutput:
+    def output(self, files_by_utc_date: bool | None) -> _ShareOutput:
         return _ShareOutput(
             report=self.report,
             quarantine=self.quarantine,
@@ -246,8 +247,15 @@ def _ingest_export_day(
     shares = folder_shares(sizes, reader.folder_map(), wanted)
     utc_named = reader.files_by_utc_date
     with store.spill() as spill:
+        # workers get a copy of the reader as it is now: the first share is read in this process
+        # while the others are pickled, and reading changes what the reader knows of the naming
+        readers = [reader, *(copy.copy(reader) for _ in shares[1:])]
         outputs = run_shares(
-            _read_share, [(reader, day, timezone, share, str(spill.directory)) for share in shares]
+            _read_share,
+            [
+                (r, day, timezone, share, str(spill.directory))
+                for r, share in zip(readers, shares, strict=True)
+            ],
         )
         writer = _DayWriter(day, reader.name, spill)
         for out in outputs:
