@@ -55,7 +55,11 @@ def select_days(
     export's own days (quiet days inside it are fine)."""
     if date and (start or end):
         raise ValueError("use either --date or --start/--end")
-    available = [] if settings.slack_is_live else SlackExportReader(settings.slack_export).available_days()
+    available = (
+        []
+        if settings.slack_is_live
+        else SlackExportReader(settings.slack_export).available_days(settings.timezone)
+    )
     if date:
         days = [parse_day(date).isoformat()]
     elif start and end:

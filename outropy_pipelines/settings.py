@@ -125,6 +125,9 @@ class Settings(BaseSettings):
     slack_workspace_url: str | None = None
     slack_source: Literal["auto", "export", "live"] = "auto"
     slack_thread_lookback_days: int = Field(14, ge=1)
+    #: who may see the messages of an export folder no conversation list names: the people who
+    #: posted in it (a private conversation of theirs), or everyone (a public channel)
+    unlisted_folder_visibility: Literal["posters", "public"] = "posters"
     slack_bot_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_BOT_TOKEN"))
     slack_api_base_url: str = Field(
         DEFAULT_SLACK_API_BASE_URL, validation_alias=AliasChoices("SLACK_API_BASE_URL")
@@ -144,7 +147,7 @@ class Settings(BaseSettings):
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
 
-    @field_validator("slack_source", mode="before")
+    @field_validator("slack_source", "unlisted_folder_visibility", mode="before")
     @classmethod
     def _lowercase(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value

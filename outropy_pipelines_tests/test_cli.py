@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 
 from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
 from outropy_pipelines.domain.models import ITEM_KINDS
@@ -91,3 +92,20 @@ def test_run_then_briefing(tmp_path):
     assert isinstance(json.loads(blocks.stdout), list)
     missing = _outropy("briefing", "--date", "2026-11-03", "--user", "nobody", env=env, cwd=tmp_path)
     assert missing.returncode == 1 and "unknown user 'nobody'" in missing.stderr
+
+
+def test_threads_and_items_read_a_zip_export_in_place(tmp_path):
+    """Slack hands out exports as a .zip, often wrapped in one folder: read in place, the same output."""
+    archive = tmp_path / "acme-export.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(SAMPLE_EXPORT.rglob("*.json")):
+            zf.write(path, f"Acme Slack export/{path.relative_to(SAMPLE_EXPORT).as_posix()}")
+    for command in ("threads", "items"):
+        outputs = []
+        for export in (SAMPLE_EXPORT, archive):
+            out = tmp_path / f"{command}-{export.suffix or 'dir'}.jsonl"
+            proc = _outropy(command, str(export), "--out", str(out))
+            assert proc.returncode == 0, proc.stderr
+            outputs.append(out.read_text())
+        assert outputs[0] == outputs[1] and outputs[0].count("\n") > 100, command
+    assert not any(p.is_dir() for p in tmp_path.iterdir())  # nothing unpacked

@@ -75,7 +75,8 @@ def test_directory_reads_all_conversation_kinds(export, tmp_path):
     root = export.write(tmp_path / "exp")
     directory, quarantine = SlackExportReader(root).read_directory()
     kinds = {c.channel_id: c.kind for c in directory.channels}
-    assert kinds == {"C01": "public", "G01": "private", "D01": "im"}
+    # `mystery` is in no conversation list: a private conversation of its posters (it has none)
+    assert kinds == {"C01": "public", "G01": "private", "D01": "im", "mystery": "private"}
     assert {u.user_id for u in directory.users if u.is_bot} == {"U09"}
     assert quarantine == []
     assert SlackExportReader(root).available_days() == [D1, D2, D3]
@@ -94,9 +95,9 @@ def test_day_read_quarantines_and_keeps_the_rest(export, tmp_path):
     reader = SlackExportReader(root)
     d2 = reader.read_day(D2, "UTC")
     reasons = sorted(q.reason.split(":")[0] for q in d2.quarantine)
-    assert "message without ts" in reasons
-    assert "unknown channel folder" in reasons
-    assert {m["channel_id"] for m in d2.messages} == {"C01", "G01", "D01"}
+    assert reasons == ["message without ts"]
+    # the folder no conversation list names is read too
+    assert {m["channel_id"] for m in d2.messages} == {"C01", "G01", "D01", "mystery"}
     d3 = reader.read_day(D3, "UTC")
     bad = [q for q in d3.quarantine if q.reason.startswith("invalid JSON")]
     assert len(bad) == 1 and bad[0].raw == "{not json" and bad[0].location == f"general/{D3}.json"
@@ -216,9 +217,12 @@ def test_export_named_by_local_dates_is_detected_and_nothing_is_lost(tmp_path):
     got = sorted((m["channel_id"], m["ts"]) for m in reader.read_day(D2, "UTC").messages)
     assert got == sorted([("C01", early), ("C01", mid), ("C02", mid)])
     assert reader._files_by_utc_date is False
-    # a UTC-named export reads only the day's own files
+    # a UTC-named export: the first day read also reads the day before and after, which say
+    # nothing of local dates; from then on only the day's own files are read
     utc = SlackExportReader(export_of_utc_days(tmp_path / "utc"))
-    assert utc.read_day(D2, "UTC").files_read == 1 and utc._files_by_utc_date
+    assert utc.files_by_utc_date is None
+    assert utc.read_day(D2, "UTC").files_read == 3 and utc.files_by_utc_date
+    assert utc.read_day(D3, "UTC").files_read == 1 and utc.files_by_utc_date
 
 
 def export_of_utc_days(root):

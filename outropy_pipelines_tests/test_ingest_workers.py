@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
 from outropy_pipelines.stages import ingest
 from outropy_pipelines.stages.ingest import IngestReport, folder_shares, ingest_day
@@ -24,19 +26,22 @@ def _msg(ts: str, text: str = "x", user: str = "U01") -> dict[str, Any]:
 
 
 def _ingest(
-    root: Path, db: Path, days: list[str], **kwargs: Any
-) -> tuple[list[IngestReport], list[dict], list[dict], bool]:
+    root: Path, db: Path, days: list[str], utc_named: bool = False, **kwargs: Any
+) -> tuple[list[IngestReport], list[dict], list[dict], bool | None]:
     store = DuckDBStore(db)
-    reader = SlackExportReader(root)
+    reader = utc_named_reader(root) if utc_named else SlackExportReader(root)
     reports = [ingest_day(store, reader, day, "UTC", **kwargs) for day in days]
     rows = store.query("SELECT * FROM raw_messages ORDER BY day, channel_id, ts, json")
     quarantine = store.query("SELECT * FROM quarantine ORDER BY day, source, location, reason, raw")
     return reports, rows, quarantine, reader.files_by_utc_date
 
 
-def _same_with_workers(root: Path, tmp_path: Path, days: list[str]) -> tuple[list[IngestReport], list[dict]]:
-    one = _ingest(root, tmp_path / "one.duckdb", days, workers=1)
-    three = _ingest(root, tmp_path / "three.duckdb", days, workers=3, parallel_min_bytes=0)
+def _same_with_workers(
+    root: Path, tmp_path: Path, days: list[str], utc_named: bool = False
+) -> tuple[list[IngestReport], list[dict]]:
+    """`utc_named`: readers past their first day, which take day files to be named by UTC date."""
+    one = _ingest(root, tmp_path / "one.duckdb", days, utc_named, workers=1)
+    three = _ingest(root, tmp_path / "three.duckdb", days, utc_named, workers=3, parallel_min_bytes=0)
     assert three == one
     return one[0], one[1]
 
@@ -62,13 +67,25 @@ def local_dated_export(root: Path) -> Path:
     return b.write(root)
 
 
-def test_local_dated_export_gives_the_same_rows_in_workers(tmp_path):
+def utc_named_reader(root: Path) -> SlackExportReader:
+    """A reader past its first day (one without files, which says nothing of local dates): it
+    takes the day files to be named by UTC date until a file shows otherwise."""
+    reader = SlackExportReader(root)
+    assert reader.read_day("2026-10-01").files_read == 0 and reader.files_by_utc_date
+    return reader
+
+
+@pytest.mark.parametrize("utc_named", [False, True], ids=["first-day", "utc-named-until-shown"])
+def test_local_dated_export_gives_the_same_rows_in_workers(tmp_path, utc_named):
+    """Read first, D2 reads its neighbouring files at once; read by a reader that takes the files
+    to be named by UTC date, D2 finds out in `zeta`, read by a worker: the same rows either way."""
     root = local_dated_export(tmp_path / "exp")
-    reports, rows = _same_with_workers(root, tmp_path, [D2, D3])
+    reports, rows = _same_with_workers(root, tmp_path, [D2, D3], utc_named)
     d2 = {(r["channel_id"], r["text"]) for r in rows if str(r["day"]) == D2}
     assert {("C01", "big early"), ("C03", "alpha early"), ("C05", "delta early, no file of its own")} <= d2
     assert ("C01", "kept: the day's own file") in d2 and ("C01", "dropped") not in d2
-    assert reports[0].duplicates == 1 and reports[0].messages == 200 + 2 + 1 + 2 + 1 + 1
+    # `mystery`, in no conversation list, is read too (its one message)
+    assert reports[0].duplicates == 1 and reports[0].messages == 200 + 2 + 1 + 2 + 1 + 1 + 1
     # the next day reads every neighbouring file straight away, in one process as with workers
     assert reports[1].messages == 2
 
@@ -83,7 +100,7 @@ def test_neighbours_of_a_share_read_before_a_worker_found_out_are_read_here(tmp_
         return read_neighbours(self, day, timezone, folders)
 
     monkeypatch.setattr(SlackExportReader, "iter_neighbour_files", spy)
-    reader = SlackExportReader(root)
+    reader = utc_named_reader(root)
     ingest_day(DuckDBStore(tmp_path / "x.duckdb"), reader, D2, "UTC", workers=3, parallel_min_bytes=0)
     # `big`, read in this process, does not give the naming away: the worker reading `zeta` does,
     # so this process reads the neighbouring files of the shares read by UTC-date names only
@@ -149,7 +166,7 @@ def test_folder_shares_keep_a_channels_folders_together():
 
 def test_reader_reads_a_subset_of_folders_and_its_neighbours_once_it_knows(tmp_path):
     root = local_dated_export(tmp_path / "exp")
-    reader = SlackExportReader(root)
+    reader = utc_named_reader(root)
     alpha = [m["text"] for c in reader.iter_day(D2, "UTC", folders=["alpha"]) for m in c.messages]
     assert alpha == ["x"] and reader.files_by_utc_date  # its own file does not give the naming away
     zeta = [m["text"] for c in reader.iter_day(D2, "UTC", folders=["zeta"]) for m in c.messages]

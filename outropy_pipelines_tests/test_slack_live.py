@@ -373,3 +373,28 @@ def test_fake_server_delivery_endpoints_record_posts(server):
     with pytest.raises(SlackApiError, match="user_not_found"):
         client.conversations_open(users="UNOBODY")
     assert len(server.posted) == 1
+
+
+def test_live_records_pass_the_same_boundary_as_the_export(tmp_path):
+    """Messages the Web API returns that do not fit the model are quarantined with the reason the
+    export path gives them; the others land, the same rows as from the export."""
+    b = ExportBuilder()
+    ann, bob = b.user("U1", "ann"), b.user("U2", "bob")
+    c = b.channel("C1", "general", [ann, bob])
+    day = "2026-11-04"
+    good = [ts_at(day, 9), ts_at(day, 12)]
+    b.post(c, good[0], ann, "fine")
+    b.post(c, ts_at(day, 10), bob, "broken \ud800 text")
+    b.post(c, ts_at(day, 11), bob, "odd files", files=3)
+    b.post(c, ts_at(day, 11, 30), ann, "odd attachments", attachments=7)
+    b.post(c, good[1], bob, "fine too")
+    export = b.write(tmp_path / "export")
+    from_export = SlackExportReader(export).read_day(day)
+    with FakeSlackServer(export, TOKEN, page_size=2) as srv:
+        live = SlackWebAPIReader(TOKEN, base_url=srv.base_url).read_day(day)
+    assert [r["ts"] for r in sorted(live.messages, key=_key)] == good
+    assert sorted(live.messages, key=_key) == sorted(from_export.messages, key=_key)
+    reasons = sorted(q.reason for q in live.quarantine)
+    assert reasons == sorted(q.reason for q in from_export.quarantine) and len(reasons) == 3
+    assert any("lone surrogate" in r for r in reasons) and any("field files" in r for r in reasons)
+    assert all(q.source == "slack_api" and q.location.startswith("C1/") for q in live.quarantine)

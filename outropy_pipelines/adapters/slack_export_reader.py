@@ -1,46 +1,75 @@
-"""SlackExportReader: a standard Slack workspace export directory as typed rows.
+"""SlackExportReader: a standard Slack workspace export (a directory or a .zip) as typed rows.
 
 Layout understood: `users.json`, `channels.json` (public), `groups.json` (private), `dms.json`,
-`mpims.json`, and one folder per conversation (named by channel name, or by id for DMs) holding
-`YYYY-MM-DD.json` day files. Files beginning with `_` are not part of an export and are ignored.
+`mpims.json`, and one folder per conversation holding `YYYY-MM-DD.json` day files (see
+`export_files.py` for zips and wrapping folders). Files beginning with `_` are not part of an export
+and are ignored. A folder is matched to its conversation by the conversation's name, its id, or one
+of its `previous_names`. A folder no list names is still read, as a conversation of its own (named
+and identified by the folder) whose members are the people who posted in it; it is private to them
+unless `unlisted_visibility` is "public", and the directory warns about it.
 
 Messages stream: `iter_day` yields a day one conversation folder at a time (of all folders, or of a
 subset, so that worker processes can each read a share of them), so memory is bounded by the largest
 conversation-day, never by the day.
 
-Nothing unreadable is dropped silently: an invalid JSON file, a record that is not a message object
-or has no valid `ts`, a duplicate `ts`, a folder that no conversation list names: each becomes a
-quarantine record with the reason and the raw content, and everything else goes on.
+Nothing unreadable is dropped silently: an invalid JSON file, a file whose name is no date, a record
+that does not fit the boundary model (`domain/slack_message.py`), a duplicate `ts`, a message filed
+more than a day away from its true day: each becomes a quarantine record with the reason and the raw
+content, and everything else goes on. When `users.json` is missing or unreadable, people are known
+from the `user_profile` objects of their messages, and the directory says so in `warnings`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import json
+import logging
 import re
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-import orjson
-
+from outropy_pipelines.adapters.export_files import (
+    EXPORT_LISTS,
+    ExportFiles,
+    ExportFormatError,
+    parse_json_bytes,
+)
+from outropy_pipelines.adapters.slack_records import (
+    DayRead,
+    accept_message,
+    channel_from_record,
+    quarantine_raw,
+    quarantine_text,
+    raw_row,
+    user_from_record,
+    users_from_profiles,
+)
 from outropy_pipelines.domain.days import day_of_ts, day_window, parse_day
 from outropy_pipelines.domain.models import Channel, Directory, QuarantineRecord, User
+from outropy_pipelines.domain.slack_message import TS_PATTERN, conversation_problem, user_problem
+
+__all__ = ["DayRead", "ExportFormatError", "SlackExportReader", "accept_message"]
+
+log = logging.getLogger(__name__)
 
 _DAY_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.json$")
-_TS = re.compile(r"^\d{9,11}(\.\d{1,6})?$")
-_CONVERSATION_LISTS = (
-    ("channels.json", "public"),
-    ("groups.json", "private"),
-    ("dms.json", "im"),
-    ("mpims.json", "mpim"),
-)
+_CONVERSATION_LISTS = tuple(zip(EXPORT_LISTS, ("public", "private", "im", "mpim"), strict=True))
+#: files real exports keep in conversation folders besides the day files (not messages)
+_FOLDER_EXTRAS = frozenset({"canvas_in_the_conversation.json"})
+UnlistedVisibility = Literal["posters", "public"]
 
 
-class ExportFormatError(ValueError):
-    """The directory is not a Slack export at all."""
+def _day_name(name: str) -> str | None:
+    """The date of a day file's name (`2026-11-02.json`), or None when it names no real date."""
+    m = _DAY_FILE.match(name)
+    if not m:
+        return None
+    try:
+        dt.date.fromisoformat(m.group(1))
+    except ValueError:
+        return None
+    return m.group(1)
 
 
 @dataclass(frozen=True)
@@ -48,6 +77,7 @@ class _DayFiles:
     """A day's ts window and the names (dates) of the day files that may hold its records."""
 
     day: str  # ISO date
+    timezone: str
     start: float
     end: float
     utc_names: tuple[str, ...]  # the UTC dates the window overlaps
@@ -65,248 +95,207 @@ class _DayFiles:
         last = dt.datetime.fromtimestamp(end - 1e-6, dt.UTC).date()
         utc = tuple((first + dt.timedelta(days=k)).isoformat() for k in range((last - first).days + 1))
         around = sorted({(d + dt.timedelta(days=k)).isoformat() for k in (-1, 1)} - set(utc))
-        return cls(d.isoformat(), start, end, utc, tuple(around))
-
-
-@dataclass
-class DayRead:
-    """The rows of one day: raw message rows (dicts with RawMessage's fields) and quarantine."""
-
-    messages: list[dict[str, Any]] = field(default_factory=list)
-    quarantine: list[QuarantineRecord] = field(default_factory=list)
-    files_read: int = 0  # day files (export) or conversations (Web API) read
-    duplicates: int = 0
-    failed_conversations: list[str] = field(default_factory=list)  # ids that could not be read
-    not_joined: list[str] = field(default_factory=list)  # conversations the bot is not a member of
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, dict):
-        return str(value.get("value") or "")
-    return str(value or "")
-
-
-def user_from_record(rec: dict[str, Any]) -> User:
-    """A `users.json` record, or a `users.list` member (same shape), as a User."""
-    profile = rec.get("profile") if isinstance(rec.get("profile"), dict) else {}
-    uid = str(rec["id"])
-    return User(
-        user_id=uid,
-        name=str(rec.get("name") or profile.get("display_name") or uid),
-        real_name=str(rec.get("real_name") or profile.get("real_name") or ""),
-        email=profile.get("email") or rec.get("email") or None,
-        tz=rec.get("tz") or None,
-        is_bot=bool(rec.get("is_bot") or rec.get("is_app_user") or uid == "USLACKBOT"),
-        deleted=bool(rec.get("deleted")),
-    )
-
-
-def channel_from_record(
-    rec: dict[str, Any], kind: str, members: list[str], users: dict[str, User]
-) -> Channel:
-    """A conversation record (export list or `conversations.list`) with its members, as a Channel.
-
-    DMs have no name: they are named `dm-<member names>` from the directory's users.
-    """
-    cid = str(rec["id"])
-    if kind == "im" and rec.get("user") and not members:
-        members = [str(rec["user"])]
-    name = str(rec.get("name") or "")
-    if not name:
-        if kind == "im":
-            names = sorted(users[m].name if m in users else m for m in members)
-            name = "dm-" + "-".join(names) if names else cid
-        else:
-            name = cid
-    return Channel(
-        channel_id=cid,
-        name=name,
-        kind=kind,  # type: ignore[arg-type]
-        is_archived=bool(rec.get("is_archived")),
-        topic=_text(rec.get("topic")),
-        purpose=_text(rec.get("purpose")),
-        members=sorted(set(members)),
-    )
-
-
-def record_problem(rec: Any) -> str | None:
-    """Why a message record cannot be ingested, or None when it can."""
-    if not isinstance(rec, dict):
-        return "record is not a JSON object"
-    ts = rec.get("ts")
-    if ts is None:
-        return "message without ts"
-    if not isinstance(ts, str | int | float) or not _TS.match(str(ts)):
-        return f"message ts is not a Slack timestamp: {ts!r}"
-    if rec.get("type", "message") != "message":
-        return f"record type {rec.get('type')!r} is not a message"
-    return None
-
-
-def record_json(record: Any) -> str:
-    """The record as compact JSON text (what `raw_messages.json` keeps)."""
-    try:
-        return orjson.dumps(record).decode("utf-8")
-    except (TypeError, orjson.JSONEncodeError):  # e.g. integers beyond 64 bits
-        return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
-
-
-def parse_json_bytes(data: bytes) -> Any:
-    """Parse a JSON document fast; fall back to the standard library (lenient about NaN and invalid
-    UTF-8, and with its clearer error messages) when orjson refuses it. Raises ValueError."""
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return json.loads(data.decode("utf-8", errors="replace"))
-
-
-def raw_row(record: dict[str, Any], channel_id: str, day: str, raw_json: str | None = None) -> dict[str, Any]:
-    """Typed columns of one message record (the record itself is kept in `json`)."""
-    get = record.get
-    subtype = get("subtype")
-    target_ts = None
-    thread_ts = get("thread_ts")
-    user = get("user")
-    text = get("text")
-    if subtype == "message_changed":
-        inner = get("message")
-        if isinstance(inner, dict):
-            target_ts = inner.get("ts")
-            thread_ts = inner.get("thread_ts") or thread_ts
-            user = inner.get("user") or user
-            text = inner.get("text")
-    elif subtype == "message_deleted":
-        previous = get("previous_message")
-        if not isinstance(previous, dict):
-            previous = {}
-        target_ts = get("deleted_ts") or previous.get("ts")
-        thread_ts = previous.get("thread_ts") or thread_ts
-        user = previous.get("user") or user
-    if not user:
-        user = record.get("bot_id") or record.get("username")
-    return {
-        "day": day,
-        "channel_id": channel_id,
-        "ts": str(record["ts"]),
-        "thread_ts": str(thread_ts) if thread_ts else None,
-        "user_id": str(user) if user else None,
-        "subtype": str(subtype) if subtype else None,
-        "text": text if isinstance(text, str) else "",
-        "target_ts": str(target_ts) if target_ts else None,
-        "json": raw_json if raw_json is not None else record_json(record),
-    }
+        return cls(d.isoformat(), timezone, start, end, utc, tuple(around))
 
 
 class SlackExportReader:
-    """Reads one export directory. Cheap to construct; reads files on demand.
+    """Reads one export (directory or .zip). Cheap to construct; reads files on demand.
 
     One of the two `SlackSource`s (see `adapters/slack_source.py`); the other is the Web API.
     """
 
     name = "export"
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, unlisted_visibility: UnlistedVisibility = "posters") -> None:
+        if unlisted_visibility not in ("posters", "public"):
+            raise ValueError(
+                f"unlisted folder visibility must be posters or public, not {unlisted_visibility!r}"
+            )
         self.root = Path(root)
-        if not self.root.is_dir():
-            raise ExportFormatError(f"Slack export directory not found: {self.root}")
+        self.files = ExportFiles(self.root)
+        self.unlisted_visibility = unlisted_visibility
+        #: what the directory could only guess (missing users.json, unlisted folders)
+        self.warnings: list[str] = []
         self._directory: Directory | None = None
         self._directory_quarantine: list[QuarantineRecord] = []
         self._folders: dict[str, str] | None = None
-        #: day files named by UTC date (true for Slack's exports) until a file shows otherwise
-        self._files_by_utc_date = True
+        #: whether day files are named by UTC date: None until a first day's files say (see `iter_day`)
+        self._files_by_utc_date: bool | None = None
+        #: days read by their UTC-date files only (replaced, never changed in place: see ingest)
+        self._utc_only_days: frozenset[str] = frozenset()
 
     # -- directory ---------------------------------------------------------------------------
-    def _load_list(self, name: str) -> list[Any]:
-        path = self.root / name
-        if not path.exists():
-            return []
+    def _load_list(self, name: str) -> tuple[list[Any] | None, str | None]:
+        """A root list file's records, or (None, why not)."""
+        if not self.files.has_root_file(name):
+            return None, "missing"
+        data = self.files.read_root_file(name)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
+            records = parse_json_bytes(data)
+        except ValueError as exc:
+            reason = f"invalid JSON: {exc}"
             self._directory_quarantine.append(
-                QuarantineRecord(
-                    source="export",
-                    location=name,
-                    reason=f"invalid JSON: {exc}",
-                    raw=path.read_text(encoding="utf-8", errors="replace"),
-                )
+                QuarantineRecord(source="export", location=name, reason=reason, raw=quarantine_text(data))
             )
-            return []
-        if not isinstance(data, list):
+            return None, reason
+        if not isinstance(records, list):
+            reason = "expected a JSON list"
             self._directory_quarantine.append(
-                QuarantineRecord(
-                    source="export",
-                    location=name,
-                    reason="expected a JSON list",
-                    raw=json.dumps(data)[:100000],
-                )
+                QuarantineRecord(source="export", location=name, reason=reason, raw=quarantine_raw(records))
             )
-            return []
-        return data
+            return None, reason
+        return records, None
 
     def read_directory(self) -> tuple[Directory, list[QuarantineRecord]]:
         """Users and conversations of the export, and what could not be read."""
         if self._directory is not None:
             return self._directory, list(self._directory_quarantine)
-        if not any((self.root / name).exists() for name, _ in _CONVERSATION_LISTS):
+        if not any(self.files.has_root_file(name) for name in EXPORT_LISTS):
             raise ExportFormatError(
-                f"{self.root} is not a Slack export: none of channels.json, groups.json, dms.json, "
-                "mpims.json is there"
+                f"{self.files.location} is not a Slack export: none of channels.json, groups.json, "
+                "dms.json, mpims.json is there"
             )
         users: dict[str, User] = {}
-        for n, rec in enumerate(self._load_list("users.json")):
-            if not isinstance(rec, dict) or not rec.get("id"):
-                self._quarantine_directory_record("users.json", n, rec, "user record without an id")
+        user_records, users_unreadable = self._load_list("users.json")
+        for n, rec in enumerate(user_records or []):
+            problem = user_problem(rec)
+            if problem:
+                self._quarantine_directory_record("users.json", n, rec, problem)
                 continue
             user = user_from_record(rec)
             users[user.user_id] = user
-        channels: dict[str, Channel] = {}
-        folders: dict[str, str] = {}
+        conversations: list[tuple[dict[str, Any], str]] = []
         for list_name, kind in _CONVERSATION_LISTS:
-            for n, rec in enumerate(self._load_list(list_name)):
-                if not isinstance(rec, dict) or not rec.get("id"):
-                    self._quarantine_directory_record(list_name, n, rec, "conversation record without an id")
+            records, _ = self._load_list(list_name)
+            for n, rec in enumerate(records or []):
+                problem = conversation_problem(rec)
+                if problem:
+                    self._quarantine_directory_record(list_name, n, rec, problem)
                     continue
-                cid = str(rec["id"])
-                members = [str(m) for m in rec.get("members") or [] if m]
-                channels[cid] = channel_from_record(rec, kind, members, users)
-                # exports name channel folders by name and DM folders by id; accept either
-                folders.setdefault(cid, cid)
-                if rec.get("name"):
-                    folders[str(rec["name"])] = cid
+                conversations.append((rec, kind))
+        folders = self._match_folders(conversations)
+        if not users:
+            why = users_unreadable or "without a valid user record"
+            users = users_from_profiles(
+                r for folder in self.files.folders() for r in self._folder_records(folder)
+            )
+            self._warn(
+                f"users.json is {why}: {len(users)} people are known from the user_profile of their "
+                "messages (names only: no emails, time zones or bot flags)"
+            )
+        channels: dict[str, Channel] = {}
+        for rec, kind in conversations:
+            members = [m for m in rec.get("members") or [] if m]
+            channels[str(rec["id"])] = channel_from_record(rec, kind, members, users)
+        unlisted = [folder for folder in self.files.folders() if folder not in folders]
+        for folder in unlisted:
+            # a folder named by a conversation's id keeps it; any other is identified by its name
+            cid = folder
+            posters = sorted({str(r["user"]) for r in self._folder_records(folder) if r.get("user")})
+            kind = "public" if self.unlisted_visibility == "public" else "private"
+            channels[cid] = Channel(channel_id=cid, name=folder, kind=kind, members=posters)
+            folders[folder] = cid
+        if unlisted:
+            self._warn(
+                f"{len(unlisted)} conversation folder(s) not listed in channels.json, groups.json, dms.json "
+                f"or mpims.json, read as conversations of their own, visible to "
+                f"{'everyone' if self.unlisted_visibility == 'public' else 'the people who posted in them'} "
+                f"(OUTROPY_UNLISTED_FOLDER_VISIBILITY={self.unlisted_visibility}): {', '.join(unlisted)}"
+            )
+        self._quarantine_odd_files()
         self._directory = Directory(users=list(users.values()), channels=list(channels.values()))
         self._folders = folders
         return self._directory, list(self._directory_quarantine)
 
+    def _match_folders(self, conversations: Sequence[tuple[dict[str, Any], str]]) -> dict[str, str]:
+        """Folder name -> channel id: by name or id first (exports name channel folders by name and
+        DM folders by id), then by a former name a folder may still carry."""
+        folders: dict[str, str] = {}
+        for rec, _ in conversations:
+            cid = str(rec["id"])
+            folders.setdefault(cid, cid)
+            if rec.get("name"):
+                folders[str(rec["name"])] = cid
+        for rec, _ in conversations:
+            for former in rec.get("previous_names") or []:
+                folders.setdefault(str(former), str(rec["id"]))
+        return folders
+
+    def _folder_records(self, folder: str) -> Iterator[dict[str, Any]]:
+        """The message records of a folder's day files that pass the boundary (unreadable files and
+        records are quarantined when their day is read)."""
+        for name in self.files.folder_files(folder):
+            if _day_name(name) is None:
+                continue
+            try:
+                records = parse_json_bytes(self.files.read(folder, name))
+            except ValueError:
+                continue
+            for rec in records if isinstance(records, list) else ():
+                if accept_message(rec)[1] is None:
+                    yield rec
+
+    def _quarantine_odd_files(self) -> None:
+        """Files in conversation folders that are no day file (e.g. `2026-13-45.json`): not read as
+        messages, so quarantined here, once, with their content."""
+        for folder in self.files.folders():
+            for name in self.files.folder_files(folder):
+                if name.startswith(("_", ".")) or name in _FOLDER_EXTRAS or not name.endswith(".json"):
+                    continue
+                if _day_name(name) is None:
+                    self._directory_quarantine.append(
+                        QuarantineRecord(
+                            source="export",
+                            location=f"{folder}/{name}",
+                            reason="file name is not a day (YYYY-MM-DD.json): its messages are not read",
+                            raw=quarantine_text(self.files.read(folder, name)),
+                        )
+                    )
+
     def _quarantine_directory_record(self, list_name: str, n: int, rec: Any, reason: str) -> None:
         self._directory_quarantine.append(
-            QuarantineRecord(source="export", location=f"{list_name}#{n}", reason=reason, raw=json.dumps(rec))
+            QuarantineRecord(
+                source="export", location=f"{list_name}#{n}", reason=reason, raw=quarantine_raw(rec)
+            )
         )
+
+    def _warn(self, message: str) -> None:
+        """Kept for whoever shows them (`slack_directory` logs them as run warnings and lists them
+        in its metadata; `outropy threads`/`items` print them), once each."""
+        log.info("Slack export %s: %s", self.files.location, message)
+        self.warnings.append(message)
 
     def workspace_url(self) -> str | None:
         """An export does not say where the workspace lives: permalinks use the configured URL."""
         return None
 
     def folder_map(self) -> dict[str, str]:
-        """Folder name -> channel id."""
+        """Folder name -> channel id (of every folder: unlisted ones included)."""
         if self._folders is None:
             self.read_directory()
         assert self._folders is not None
         return self._folders
 
-    def conversation_folders(self) -> Iterator[Path]:
-        for path in sorted(self.root.iterdir()):
-            if path.is_dir() and not path.name.startswith(("_", ".")):
-                yield path
+    def conversation_folders(self) -> list[str]:
+        """The names of the conversation folders, sorted."""
+        return self.files.folders()
 
-    def available_days(self) -> list[str]:
-        """Every day that has a day file in some conversation folder, sorted."""
+    def available_days(self, timezone: str = "UTC") -> list[str]:
+        """Every day with a day file in some conversation folder, and every day (in `timezone`) of
+        a message filed within a day of it, sorted: an export named by local dates, or read in
+        another time zone, has messages on days that have no file of their own. Reads every file."""
         days: set[str] = set()
-        for folder in self.conversation_folders():
-            for f in folder.iterdir():
-                m = _DAY_FILE.match(f.name)
-                if m:
-                    days.add(m.group(1))
+        for folder in self.files.folders():
+            for name in self.files.folder_files(folder):
+                file_day = _day_name(name)
+                if file_day is None:
+                    continue
+                days.add(file_day)
+                try:
+                    records = parse_json_bytes(self.files.read(folder, name))
+                except ValueError:
+                    continue
+                days.update(_days_near(records, file_day, timezone))
         return sorted(days)
 
     # -- messages ----------------------------------------------------------------------------
@@ -324,22 +313,28 @@ class SlackExportReader:
         return out
 
     @property
-    def files_by_utc_date(self) -> bool:
-        """Whether day files are taken to be named by UTC date (see `iter_day`)."""
+    def files_by_utc_date(self) -> bool | None:
+        """Whether day files are taken to be named by UTC date (see `iter_day`); None before the
+        first day is read."""
         return self._files_by_utc_date
+
+    def learn_naming(self, files_by_utc_date: Iterable[bool | None]) -> None:
+        """Take what worker processes found out about the naming of day files."""
+        found = list(files_by_utc_date)
+        if False in found:
+            self._files_by_utc_date = False
+        elif self._files_by_utc_date is None and True in found:
+            self._files_by_utc_date = True
 
     def day_file_sizes(self, day: str | dt.date, timezone: str = "UTC") -> dict[str, int]:
         """Bytes of the files `iter_day` reads first for `day`, per conversation folder (every
         folder, 0 when it has none): what splitting a day into equal shares goes by."""
         window = _DayFiles.of(day, timezone)
         names = window.utc_names if self._files_by_utc_date else window.all_names
-        sizes: dict[str, int] = {}
-        for folder in self.conversation_folders():
-            sizes[folder.name] = 0
-            for name in names:
-                with contextlib.suppress(FileNotFoundError):
-                    sizes[folder.name] += (folder / f"{name}.json").stat().st_size
-        return sizes
+        return {
+            folder: sum(self.files.size(folder, f"{name}.json") for name in names)
+            for folder in self.files.folders()
+        }
 
     def iter_day(
         self, day: str | dt.date, timezone: str = "UTC", folders: Collection[str] | None = None
@@ -348,25 +343,33 @@ class SlackExportReader:
         `folders`, if given), so memory stays bounded by the largest conversation-day. Duplicate ts
         are not dropped here (`read_day` and the ingest stage do).
 
-        Records are kept by their ts. Slack exports name day files by UTC date, so only the files
-        whose UTC date overlaps the day's window are read; if a file turns out to hold records of
-        another UTC date (an export named by local dates), the reader switches for good to also
-        reading the files of the day before and after: once every folder's own files are read, it
-        reads those neighbouring files of every folder (`iter_neighbour_files`). Within a
-        conversation, records of the day's own files therefore always come before those of its
-        neighbours, wherever the switch happened. Problems in a file are quarantined on the
-        partition of the file's own date, so each is reported once.
+        Records are kept by their ts. Slack exports may name day files by UTC date or by a local
+        date. The first day a reader reads, it reads the files of the day before and after too,
+        and learns the naming from them: a record of another UTC date than its file's name means
+        local dates. Named by UTC date, only the files whose UTC date overlaps the day's window are
+        read afterwards; if a file then turns out to hold records of another UTC date, the reader
+        switches for good to also reading the files of the day before and after: once every
+        folder's own files are read, it reads those neighbouring files of every folder
+        (`iter_neighbour_files`). Within a conversation, records of the day's own files therefore
+        always come before those of its neighbours.
+
+        Problems in a file are quarantined on the partition of the file's own date, so each is
+        reported once; so is a record more than a day away from its file's date (no day reads that
+        file), and a record of a day this reader read by UTC-date files only before it learnt that
+        the files are named by local dates. Limitation: a record filed one day away from its own
+        day, in an export named by UTC date, is missed when a run reads its day (not first) and
+        another run its file.
         """
         window = _DayFiles.of(day, timezone)
+        probing = self._files_by_utc_date is None
         for folder in self._named_folders(folders):
-            checking = self._files_by_utc_date
-            chunk = self._read_folder(folder, window, window.utc_names, check_utc=checking)
-            if checking and not self._files_by_utc_date:
-                # this folder gave the naming away in the middle of a file: read its files again
-                chunk = self._read_folder(folder, window, window.utc_names, check_utc=False)
-            yield chunk
-        if not self._files_by_utc_date:
-            yield from self.iter_neighbour_files(day, timezone, folders)
+            yield self._read_folder(folder, window, window.utc_names)
+        if probing or not self._files_by_utc_date:
+            yield from self._neighbour_files(window, folders)
+        if probing and self._files_by_utc_date is None:
+            self._files_by_utc_date = True
+        elif not probing and self._files_by_utc_date:
+            self._utc_only_days = self._utc_only_days | {window.day}
 
     def iter_neighbour_files(
         self, day: str | dt.date, timezone: str = "UTC", folders: Collection[str] | None = None
@@ -376,113 +379,45 @@ class SlackExportReader:
         export named by local dates. From this call on the reader takes the export to be named so.
         """
         self._files_by_utc_date = False
-        window = _DayFiles.of(day, timezone)
+        return self._neighbour_files(_DayFiles.of(day, timezone), folders)
+
+    def _neighbour_files(self, window: _DayFiles, folders: Collection[str] | None) -> Iterator[DayRead]:
+        self._utc_only_days = self._utc_only_days - {window.day}
         return (
-            self._read_folder(folder, window, window.neighbour_names, check_utc=False)
+            self._read_folder(folder, window, window.neighbour_names)
             for folder in self._named_folders(folders)
         )
 
-    def _named_folders(self, names: Collection[str] | None) -> Iterator[Path]:
+    def _named_folders(self, names: Collection[str] | None) -> Iterator[str]:
         if names is None:
-            return self.conversation_folders()
+            return iter(self.files.folders())
         wanted = set(names)
-        return (folder for folder in self.conversation_folders() if folder.name in wanted)
+        return (folder for folder in self.files.folders() if folder in wanted)
 
-    def _read_folder(self, folder: Path, window: _DayFiles, names: Sequence[str], check_utc: bool) -> DayRead:
-        day_iso, start, end = window.day, window.start, window.end
-        channel_id = self.folder_map().get(folder.name)
+    def _read_folder(self, folder: str, window: _DayFiles, names: Sequence[str]) -> DayRead:
+        channel_id = self.folder_map().get(folder)
         out = DayRead()
         for file_day in names:
-            path = folder / f"{file_day}.json"
-            if not path.exists():
+            try:
+                data = self.files.read(folder, f"{file_day}.json")
+            except FileNotFoundError:
                 continue
-            report = file_day == day_iso
-            location = f"{folder.name}/{path.name}"
-            if channel_id is None:
+            location = f"{folder}/{file_day}.json"
+            report = file_day == window.day
+            if channel_id is None:  # a folder that appeared after the directory was read
                 if report:
                     out.quarantine.append(
                         QuarantineRecord(
                             source="export",
                             location=location,
-                            reason="unknown channel folder: not listed in channels.json, groups.json, "
-                            "dms.json or mpims.json",
-                            raw=path.read_text(encoding="utf-8", errors="replace"),
+                            reason="unknown channel folder: not there when the directory was read",
+                            raw=quarantine_text(data),
                         )
                     )
                 continue
             out.files_read += 1
-            self._read_file(
-                path, location, channel_id, day_iso, file_day if check_utc else None, start, end, report, out
-            )
-            if check_utc and not self._files_by_utc_date:
-                return out  # the caller reads this folder again, without the check
+            _FileRead(self, data, location, channel_id, file_day, window, report, out).run()
         return out
-
-    def _read_file(
-        self,
-        path: Path,
-        location: str,
-        channel_id: str,
-        day_iso: str,
-        utc_date: str | None,
-        start: float,
-        end: float,
-        report: bool,
-        out: DayRead,
-    ) -> None:
-        data = path.read_bytes()
-        try:
-            records = parse_json_bytes(data)
-        except ValueError as exc:
-            if report:
-                raw_text = data.decode("utf-8", errors="replace")
-                out.quarantine.append(
-                    QuarantineRecord(
-                        source="export", location=location, reason=f"invalid JSON: {exc}", raw=raw_text
-                    )
-                )
-            return
-        if not isinstance(records, list):
-            if report:
-                raw_text = data.decode("utf-8", errors="replace")
-                out.quarantine.append(
-                    QuarantineRecord(
-                        source="export", location=location, reason="day file is not a JSON list", raw=raw_text
-                    )
-                )
-            return
-        lo, hi = day_window(utc_date, "UTC") if utc_date is not None else (float("-inf"), float("inf"))
-        kept: list[dict[str, Any]] = []
-        append = kept.append
-        ts_match = _TS.match
-        for n, rec in enumerate(records):
-            raw_ts = rec.get("ts") if type(rec) is dict else None
-            # the common case is checked here, anything else by `record_problem`
-            if not (type(raw_ts) is str and ts_match(raw_ts) and rec.get("type", "message") == "message"):
-                problem = record_problem(rec)
-                if problem:
-                    if report:
-                        out.quarantine.append(
-                            QuarantineRecord(
-                                source="export",
-                                location=f"{location}#{n}",
-                                reason=problem,
-                                raw=json.dumps(rec, ensure_ascii=False),
-                            )
-                        )
-                    continue
-            ts = float(rec["ts"])
-            if not lo <= ts < hi:
-                # a record of another UTC date: this export names its day files otherwise
-                self._files_by_utc_date = False
-                return
-            if start <= ts < end:
-                append(raw_row(rec, channel_id, day_iso))
-        out.messages.extend(kept)
-
-    @staticmethod
-    def _record_problem(rec: Any) -> str | None:
-        return record_problem(rec)
 
     @staticmethod
     def _drop_duplicates(out: DayRead) -> None:
@@ -508,20 +443,119 @@ class SlackExportReader:
     def iter_all_messages(self, timezone: str = "UTC") -> Iterable[dict[str, Any]]:
         """Every message of every conversation, as raw rows (for the `threads`/`items` tools)."""
         folders = self.folder_map()
-        for folder in self.conversation_folders():
-            channel_id = folders.get(folder.name)
-            if channel_id is None:
-                continue
-            for path in sorted(folder.iterdir()):
-                if not _DAY_FILE.match(path.name):
+        for folder in self.files.folders():
+            channel_id = folders[folder]
+            for name in self.files.folder_files(folder):
+                if _day_name(name) is None:
                     continue
                 try:
-                    records = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+                    records = parse_json_bytes(self.files.read(folder, name))
                 except ValueError:
                     continue
-                if not isinstance(records, list):
-                    continue
-                for rec in records:
-                    if self._record_problem(rec):
-                        continue
-                    yield raw_row(rec, channel_id, day_of_ts(rec["ts"], timezone))
+                for rec in records if isinstance(records, list) else ():
+                    raw, problem = accept_message(rec)
+                    if problem is None:
+                        yield raw_row(rec, channel_id, day_of_ts(rec["ts"], timezone), raw)
+
+
+class _FileRead:
+    """One day file read for one day: its records of the day as rows, its problems quarantined
+    (when the file is the day's own), and what it says about the naming of day files."""
+
+    def __init__(
+        self,
+        reader: SlackExportReader,
+        data: bytes,
+        location: str,
+        channel_id: str,
+        file_day: str,
+        window: _DayFiles,
+        report: bool,
+        out: DayRead,
+    ) -> None:
+        self.reader, self.data, self.location, self.channel_id = reader, data, location, channel_id
+        self.file_day, self.window, self.report, self.out = file_day, window, report, out
+
+    def _quarantine(self, location: str, reason: str, raw: str) -> None:
+        if self.report:
+            self.out.quarantine.append(
+                QuarantineRecord(source="export", location=location, reason=reason, raw=raw)
+            )
+
+    def run(self) -> None:
+        try:
+            records = parse_json_bytes(self.data)
+        except ValueError as exc:
+            self._quarantine(self.location, f"invalid JSON: {exc}", quarantine_text(self.data))
+            return
+        if not isinstance(records, list):
+            self._quarantine(self.location, "day file is not a JSON list", quarantine_text(self.data))
+            return
+        reader, window = self.reader, self.window
+        day_iso, start, end, tz = window.day, window.start, window.end, window.timezone
+        # a record of another UTC date than the file's name: day files are named by local dates
+        lo, hi = day_window(self.file_day, "UTC")
+        # a record outside [the day before the file's date, the day after]: no day reads this file
+        near_lo = day_window(_shift(self.file_day, -1), tz)[0]
+        near_hi = day_window(_shift(self.file_day, 1), tz)[1]
+        kept: list[dict[str, Any]] = []
+        append = kept.append
+        for n, rec in enumerate(records):
+            raw, problem = accept_message(rec)
+            if raw is None:
+                self._quarantine(f"{self.location}#{n}", problem or "", quarantine_raw(rec))
+                continue
+            ts = float(rec["ts"])
+            near = near_lo <= ts < near_hi
+            if not lo <= ts < hi and near and reader._files_by_utc_date is not False:
+                reader._files_by_utc_date = False
+            if start <= ts < end:
+                append(raw_row(rec, self.channel_id, day_iso, raw))
+            elif self.report:
+                self._stray(n, rec, raw, near)
+        self.out.messages.extend(kept)
+
+    def _stray(self, n: int, rec: dict[str, Any], raw: str, near: bool) -> None:
+        """A record of the file's own day's file that is not of that day: quarantined when no read
+        of its own day finds it (see `SlackExportReader.iter_day`), else left to that day."""
+        reader, tz = self.reader, self.window.timezone
+        true_day = day_of_ts(rec["ts"], tz)
+        where = f"{self.location}#{n}"
+        if not near:
+            self._quarantine(
+                where,
+                f"message of {true_day} ({tz}) filed in {self.file_day}.json, more than a day away: "
+                "no day reads it",
+                raw,
+            )
+        elif true_day in reader._utc_only_days and self.file_day not in _DayFiles.of(true_day, tz).utc_names:
+            self._quarantine(
+                where,
+                f"message of {true_day} ({tz}) filed in {self.file_day}.json: {true_day} was read before "
+                f"this export showed that its day files are named by local dates; run {true_day} again "
+                "to ingest it",
+                raw,
+            )
+
+
+def _days_near(records: Any, file_day: str, timezone: str) -> set[str]:
+    """The days (in `timezone`) of the records of a day file that are not of the file's own day,
+    within a day of it (see `_FileRead._stray` for the others)."""
+    if not isinstance(records, list):
+        return set()
+    start, end = day_window(file_day, timezone)
+    near_lo = day_window(_shift(file_day, -1), timezone)[0]
+    near_hi = day_window(_shift(file_day, 1), timezone)[1]
+    days: set[str] = set()
+    for rec in records:
+        ts = rec.get("ts") if type(rec) is dict else None
+        if type(ts) is not str or not TS_PATTERN.match(ts):
+            continue
+        value = float(ts)
+        if not start <= value < end and near_lo <= value < near_hi:
+            days.add(day_of_ts(value, timezone))
+    return days
+
+
+def _shift(day: str, days: int) -> str:
+    return (dt.date.fromisoformat(day) + dt.timedelta(days=days)).isoformat()

@@ -9,8 +9,10 @@
   the day, and every parent whose `latest_reply` falls on or after the day's start is read.
   Limitation: a reply to a parent older than the lookback (or to a parent deleted without a
   tombstone) is not seen; the export path has no such limit.
-- Rows are built by `slack_export_reader.raw_row` from the message objects exactly as Slack returned
-  them, so for the same workspace the rows equal the export's.
+- Every record passes the same boundary as the export's (`slack_records.accept_message`, the model
+  of `domain/slack_message.py`): one that does not fit is quarantined with the reason. Rows are built
+  by `slack_records.raw_row` from the message objects exactly as Slack returned them, so for the
+  same workspace the rows equal the export's.
 - Cursor pagination everywhere (iterating a SlackResponse follows `response_metadata.next_cursor`).
 - Faults: HTTP 429 waits out `Retry-After` and retries; 5xx and connection errors retry with
   exponential backoff; a conversation the bot may not read (`not_in_channel`, `channel_not_found`,
@@ -39,15 +41,17 @@ from slack_sdk.http_retry import (
 )
 from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 
-from outropy_pipelines.adapters.slack_export_reader import (
+from outropy_pipelines.adapters.slack_records import (
     DayRead,
+    accept_message,
     channel_from_record,
+    quarantine_raw,
     raw_row,
-    record_problem,
     user_from_record,
 )
 from outropy_pipelines.domain.days import day_window, parse_day
 from outropy_pipelines.domain.models import Channel, Directory, QuarantineRecord, User
+from outropy_pipelines.domain.slack_message import conversation_problem, user_problem
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +143,9 @@ class SlackWebAPIReader:
             retry_handlers=_retry_handlers(max_retries, backoff_factor),
         )
         self._conversations: list[dict[str, Any]] | None = None
+        self._invalid_conversations: list[QuarantineRecord] = []
+        #: nothing is guessed in live mode (the export reader warns about what it must guess)
+        self.warnings: list[str] = []
         self._workspace_url: str | None = None
         self.calls = 0  # API requests made (pages included)
 
@@ -198,8 +205,18 @@ class SlackWebAPIReader:
             for page in self._pages(
                 "conversations.list", types=CONVERSATION_TYPES, exclude_archived=False, limit=self.page_size
             ):
-                for rec in page.get("channels") or []:
-                    if isinstance(rec, dict) and rec.get("id") and rec["id"] not in seen:
+                for n, rec in enumerate(page.get("channels") or []):
+                    problem = conversation_problem(rec)
+                    if problem:
+                        self._invalid_conversations.append(
+                            QuarantineRecord(
+                                source=SOURCE_NAME,
+                                location=f"conversations.list#{n}",
+                                reason=problem,
+                                raw=quarantine_raw(rec),
+                            )
+                        )
+                    elif rec["id"] not in seen:
                         seen.add(rec["id"])
                         records.append(rec)
             self._conversations = records
@@ -220,13 +237,14 @@ class SlackWebAPIReader:
         users: dict[str, User] = {}
         for page in self._pages("users.list", limit=self.page_size):
             for n, rec in enumerate(page.get("members") or []):
-                if not isinstance(rec, dict) or not rec.get("id"):
+                problem = user_problem(rec)
+                if problem:
                     quarantine.append(
                         QuarantineRecord(
                             source=SOURCE_NAME,
                             location=f"users.list#{n}",
-                            reason="user record without an id",
-                            raw=json.dumps(rec),
+                            reason=problem,
+                            raw=quarantine_raw(rec),
                         )
                     )
                     continue
@@ -244,6 +262,7 @@ class SlackWebAPIReader:
                     raise
                 quarantine.append(self._conversation_quarantine(rec, exc, "its membership is unknown"))
             channels.append(channel_from_record(rec, self.kind_of(rec), members, users))
+        quarantine += self._invalid_conversations
         return Directory(users=list(users.values()), channels=channels), quarantine
 
     # -- messages ----------------------------------------------------------------------------
@@ -336,10 +355,12 @@ class SlackWebAPIReader:
         The same message can come twice (a thread broadcast is in history and in its thread; a
         parent heads its replies): the first copy is kept, the same object Slack returned.
         """
-        problem = record_problem(rec)
+        _, problem = accept_message(rec)  # the boundary: what the export path takes, and only that
         if problem:
             out.quarantine.append(
-                QuarantineRecord(source=SOURCE_NAME, location=location, reason=problem, raw=json.dumps(rec))
+                QuarantineRecord(
+                    source=SOURCE_NAME, location=location, reason=problem, raw=quarantine_raw(rec)
+                )
             )
             return False
         if start <= float(rec["ts"]) < end:

@@ -11,6 +11,7 @@ import argparse
 import os
 import shutil
 import sys
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -134,12 +135,12 @@ def open_export(path: Path) -> SlackExportReader:
         reader = SlackExportReader(path)
         reader.read_directory()
         days = reader.available_days()
-    except ExportFormatError as exc:
+    except (ExportFormatError, zipfile.BadZipFile) as exc:
         if path.is_dir():
             raise CliError(str(exc)) from None
         raise CliError(
-            f"{path} is not a Slack export: expected the export's folder (channels.json, users.json "
-            "and one folder per channel)"
+            f"{path} is not a Slack export: expected the export's folder or the .zip Slack hands out "
+            "(channels.json, users.json and one folder per channel)"
         ) from None
     except (OSError, ValueError) as exc:
         raise CliError(f"cannot read the Slack export {path}: {exc}") from None

@@ -16,6 +16,8 @@ def _builder_for_export(export: Path):
 
     reader = open_export(export)
     directory, _ = reader.read_directory()
+    for warning in reader.warnings:
+        print(f"outropy: warning: {warning}", file=sys.stderr)
     return reader, directory, ThreadBuilder.for_directory(directory)
 
 

@@ -65,10 +65,15 @@ def _days(context: AssetExecutionContext) -> list[str]:
     description="Users, conversations, membership snapshot and subscriptions of the workspace.",
 )
 def slack_directory(
-    store: StoreResource, slack: SlackSourceResource, pipeline: PipelineResource
+    context: AssetExecutionContext,
+    store: StoreResource,
+    slack: SlackSourceResource,
+    pipeline: PipelineResource,
 ) -> MaterializeResult:
     source = slack.source()
     directory, quarantine = source.read_directory()
+    for warning in source.warnings:
+        context.log.warning(f"slack_directory: {warning}")
     subscriptions = Path(pipeline.subscriptions_file) if pipeline.subscriptions_file else None
     report = write_directory(store.store(), directory, quarantine, subscriptions)
     return MaterializeResult(
@@ -80,6 +85,7 @@ def slack_directory(
             "subscribed_users": report.subscriptions,
             "quarantined": report.quarantined,
             "source": source.name,
+            "warnings": MetadataValue.md("\n".join(f"- {w}" for w in source.warnings) or "none"),
         }
     )
 

@@ -52,6 +52,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
             bot_token=slack_token,
             api_base_url=settings.slack_api_url,
             thread_lookback_days=settings.slack_thread_lookback_days,
+            unlisted_folder_visibility=settings.unlisted_folder_visibility,
         ),
         "pipeline": PipelineResource(
             workspace_url=settings.slack_workspace_url.rstrip("/") if settings.slack_workspace_url else None,

@@ -42,6 +42,8 @@ class SlackSourceResource(ConfigurableResource):
     thread_lookback_days: int = 14
     page_size: int = 200
     max_retries: int = 6
+    #: who may see an export folder no conversation list names: "posters" (who posted in it) | "public"
+    unlisted_folder_visibility: str = "posters"
 
     def is_live(self) -> bool:
         if self.mode not in ("auto", "export", "live"):
@@ -51,7 +53,10 @@ class SlackSourceResource(ConfigurableResource):
     def source(self) -> SlackSource:
         """The configured source; both give the same rows for the same workspace."""
         if not self.is_live():
-            return SlackExportReader(self.export_dir)
+            return SlackExportReader(
+                self.export_dir,
+                unlisted_visibility="public" if self.unlisted_folder_visibility == "public" else "posters",
+            )
         if not self.bot_token:
             raise ValueError("the live Slack source needs a bot token: set SLACK_BOT_TOKEN")
         return SlackWebAPIReader(

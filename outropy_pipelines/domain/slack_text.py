@@ -101,12 +101,97 @@ class SlackTextCleaner:
         return "\n".join(line for line in lines if line)
 
 
-def message_text(record: Mapping[str, Any]) -> str:
-    """The readable content of a message record: its text, or (for bots and file shares, which
-    often have empty text) the text of its attachments and the names of its files."""
-    parts: list[str] = []
+# rich_text elements as the Slack markup the cleaner reads
+_BROADCAST_RANGES = {"here": "<!here>", "channel": "<!channel>", "everyone": "<!everyone>"}
+#: how deep `blocks_markup` follows `elements` (Slack's own blocks nest a few levels)
+_MAX_BLOCK_DEPTH = 12
+
+
+def _element_markup(element: Mapping[str, Any]) -> str:
+    kind = element.get("type")
+    if kind == "text":
+        text = element.get("text")
+        return text if isinstance(text, str) else ""
+    if kind == "user" and isinstance(element.get("user_id"), str):
+        return f"<@{element['user_id']}>"
+    if kind == "channel" and isinstance(element.get("channel_id"), str):
+        return f"<#{element['channel_id']}>"
+    if kind == "usergroup" and isinstance(element.get("usergroup_id"), str):
+        return f"<!subteam^{element['usergroup_id']}>"
+    if kind == "broadcast":
+        return _BROADCAST_RANGES.get(str(element.get("range")), "")
+    if kind == "emoji" and isinstance(element.get("name"), str):
+        return f":{element['name']}:"
+    if kind == "link" and isinstance(element.get("url"), str):
+        label = element.get("text")
+        return f"<{element['url']}|{label}>" if isinstance(label, str) and label else f"<{element['url']}>"
+    return ""
+
+
+def _rich_text_lines(elements: Any, depth: int, lines: list[str]) -> None:
+    """Lines of a rich_text block's `elements`: sections, lists (one line per item), quotes and
+    preformatted text; inline elements of a section are joined on one line."""
+    if not isinstance(elements, list) or depth > _MAX_BLOCK_DEPTH:
+        return
+    inline: list[str] = []
+    for element in elements:
+        if not isinstance(element, dict):
+            continue
+        if isinstance(element.get("elements"), list):
+            if inline:
+                lines.append("".join(inline))
+                inline = []
+            _rich_text_lines(element["elements"], depth + 1, lines)
+        else:
+            inline.append(_element_markup(element))
+    if inline:
+        lines.append("".join(inline))
+
+
+def _text_object(value: Any) -> str:
+    """A composition text object (`{"type": "mrkdwn", "text": ...}`) as its text."""
+    if isinstance(value, dict) and isinstance(value.get("text"), str):
+        return value["text"]
+    return ""
+
+
+def blocks_markup(blocks: Any) -> str:
+    """The text of Block Kit `blocks` (rich_text, section, header, context) as Slack markup: what a
+    message whose `text` is empty (some bots and apps post blocks only) says."""
+    if not isinstance(blocks, list):
+        return ""
+    lines: list[str] = []
+    for block in blocks:
+        if not isinstance(block, dict):
+            continue
+        kind = block.get("type")
+        if kind == "rich_text":
+            _rich_text_lines(block.get("elements"), 0, lines)
+        elif kind in ("section", "header"):
+            lines.append(_text_object(block.get("text")))
+            fields = block.get("fields")
+            if isinstance(fields, list):
+                lines.extend(_text_object(f) for f in fields)
+        elif kind == "context" and isinstance(block.get("elements"), list):
+            lines.append(" ".join(t for t in map(_text_object, block["elements"]) if t))
+    return "\n".join(line for line in (line.strip() for line in lines) if line)
+
+
+def message_markup(record: Mapping[str, Any]) -> str:
+    """A message's own text in Slack markup: `text`, or the text of its blocks when `text` is empty."""
     text = record.get("text")
     if isinstance(text, str) and text.strip():
+        return text
+    return blocks_markup(record.get("blocks"))
+
+
+def message_text(record: Mapping[str, Any]) -> str:
+    """The readable content of a message record: its text (the text of its blocks when it has none),
+    and (for bots and file shares, which often have empty text) the text of its attachments and the
+    names of its files."""
+    parts: list[str] = []
+    text = message_markup(record)
+    if text.strip():
         parts.append(text.strip())
     for att in record.get("attachments") or []:
         if not isinstance(att, dict):

@@ -4,10 +4,10 @@ Per channel, in ts order:
 1. Apply edits (`message_changed`: the target takes the new text) and deletions (`message_deleted`:
    the target disappears). A message's own `edited` field already carries the final text.
 2. Drop noise: joins/leaves/topic changes and other system subtypes, hidden records, and messages
-   with no readable content (a bot post with empty text keeps the text of its attachments). The
-   readable text is cleaned of Slack markup and of credentials (`redaction.redact`), and a message
-   shared or unfurled from a conversation that not everyone here may see keeps only its link
-   (`membership.without_unshareable`).
+   with no readable content (a bot post with empty text keeps the text of its blocks and
+   attachments). The readable text is cleaned of Slack markup and of credentials
+   (`redaction.redact`), and a message shared or unfurled from a conversation that not everyone
+   here may see keeps only its link (`membership.without_unshareable`).
 3. Slack-native threads are kept exactly as Slack has them: every reply belongs to
    `channel:thread_ts`, `thread_broadcast` replies included.
 4. Top-level messages are grouped into reconstructed conversations by `ConversationReconstructor`
@@ -34,7 +34,12 @@ from outropy_pipelines.domain.conversation_reconstruction import ConversationRec
 from outropy_pipelines.domain.membership import ConversationAudiences, without_unshareable
 from outropy_pipelines.domain.models import Directory, Thread, ThreadMessage
 from outropy_pipelines.domain.redaction import redact
-from outropy_pipelines.domain.slack_text import SlackTextCleaner, mentioned_user_ids, message_text
+from outropy_pipelines.domain.slack_text import (
+    SlackTextCleaner,
+    mentioned_user_ids,
+    message_markup,
+    message_text,
+)
 from outropy_pipelines.domain.trusted import trusted
 
 NOISE_SUBTYPES: frozenset[str] = frozenset(
@@ -179,8 +184,12 @@ class ThreadBuilder:
             subtype = row.get("subtype")
             if subtype not in EVENT_SUBTYPES:
                 # keep only what building reads: a busy channel-day holds every record at once,
-                # and `blocks`, `user_profile`, `reactions`... are most of a real record's size
-                record = {k: record[k] for k in RECORD_KEYS if k in record}
+                # and `blocks`, `user_profile`, `reactions`... are most of a real record's size;
+                # `blocks` are read only when there is no text (see `message_markup`)
+                slim = {k: record[k] for k in RECORD_KEYS if k in record}
+                if "blocks" in record and not str(slim.get("text") or "").strip():
+                    slim["blocks"] = record["blocks"]
+                record = slim
             m = _Msg(
                 ts=ts,
                 key=Decimal(ts),
@@ -308,7 +317,7 @@ class ThreadBuilder:
         user_id = m.user_id
         is_bot = m.subtype == "bot_message" or bool(m.record.get("bot_id")) or (user_id in self.bot_user_ids)
         name = self.user_names.get(user_id or "") or m.record.get("username") or user_id or "unknown"
-        raw_text = str(m.record.get("text") or "")
+        raw_text = message_markup(m.record)
         # built from our own typed fields: no re-validation (see domain/trusted.py)
         return trusted(
             ThreadMessage,

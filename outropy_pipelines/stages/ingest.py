@@ -11,11 +11,17 @@ while spawned processes read the others, each spilling its own Parquet files. Th
 channel always go to the same share, so de-duplicating each share de-duplicates the day. When a
 worker finds the export named by local dates (see `SlackExportReader.iter_day`) while another read
 its share by UTC-date names only, this process reads the neighbouring-date files of the latter.
+The first day a reader reads, every share reads the neighbouring files too (the naming is not known
+yet), and this process's reader learns what the workers found (`SlackExportReader.learn_naming`).
 Output is identical whatever the number of workers. The Web API source is read in this process.
+
+Every record has passed the boundary (`domain/slack_message.py`) in the reader, in whichever
+process read it: the rows written here are of records every later stage can handle.
 """
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +30,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from outropy_pipelines.adapters.slack_export_reader import DayRead, SlackExportReader
+from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
+from outropy_pipelines.adapters.slack_records import DayRead
 from outropy_pipelines.adapters.slack_source import SlackSource
 from outropy_pipelines.domain.models import QuarantineRecord, RawMessage
 from outropy_pipelines.gc_pause import paused_gc
@@ -66,7 +73,7 @@ class _ShareOutput:
     quarantine: list[dict[str, Any]]
     channels: set[str]
     rows: SpilledFiles
-    files_by_utc_date: bool  # the reader's view of the export's day-file names after the share
+    files_by_utc_date: bool | None  # the reader's view of the export's day-file names after the share
 
 
 class _DayWriter:
@@ -141,7 +148,7 @@ class _DayWriter:
             self._spill(whole_groups_only=False)
         self.seen = set()
 
-    def output(self, files_by_utc_date: bool) -> _ShareOutput:
+    def output(self, files_by_utc_date: bool | None) -> _ShareOutput:
         return _ShareOutput(
             report=self.report,
             quarantine=self.quarantine,
@@ -240,8 +247,15 @@ def _ingest_export_day(
     shares = folder_shares(sizes, reader.folder_map(), wanted)
     utc_named = reader.files_by_utc_date
     with store.spill() as spill:
+        # workers get a copy of the reader as it is now: the first share is read in this process
+        # while the others are pickled, and reading changes what the reader knows of the naming
+        readers = [reader, *(copy.copy(reader) for _ in shares[1:])]
         outputs = run_shares(
-            _read_share, [(reader, day, timezone, share, str(spill.directory)) for share in shares]
+            _read_share,
+            [
+                (r, day, timezone, share, str(spill.directory))
+                for r, share in zip(readers, shares, strict=True)
+            ],
         )
         writer = _DayWriter(day, reader.name, spill)
         for out in outputs:
@@ -257,6 +271,7 @@ def _ingest_export_day(
                 for chunk in reader.iter_neighbour_files(day, timezone, folders):
                     writer.add(chunk)
                 writer.finish()
+        reader.learn_naming(out.files_by_utc_date for out in outputs)
         return writer.write(store)
 
 

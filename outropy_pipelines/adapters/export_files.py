@@ -1,0 +1,164 @@
+"""The files of a Slack export, wherever they are: a directory, or the .zip Slack hands out.
+
+A zip is read in place (members straight from the archive with `zipfile`, never unpacked). Exports
+often wrap everything in one top-level folder (`acme-export/channels.json`, ...): when the root
+has none of the conversation lists and one folder does, that folder is the export. Only two levels
+matter: files at the export's root (`users.json`, `channels.json`, ...) and files in conversation
+folders (`general/2026-11-02.json`); `__MACOSX/` and other hidden entries are ignored.
+
+`ExportFiles` pickles without its open zip handle, so worker processes each open their own.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+#: the files whose presence makes a folder a Slack export's root
+EXPORT_LISTS = ("channels.json", "groups.json", "dms.json", "mpims.json")
+_BOM = b"\xef\xbb\xbf"
+
+
+class ExportFormatError(ValueError):
+    """The path is not a Slack export at all."""
+
+
+def parse_json_bytes(data: bytes) -> Any:
+    """Parse a JSON document (a UTF-8 byte order mark is skipped) fast; fall back to the standard
+    library (lenient about NaN and invalid UTF-8, with clearer messages) when orjson refuses it.
+    Raises ValueError, also for documents nested too deep for either parser."""
+    if data.startswith(_BOM):
+        data = data[len(_BOM) :]
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        import json
+
+        try:
+            return json.loads(data.decode("utf-8", errors="replace"))
+        except RecursionError:
+            raise ValueError("JSON nested too deep to read") from None
+
+
+def _hidden(name: str) -> bool:
+    return name.startswith(("_", ".")) or name == "__MACOSX"
+
+
+class ExportFiles:
+    """Read-only access to the root files and conversation folders of an export."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._zip: zipfile.ZipFile | None = None
+        if self.path.is_dir():
+            self.is_zip = False
+            self._root = self._unwrap_directory(self.path)
+        elif self.path.is_file() and zipfile.is_zipfile(self.path):
+            self.is_zip = True
+            self._index_zip()
+        else:
+            raise ExportFormatError(f"Slack export directory or .zip file not found: {self.path}")
+
+    def __repr__(self) -> str:
+        return f"ExportFiles({str(self.path)!r})"
+
+    # -- pickling (worker processes open the zip themselves) ------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_zip"] = None
+        return state
+
+    # -- directory -----------------------------------------------------------------------------
+    @staticmethod
+    def _unwrap_directory(path: Path) -> Path:
+        if any((path / name).is_file() for name in EXPORT_LISTS):
+            return path
+        inner = [p for p in path.iterdir() if p.is_dir() and not _hidden(p.name)]
+        if len(inner) == 1 and any((inner[0] / name).is_file() for name in EXPORT_LISTS):
+            return inner[0]
+        return path
+
+    # -- zip -----------------------------------------------------------------------------------
+    def _index_zip(self) -> None:
+        with zipfile.ZipFile(self.path) as zf:
+            names = [i.filename for i in zf.infolist() if not i.is_dir()]
+            sizes = {i.filename: i.file_size for i in zf.infolist() if not i.is_dir()}
+        parts = [n.split("/") for n in names if not any(_hidden(p) for p in n.split("/")[:-1])]
+        prefix = ""
+        if not any(len(p) == 1 and p[0] in EXPORT_LISTS for p in parts):
+            tops = {p[0] for p in parts if len(p) > 1}
+            wrapped = [t for t in tops if any(p == [t, name] for p in parts for name in EXPORT_LISTS)]
+            if len(wrapped) == 1:
+                prefix = wrapped[0] + "/"
+        self._prefix = prefix
+        self._root_files: set[str] = set()
+        self._folders: dict[str, dict[str, int]] = {}
+        for name in names:
+            if not name.startswith(prefix):
+                continue
+            rel = name[len(prefix) :].split("/")
+            if len(rel) == 1 and rel[0]:
+                self._root_files.add(rel[0])
+            elif len(rel) == 2 and rel[1] and not _hidden(rel[0]):
+                self._folders.setdefault(rel[0], {})[rel[1]] = sizes[name]
+
+    def _zipfile(self) -> zipfile.ZipFile:
+        if self._zip is None:
+            self._zip = zipfile.ZipFile(self.path)
+        return self._zip
+
+    # -- reading -------------------------------------------------------------------------------
+    @property
+    def location(self) -> str:
+        """Where the export's root is, for messages."""
+        if self.is_zip:
+            return f"{self.path}!/{self._prefix}" if self._prefix else str(self.path)
+        return str(self._root)
+
+    def has_root_file(self, name: str) -> bool:
+        if self.is_zip:
+            return name in self._root_files
+        return (self._root / name).is_file()
+
+    def read_root_file(self, name: str) -> bytes:
+        """A root file's bytes. Raises FileNotFoundError."""
+        if self.is_zip:
+            if name not in self._root_files:
+                raise FileNotFoundError(name)
+            return self._zipfile().read(self._prefix + name)
+        return (self._root / name).read_bytes()
+
+    def folders(self) -> list[str]:
+        """The conversation folders, sorted by name (hidden and `_` folders left out)."""
+        if self.is_zip:
+            return sorted(self._folders)
+        return sorted(
+            entry.name for entry in os.scandir(self._root) if entry.is_dir() and not _hidden(entry.name)
+        )
+
+    def folder_files(self, folder: str) -> list[str]:
+        """The names of the files in a conversation folder, sorted."""
+        if self.is_zip:
+            return sorted(self._folders.get(folder, {}))
+        return sorted(entry.name for entry in os.scandir(self._root / folder) if entry.is_file())
+
+    def read(self, folder: str, name: str) -> bytes:
+        """A folder's file's bytes. Raises FileNotFoundError."""
+        if self.is_zip:
+            if name not in self._folders.get(folder, {}):
+                raise FileNotFoundError(f"{folder}/{name}")
+            return self._zipfile().read(f"{self._prefix}{folder}/{name}")
+        return (self._root / folder / name).read_bytes()
+
+    def size(self, folder: str, name: str) -> int:
+        """A folder's file's size in bytes (uncompressed), 0 when it is not there."""
+        if self.is_zip:
+            return self._folders.get(folder, {}).get(name, 0)
+        try:
+            return (self._root / folder / name).stat().st_size
+        except FileNotFoundError:
+            return 0
