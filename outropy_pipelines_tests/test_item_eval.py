@@ -26,7 +26,7 @@ from outropy_pipelines.domain.item_eval import (
 )
 from outropy_pipelines.domain.models import ITEM_KINDS, Item, SourceRef
 from outropy_pipelines_tests.export_builder import ExportBuilder, ts_at
-from outropy_pipelines_tests.fake_openai_server import FakeOpenAIServer
+from outropy_pipelines_tests.fake_openai_server import FakeOpenAIServer, Fault
 
 REPO = Path(__file__).resolve().parents[1]
 RCWG_EXPORT = REPO.parent / "shared" / "data" / "slack-export-rcwg"
@@ -386,6 +386,19 @@ def test_eval_items_with_the_openai_provider_and_no_key_or_server_is_one_line(en
     _, err = capsys.readouterr()
     assert code == 2 and "Traceback" not in err
     assert err.strip().splitlines() == [err.strip()] and "OPENAI_API_KEY" in err
+
+
+def test_eval_items_with_refused_credentials_is_one_line(env, capsys, monkeypatch):
+    export = _export(env)
+    labels_file = _write_labels(env / "labels.jsonl", LABELS[:2])
+    with FakeOpenAIServer() as server:
+        server.add(Fault.status(401, times=None))
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-wrong")
+        code = main(["eval", "items", str(export), str(labels_file), "--provider", "openai"])
+    out, err = capsys.readouterr()
+    assert code == 1 and out == "" and "Traceback" not in err
+    assert err.strip().splitlines() == [err.strip()] and "refused the credentials (HTTP 401)" in err
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from outropy_pipelines.cli.common import CliError, load_settings, open_export, output_file
+from outropy_pipelines.cli.common import RUN_FAILED, CliError, load_settings, open_export, output_file
 
 if TYPE_CHECKING:
     from outropy_pipelines.domain.models import Directory, Item
@@ -72,7 +72,7 @@ def classify_export(
     when given, collects the (channel_id, ts) of every message read."""
     from outropy_pipelines.domain.classification import classify_threads
     from outropy_pipelines.domain.days import day_of_ts
-    from outropy_pipelines.llm.base import LLMClient
+    from outropy_pipelines.llm.base import LLMBudgetExceeded, LLMClient, LLMFatalError
     from outropy_pipelines.llm.factory import build_provider
 
     llm = settings.llm
@@ -95,7 +95,10 @@ def classify_export(
         by_day.setdefault(day, []).append(t.model_copy(update={"day": day}))
     out = ExportItems(items=[], directory=directory, conversations=len(result.threads))
     for day in sorted(by_day):
-        classified = classify_threads(by_day[day], client, channels, user_names, day)
+        try:
+            classified = classify_threads(by_day[day], client, channels, user_names, day)
+        except (LLMFatalError, LLMBudgetExceeded) as exc:  # refused credentials, a spent budget
+            raise CliError(f"classification stopped: {exc}", RUN_FAILED) from None
         out.items.extend(classified.items)
         out.failures.extend(classified.failures)
     return out
