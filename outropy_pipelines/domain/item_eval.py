@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from outropy_pipelines.domain.days import day_of_ts
+from outropy_pipelines.domain.days import day_of_ts, ts_key
 from outropy_pipelines.domain.models import ITEM_KINDS, Item
 
 #: kinds that match each other (a blocker predicted as an incident, or the other way round)
@@ -43,7 +43,7 @@ def normalise_ts(ts: str) -> str:
 
 
 def _ts_order(ts: str) -> Decimal:
-    return Decimal(normalise_ts(ts))
+    return ts_key(normalise_ts(ts))
 
 
 # ---------------------------------------------------------------------------------------------
