@@ -318,6 +318,8 @@ def test_every_argument_of_every_command_has_help():
         "outropy run",
         "outropy threads",
         "outropy items",
+        "outropy eval",
+        "outropy eval items",
         "outropy briefing",
         "outropy deliver",
         "outropy bench",
