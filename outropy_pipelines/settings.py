@@ -137,6 +137,9 @@ class Settings(BaseSettings):
     workers: int | None = Field(None, ge=1)
     log_level: str = "WARNING"
     dagster_home: Path | None = Field(None, validation_alias=AliasChoices("DAGSTER_HOME"))
+    #: where a run's steps execute: processes of the run worker (default), Celery workers on other
+    #: hosts, Kubernetes jobs or Docker containers (README, "Running at scale")
+    executor: Literal["multiprocess", "celery", "k8s", "docker"] = "multiprocess"
 
     llm: LLMSettings = Field(default_factory=LLMSettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)

@@ -15,6 +15,7 @@ from dagster import Definitions, EnvVar
 
 from outropy_pipelines.defs.assets import pipeline_assets
 from outropy_pipelines.defs.delivery import deliver_briefings, deliver_briefings_sensor
+from outropy_pipelines.defs.executors import build_executor
 from outropy_pipelines.defs.jobs import daily_pipeline, user_briefings_job
 from outropy_pipelines.defs.partitions import TIMEZONE, daily_partitions
 from outropy_pipelines.defs.resources import (
@@ -117,4 +118,5 @@ def build_definitions(settings: Settings, resources: Mapping[str, object] | None
         schedules=[daily_briefing_schedule],
         sensors=[sync_subscribed_users, briefings_after_daily_pipeline, deliver_briefings_sensor],
         resources={**build_resources(settings), **(resources or {})},
+        executor=build_executor(settings.executor),
     )
