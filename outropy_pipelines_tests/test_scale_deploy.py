@@ -52,7 +52,10 @@ def test_production_profile_is_a_postgres_instance_with_queue_limits(tmp_path, m
         assert queue.max_concurrent_runs == 8
         limits = {(lim["key"], lim.get("value")): lim["limit"] for lim in queue.tag_concurrency_limits}
         assert limits == {("outropy/workload", "llm"): 2, ("outropy/workload", "briefings"): 6}
-        assert instance.get_concurrency_config().pool_config.default_pool_limit == 4
+        # no default pool limit (dagster-io/dagster#33552): the deployment sets each pool once
+        assert instance.get_concurrency_config().pool_config.default_pool_limit is None
+        instance.event_log_storage.set_concurrency_slots("llm", 2)
+        assert instance.event_log_storage.get_concurrency_info("llm").slot_count == 2
         assert instance.run_monitoring_enabled
         assert instance.run_retries_enabled
         # the storage works: tables created in PostgreSQL, a run stored and read back
