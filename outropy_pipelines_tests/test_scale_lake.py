@@ -109,3 +109,24 @@ def test_concurrent_runs_write_the_lake_like_the_single_file(tmp_path, postgres_
     # the data is Parquet files in the data folder, the catalog in PostgreSQL
     assert list(data.rglob("*.parquet"))
     assert "raw_messages" in postgres_server.execute("SELECT table_name FROM ducklake_table", db=db)
+
+
+def test_an_existing_duckdb_file_moves_into_the_lake(tmp_path, postgres_server, sample_run):
+    _lake_or_skip()
+    db = postgres_server.create_database("lake_import")
+    catalog = (
+        f"dbname={db} host={postgres_server.host} port={postgres_server.port} user={postgres_server.user}"
+    )
+    (tmp_path / "data").mkdir()
+    lake = DuckLakeStore(
+        catalog, str(tmp_path / "data"), scratch_dir=tmp_path, password=postgres_server.password
+    )
+    counts = lake.import_duckdb_file(sample_run.settings.duckdb_path)  # read only
+    assert counts["briefings"] > 100 and counts["raw_messages"] > 1000
+    single = sample_run.store
+    for table, n in counts.items():
+        assert single.scalar(f"SELECT count(*) FROM {table}") == n, table
+    for table in ("briefing_lines", "items", "entity_summaries"):
+        assert lake.query(f"SELECT * FROM {table} ORDER BY ALL") == single.query(
+            f"SELECT * FROM {table} ORDER BY ALL"
+        )
