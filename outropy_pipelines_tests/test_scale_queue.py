@@ -1,6 +1,6 @@
 """The production profile's run queue, for real: a dagster-daemon on deploy/dagster.yaml (runs in
 PostgreSQL) launches queued runs of the day's pipeline, never more LLM-heavy runs at once than the
-tag limit (outropy/workload=llm: 2), and every run succeeds.
+tag limit (outropy/workload=llm: 2; three runs, so one waits), and every run succeeds.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from outropy_pipelines_tests.scale_support import BIN, process_env, production_h
 
 pytestmark = pytest.mark.scale
 
-DAYS = ["2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05"]
+DAYS = ["2026-11-02", "2026-11-03", "2026-11-04"]
 LLM_RUN_LIMIT = 2  # deploy/dagster.yaml, tag_concurrency_limits of outropy/workload=llm
 
 
@@ -40,13 +40,21 @@ def test_daemon_holds_llm_runs_to_the_tag_limit(tmp_path, monkeypatch, postgres_
     env = process_env(home, postgres_server, db, tmp_path)
     workspace = str(REPO / "workspace.yaml")
     # queue the runs first (the queued run coordinator only stores them), then start the daemon
-    for day in DAYS:
-        out = subprocess.run(
-            [str(BIN / "dagster"), "job", "launch", "-w", workspace, "-j", "daily_pipeline",
-             "--tags", json.dumps({"dagster/partition": day})],
-            cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
-        assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    launch = [str(BIN / "dagster"), "job", "launch", "-w", workspace, "-j", "daily_pipeline", "--tags"]
+    launches = [
+        subprocess.Popen(
+            [*launch, json.dumps({"dagster/partition": day})],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for day in DAYS
+    ]
+    for proc in launches:
+        out, _ = proc.communicate(timeout=300)
+        assert proc.returncode == 0, out[-3000:]
     with DagsterInstance.from_config(str(home)) as instance:
         assert {r.status for r in instance.get_runs()} == {DagsterRunStatus.QUEUED}
         # the pools' limits, as a deployment sets them once (`dagster instance concurrency set`)
