@@ -12,10 +12,17 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 
+import duckdb
 import pytest
 
-from outropy_pipelines.store.ducklake_store import DuckLakeStore, LakeUnavailableError, extension_files
+from outropy_pipelines.store.ducklake_store import (
+    DuckLakeStore,
+    LakeUnavailableError,
+    _is_conflict,
+    extension_files,
+)
 from outropy_pipelines_tests.conftest import REPO
 from outropy_pipelines_tests.scale_support import BIN, DIRECTORY_TABLES
 
@@ -130,3 +137,58 @@ def test_an_existing_duckdb_file_moves_into_the_lake(tmp_path, postgres_server, 
         assert lake.query(f"SELECT * FROM {table} ORDER BY ALL") == single.query(
             f"SELECT * FROM {table} ORDER BY ALL"
         )
+
+
+def test_partition_writes_that_conflict_are_retried(tmp_path, postgres_server):
+    _lake_or_skip()
+    db = postgres_server.create_database("lake_conflicts")
+    catalog = (
+        f"dbname={db} host={postgres_server.host} port={postgres_server.port} user={postgres_server.user}"
+    )
+    (tmp_path / "data").mkdir()
+    lake = DuckLakeStore(
+        catalog, str(tmp_path / "data"), scratch_dir=tmp_path, password=postgres_server.password
+    )
+
+    def rows(day: str, n: int, tag: str) -> list[dict]:
+        return [{"day": day, "source": tag, "location": str(i), "reason": "r", "raw": tag} for i in range(n)]
+
+    lake.replace_partitions([("quarantine", {"day": "2026-11-02"}, rows("2026-11-02", 3, "old"))])
+    lake.replace_partitions([("quarantine", {"day": "2026-11-03"}, rows("2026-11-03", 3, "old"))])
+    # DuckLake detects conflicts per table: two transactions replacing different days of one table
+    # conflict, and the error is the one replace_partitions retries
+    with lake.connect() as a, lake.connect() as b:
+        a.execute("BEGIN")
+        b.execute("BEGIN")
+        a.execute("DELETE FROM quarantine WHERE day = '2026-11-02'")
+        b.execute("DELETE FROM quarantine WHERE day = '2026-11-03'")
+        a.execute("COMMIT")
+        with pytest.raises(duckdb.TransactionException) as conflict:
+            b.execute("COMMIT")
+    assert _is_conflict(conflict.value)
+
+    # eight writers replacing eight days at the same moment: every day exactly once, the newest rows
+    days = [f"2026-11-{d:02d}" for d in range(2, 10)]
+    start = threading.Barrier(len(days))
+    errors: list[BaseException] = []
+
+    def write(day: str) -> None:
+        try:
+            start.wait()
+            lake.replace_partitions([("quarantine", {"day": day}, rows(day, 500, "new"))])
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(day,)) for day in days]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    counts = lake.query(
+        "SELECT day::VARCHAR AS day, raw, count(*) AS n FROM quarantine GROUP BY ALL ORDER BY ALL"
+    )
+    assert counts == [{"day": day, "raw": "new", "n": 500} for day in days]
+    assert lake.scalar("SELECT count(DISTINCT (day, location)) FROM quarantine") == 8 * 500
+    # how many collide depends on timing (1 in our runs); each one rolled back and was retried
+    print(f"scale figures: lake conflicts retried by 8 concurrent partition writes: {lake.conflict_retries}")

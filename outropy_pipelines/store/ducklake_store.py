@@ -98,6 +98,8 @@ class DuckLakeStore(DuckDBStore):
         self.catalog = catalog
         self.data_path = data_path if data_path.endswith("/") else data_path + "/"
         self._password = password
+        #: partition writes rolled back by a conflict with another writer and retried (this process)
+        self.conflict_retries = 0
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -154,6 +156,7 @@ class DuckLakeStore(DuckDBStore):
             except duckdb.Error as exc:
                 if not _is_conflict(exc) or attempt == _CONFLICT_RETRIES - 1:
                     raise
+                self.conflict_retries += 1
                 _backoff(attempt)
         raise AssertionError("unreachable")
 
@@ -202,7 +205,8 @@ class DuckLakeStore(DuckDBStore):
                     counts[table] = con.execute(f"SELECT count(*) FROM {LAKE}.{table}").fetchone()[0]
                 con.execute("COMMIT")
             except BaseException:
-                con.execute("ROLLBACK")
+                with contextlib.suppress(duckdb.Error):
+                    con.execute("ROLLBACK")
                 raise
         return counts
 
