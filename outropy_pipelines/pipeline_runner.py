@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from dagster import DagsterInstance, Definitions, ExecuteInProcessResult
 
 from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
-from outropy_pipelines.defs.definitions import build_definitions
+from outropy_pipelines.defs.definitions import build_definitions, build_store
 from outropy_pipelines.defs.partitions import (
     SUBSCRIBED_USERS,
     briefing_range_tags,
@@ -26,7 +26,6 @@ from outropy_pipelines.defs.partitions import (
 from outropy_pipelines.defs.run_monitor import in_process_tags
 from outropy_pipelines.domain.days import days_between, days_of_utc_dates, format_days, parse_day
 from outropy_pipelines.settings import Settings
-from outropy_pipelines.store import DuckDBStore
 from outropy_pipelines.store.directory import subscribed_user_ids
 from outropy_pipelines.store.pipeline_summary import briefings_per_day, day_counts
 
@@ -135,7 +134,7 @@ class PipelineRunner:
         self.progress = progress or (lambda _msg: None)
         self.days_per_run = days_per_run or settings.days_per_run
         self.users_per_run = users_per_run or settings.briefing_users_per_run
-        self.store = DuckDBStore(settings.duckdb_path, memory_limit=settings.duckdb_memory_limit)
+        self.store = build_store(settings)
 
     def sync_user_partitions(self) -> list[str]:
         """Add a user partition for each active subscription; returns subscribed users in partition order."""

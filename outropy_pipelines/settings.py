@@ -142,6 +142,17 @@ class Settings(BaseSettings):
     #: minimum time between ticks of the sensor that fails runs whose process died
     run_monitor_interval_seconds: int = Field(60, ge=1)
     dagster_home: Path | None = Field(None, validation_alias=AliasChoices("DAGSTER_HOME"))
+    #: where a run's steps execute: processes of the run worker (default), Celery workers on other
+    #: hosts, Kubernetes jobs or Docker containers (README, "Running at scale")
+    executor: Literal["multiprocess", "celery", "k8s", "docker"] = "multiprocess"
+    #: where the tables live: the DuckDB file (default) or a DuckLake several hosts write
+    store_backend: Literal["duckdb", "ducklake"] = "duckdb"
+    #: DuckLake catalog: a libpq connection string without the password, e.g.
+    #: "dbname=outropy_lake host=pg.internal port=5432 user=outropy"
+    ducklake_catalog: str | None = None
+    #: DuckLake data files: a folder every host mounts, or an object storage path (s3://...)
+    ducklake_data_path: str | None = None
+    ducklake_password: SecretStr | None = None
 
     llm: LLMSettings = Field(default_factory=LLMSettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)

@@ -59,3 +59,34 @@ def sample_run(tmp_path_factory, answer_key) -> PipelineRun:
     return PipelineRun(
         settings, instance, runner, DuckDBStore(settings.duckdb_path), days, summary, answer_key
     )
+
+
+# -- real servers for the `scale` tests (outropy_pipelines_tests/servers.py) -------------------------
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server of this session (Debian's postgresql package), stopped at the end."""
+    from outropy_pipelines_tests.servers import PostgresServer, find_postgres_bin
+
+    bin_dir = find_postgres_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL binaries (initdb, postgres) not found: apt-get install postgresql")
+    server = PostgresServer(bin_dir).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A Redis server of this session (Debian's redis-server package), stopped at the end."""
+    from outropy_pipelines_tests.servers import RedisServer, find_redis_server
+
+    binary = find_redis_server()
+    if binary is None:
+        pytest.skip("redis-server not found: apt-get install redis-server")
+    server = RedisServer(binary).start()
+    try:
+        yield server
+    finally:
+        server.stop()

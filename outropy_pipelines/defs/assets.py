@@ -48,6 +48,9 @@ GROUP = "briefing_pipeline"
 #: Dagster concurrency pool of the LLM steps: `dagster instance concurrency set llm N` caps them
 #: across all runs (see README, "Real LLM provider")
 LLM_POOL = "llm"
+#: Dagster concurrency pool of the other steps that write the store (directory, messages, threads,
+#: briefings): unlimited by default; the production profile (deploy/dagster.yaml) caps it
+STORE_POOL = "store"
 _DAILY = {
     "group_name": GROUP,
     "partitions_def": daily_partitions,
@@ -62,6 +65,7 @@ def _days(context: AssetExecutionContext) -> list[str]:
 @asset(
     group_name=GROUP,
     kinds={"slack", "duckdb"},
+    pool=STORE_POOL,
     description="Users, conversations, membership snapshot and subscriptions of the workspace.",
 )
 def slack_directory(
@@ -93,6 +97,7 @@ def slack_directory(
 @asset(
     **_DAILY,
     kinds={"slack", "duckdb"},
+    pool=STORE_POOL,
     deps=[slack_directory],
     check_specs=[
         AssetCheckSpec(
@@ -144,6 +149,7 @@ def raw_slack_messages(
 @asset(
     **_DAILY,
     kinds={"python", "duckdb"},
+    pool=STORE_POOL,
     deps=[raw_slack_messages, slack_directory],
     check_specs=[
         AssetCheckSpec(
@@ -264,6 +270,7 @@ def entity_summaries(context: AssetExecutionContext, store: StoreResource, llm: 
 @asset(
     group_name=GROUP,
     kinds={"markdown", "duckdb"},
+    pool=STORE_POOL,
     partitions_def=daily_user_partitions,
     backfill_policy=BackfillPolicy.single_run(),
     output_required=False,

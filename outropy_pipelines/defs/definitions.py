@@ -15,6 +15,7 @@ from dagster import Definitions, EnvVar
 
 from outropy_pipelines.defs.assets import pipeline_assets
 from outropy_pipelines.defs.delivery import deliver_briefings, deliver_briefings_sensor
+from outropy_pipelines.defs.executors import build_executor
 from outropy_pipelines.defs.jobs import daily_pipeline, user_briefings_job
 from outropy_pipelines.defs.partitions import TIMEZONE, daily_partitions
 from outropy_pipelines.defs.resources import (
@@ -30,14 +31,33 @@ from outropy_pipelines.defs.run_monitor import fail_runs_whose_process_died
 from outropy_pipelines.defs.schedules import daily_briefing_schedule
 from outropy_pipelines.defs.sensors import briefings_after_daily_pipeline, sync_subscribed_users
 from outropy_pipelines.settings import Settings
+from outropy_pipelines.store import DuckDBStore
 
 SLACK_BOT_TOKEN = "SLACK_BOT_TOKEN"
 OPENAI_API_KEY = "OPENAI_API_KEY"
 SMTP_PASSWORD = "SMTP_PASSWORD"
+DUCKLAKE_PASSWORD = "OUTROPY_DUCKLAKE_PASSWORD"
 
 
 def _secret(is_set: bool, variable: str) -> EnvVar | None:
     return EnvVar(variable) if is_set else None
+
+
+def _store_resource(settings: Settings, password: str | None) -> StoreResource:
+    return StoreResource(
+        path=str(settings.duckdb_path),
+        memory_limit=settings.duckdb_memory_limit,
+        backend=settings.store_backend,
+        lake_catalog=settings.ducklake_catalog,
+        lake_data_path=settings.ducklake_data_path,
+        lake_password=password,
+    )
+
+
+def build_store(settings: Settings) -> DuckDBStore:
+    """The store of `settings` outside Dagster (`outropy run`'s summary, the CLI)."""
+    password = settings.ducklake_password
+    return _store_resource(settings, password.get_secret_value() if password else None).store()
 
 
 def build_resources(settings: Settings) -> dict[str, object]:
@@ -45,7 +65,9 @@ def build_resources(settings: Settings) -> dict[str, object]:
     llm, smtp, delivery = settings.llm, settings.smtp, settings.delivery
     slack_token = _secret(settings.slack_bot_token is not None, SLACK_BOT_TOKEN)
     return {
-        "store": StoreResource(path=str(settings.duckdb_path), memory_limit=settings.duckdb_memory_limit),
+        "store": _store_resource(
+            settings, _secret(settings.ducklake_password is not None, DUCKLAKE_PASSWORD)
+        ),
         "slack": SlackSourceResource(
             export_dir=str(settings.slack_export),
             mode=settings.slack_source,
@@ -124,4 +146,5 @@ def build_definitions(settings: Settings, resources: Mapping[str, object] | None
             fail_runs_whose_process_died,
         ],
         resources={**build_resources(settings), **(resources or {})},
+        executor=build_executor(settings.executor),
     )

@@ -18,6 +18,10 @@ from outropy_pipelines.defs.assets import (
 )
 from outropy_pipelines.defs.partitions import daily_partitions, daily_user_partitions
 
+#: run tag the production profile's run queue limits on (deploy/dagster.yaml): the day's pipeline
+#: calls the LLM for every thread and entity, so those runs get their own, smaller limit
+WORKLOAD_TAG = "outropy/workload"
+
 daily_pipeline = define_asset_job(
     "daily_pipeline",
     selection=AssetSelection.assets(
@@ -25,6 +29,7 @@ daily_pipeline = define_asset_job(
     ),
     partitions_def=daily_partitions,
     description="Directory, messages, threads, items and entity memory for one day (or a range).",
+    tags={WORKLOAD_TAG: "llm"},
 )
 
 user_briefings_job = define_asset_job(
@@ -32,4 +37,5 @@ user_briefings_job = define_asset_job(
     selection=AssetSelection.assets(user_briefings),
     partitions_def=daily_user_partitions,
     description="Briefings for a rectangle of days x subscribed users, in one run.",
+    tags={WORKLOAD_TAG: "briefings"},
 )

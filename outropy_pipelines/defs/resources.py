@@ -6,6 +6,8 @@ never values here: the bot token, the API key and the SMTP password are `EnvVar`
 the run config show the variable's name, and Dagster reads its value when a run starts.
 """
 
+from pathlib import Path
+
 from dagster import ConfigurableResource
 
 from outropy_pipelines.adapters.email_mailer import SmtpConfig, SmtpMailer
@@ -19,16 +21,37 @@ from outropy_pipelines.llm.factory import build_provider
 from outropy_pipelines.llm.pricing import parse_prices, price_for
 from outropy_pipelines.stages.delivery import Transport
 from outropy_pipelines.store import DuckDBStore
+from outropy_pipelines.store.ducklake_store import DuckLakeStore
 
 
 class StoreResource(ConfigurableResource):
-    """The pipeline's DuckDB file (OUTROPY_DUCKDB_PATH), DuckDB's memory per connection capped."""
+    """The pipeline's DuckDB file (OUTROPY_DUCKDB_PATH), DuckDB's memory per connection capped; or,
+    with `backend` "ducklake", a DuckLake (catalog in PostgreSQL, Parquet data files) several hosts
+    write, the DuckDB file's folder then only holding local scratch files."""
 
     path: str
     memory_limit: str = "512MB"
+    backend: str = "duckdb"  # duckdb | ducklake
+    lake_catalog: str | None = None
+    lake_data_path: str | None = None
+    lake_password: str | None = None  # EnvVar("OUTROPY_DUCKLAKE_PASSWORD")
 
     def store(self) -> DuckDBStore:
-        return DuckDBStore(self.path, memory_limit=self.memory_limit)
+        if self.backend == "duckdb":
+            return DuckDBStore(self.path, memory_limit=self.memory_limit)
+        if self.backend != "ducklake":
+            raise ValueError(f"store backend must be duckdb or ducklake, not {self.backend!r}")
+        if not self.lake_catalog or not self.lake_data_path:
+            raise ValueError(
+                "the ducklake store needs OUTROPY_DUCKLAKE_CATALOG and OUTROPY_DUCKLAKE_DATA_PATH"
+            )
+        return DuckLakeStore(
+            self.lake_catalog,
+            self.lake_data_path,
+            scratch_dir=Path(self.path).parent,
+            password=self.lake_password,
+            memory_limit=self.memory_limit,
+        )
 
 
 class SlackSourceResource(ConfigurableResource):

@@ -123,7 +123,9 @@ class DuckDBStore:
                     counts[table] = counts.get(table, 0) + inserted
                 con.execute("COMMIT")
             except BaseException:
-                con.execute("ROLLBACK")
+                # a COMMIT that failed (a lake write conflict) has rolled back already: keep its error
+                with contextlib.suppress(duckdb.Error):
+                    con.execute("ROLLBACK")
                 raise
         return counts
 

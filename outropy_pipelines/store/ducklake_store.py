@@ -1,0 +1,216 @@
+"""DuckLakeStore: the store's interface over a DuckLake, for several hosts writing at once.
+
+Opt-in (`OUTROPY_STORE_BACKEND=ducklake`, README "Running at scale"). The catalog lives in
+PostgreSQL, the data in Parquet files under a folder or object storage path; every process opens
+an in-memory DuckDB, attaches the lake and works in it with the same SQL as `DuckDBStore`, so
+stages and store modules do not know which backend they write.
+
+- Extensions: `ducklake` and `postgres_scanner` are loaded from their Python packages (the `lake`
+  extra: duckdb-extension-ducklake, duckdb-extension-postgres-scanner, built for the DuckDB version
+  the project pins), never downloaded.
+- Writes: each `replace_partitions` is one lake transaction (one snapshot); a write-write conflict
+  with another host (DuckLake's optimistic concurrency) rolls it back and it is retried with
+  jittered backoff, so partition writes from many runs at once neither lose nor duplicate rows.
+- No file lock: the catalog serialises commits. DuckLake has no primary keys; the two statements
+  that relied on one (`llm_calls`' ON CONFLICT) are written as anti-joins.
+- Not covered: the delivery ledger (`deliveries`) needs its primary key for exactly-once sends; keep
+  `deliver_briefings` on the DuckDB file or a single writer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import glob
+import importlib.util
+import random
+import re
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from outropy_pipelines.store.duckdb_store import DEFAULT_MEMORY_LIMIT, DuckDBStore
+from outropy_pipelines.store.schema import schema_statements
+from outropy_pipelines.store.spill import ParquetSpill, rows_to_arrow
+
+LAKE = "lake"
+EXTENSION_PACKAGES = ("duckdb_extension_postgres_scanner", "duckdb_extension_ducklake")
+_CONFLICT_RETRIES = 8
+
+
+class LakeUnavailableError(RuntimeError):
+    """The lake extensions are not installed, or the catalog cannot be attached."""
+
+
+@functools.cache
+def extension_files() -> tuple[str, ...]:
+    """The extension binaries of the installed packages, for this DuckDB version."""
+    files = []
+    for package in EXTENSION_PACKAGES:
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            raise LakeUnavailableError(
+                f"the lake backend needs the Python package {package.replace('_', '-')} "
+                "(pip install -e '.[lake]')"
+            )
+        root = spec.submodule_search_locations[0]
+        found = glob.glob(f"{root}/extensions/v{duckdb.__version__}/*.duckdb_extension")
+        if not found:
+            raise LakeUnavailableError(
+                f"{package.replace('_', '-')} has no extension for DuckDB {duckdb.__version__}"
+            )
+        files.append(found[0])
+    return tuple(files)
+
+
+def _lake_statement(stmt: str) -> str:
+    """A schema statement as DuckLake takes it: no primary keys."""
+    stmt = re.sub(r",\s*PRIMARY KEY\s*\([^)]*\)", "", stmt)
+    return re.sub(r"\s+PRIMARY KEY\b", "", stmt)
+
+
+def _is_conflict(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "conflict" in text or "concurrent" in text or "could not serialize" in text
+
+
+def _quote(value: str) -> str:
+    return value.replace("'", "''")
+
+
+class DuckLakeStore(DuckDBStore):
+    """The same reads and writes as `DuckDBStore`, on a DuckLake (PostgreSQL catalog, Parquet data)."""
+
+    def __init__(
+        self,
+        catalog: str,
+        data_path: str,
+        scratch_dir: str | Path,
+        password: str | None = None,
+        memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    ) -> None:
+        # `path` only places the local spill area; the data is in the lake
+        super().__init__(Path(scratch_dir) / "lake-scratch.duckdb", memory_limit=memory_limit)
+        self.catalog = catalog
+        self.data_path = data_path if data_path.endswith("/") else data_path + "/"
+        self._password = password
+        #: partition writes rolled back by a conflict with another writer and retried (this process)
+        self.conflict_retries = 0
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = duckdb.connect(":memory:", config={"memory_limit": self.memory_limit})
+        try:
+            for path in extension_files():
+                con.execute(f"LOAD '{_quote(path)}'")
+            dsn = self.catalog + (f" password={self._password}" if self._password else "")
+            try:
+                con.execute(
+                    f"ATTACH 'ducklake:postgres:{_quote(dsn)}' AS {LAKE} (DATA_PATH '{_quote(self.data_path)}')"
+                )
+            except duckdb.Error as exc:
+                message = str(exc).replace(self._password, "***") if self._password else str(exc)
+                raise LakeUnavailableError(f"cannot attach the lake catalog: {message}") from None
+            con.execute(f"USE {LAKE}")
+            if not self._schema_ready:
+                self._create_schema(con)
+            yield con
+        finally:
+            con.close()
+
+    def _create_schema(self, con: duckdb.DuckDBPyConnection) -> None:
+        for attempt in range(_CONFLICT_RETRIES):
+            try:
+                con.execute("BEGIN TRANSACTION")
+                for stmt in schema_statements():
+                    con.execute(_lake_statement(stmt))
+                con.execute("COMMIT")
+                self._schema_ready = True
+                return
+            except duckdb.Error as exc:
+                with contextlib.suppress(duckdb.Error):
+                    con.execute("ROLLBACK")
+                if not _is_conflict(exc) and "already exists" not in str(exc).lower():
+                    raise
+                _backoff(attempt)
+        raise LakeUnavailableError("could not create the lake schema: conflicting writers")
+
+    def replace_partitions(
+        self,
+        writes: Sequence[
+            tuple[str, Mapping[str, Any], Sequence[Mapping[str, Any]] | pa.Table | ParquetSpill]
+        ],
+    ) -> dict[str, int]:
+        """One lake transaction per call, retried on a write-write conflict with another writer."""
+        prepared = [
+            (table, where, rows if isinstance(rows, ParquetSpill) else rows_to_arrow(rows))
+            for table, where, rows in writes
+        ]
+        for attempt in range(_CONFLICT_RETRIES):
+            try:
+                return super().replace_partitions(prepared)
+            except duckdb.Error as exc:
+                if not _is_conflict(exc) or attempt == _CONFLICT_RETRIES - 1:
+                    raise
+                self.conflict_retries += 1
+                _backoff(attempt)
+        raise AssertionError("unreachable")
+
+    def put_llm_calls(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        arrow = rows_to_arrow(rows)
+        for attempt in range(_CONFLICT_RETRIES):
+            try:
+                with self.connect() as con:
+                    con.register("_new_calls", arrow)
+                    con.execute(
+                        "INSERT INTO llm_calls BY NAME SELECT * FROM (SELECT * FROM _new_calls "
+                        "QUALIFY row_number() OVER (PARTITION BY cache_key) = 1) AS n "
+                        "WHERE n.cache_key NOT IN (SELECT cache_key FROM llm_calls)"
+                    )
+                    con.unregister("_new_calls")
+                return
+            except duckdb.Error as exc:
+                if not _is_conflict(exc) or attempt == _CONFLICT_RETRIES - 1:
+                    raise
+                _backoff(attempt)
+
+    def import_duckdb_file(self, source: str | Path) -> dict[str, int]:
+        """Move an existing DuckDB file's tables into this lake (README, "Running at scale"): in one
+        lake transaction, each table of the store's schema is replaced by the file's rows. The file
+        is only read. Returns rows copied per table."""
+        tables = [
+            m.group(1) for s in schema_statements() if (m := re.match(r"CREATE TABLE IF NOT EXISTS (\w+)", s))
+        ]
+        counts: dict[str, int] = {}
+        with self.connect() as con:
+            con.execute(f"ATTACH '{_quote(str(source))}' AS source_file (READ_ONLY)")
+            present = {
+                r[0]
+                for r in con.execute(
+                    "SELECT table_name FROM duckdb_tables() WHERE database_name = 'source_file'"
+                ).fetchall()
+            }
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for table in tables:
+                    con.execute(f"DELETE FROM {LAKE}.{table}")
+                    if table in present:
+                        con.execute(f"INSERT INTO {LAKE}.{table} BY NAME SELECT * FROM source_file.{table}")
+                    counts[table] = con.execute(f"SELECT count(*) FROM {LAKE}.{table}").fetchone()[0]
+                con.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(duckdb.Error):
+                    con.execute("ROLLBACK")
+                raise
+        return counts
+
+
+def _backoff(attempt: int) -> None:
+    delay = min(0.05 * 2**attempt, 2.0)
+    time.sleep(delay + random.uniform(0, delay))

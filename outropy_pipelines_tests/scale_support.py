@@ -1,0 +1,53 @@
+"""Helpers of the `scale` tests: a Dagster home on the production profile, the environment its
+processes get, and the rows of a store to compare two runs by."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from outropy_pipelines.store import DuckDBStore
+from outropy_pipelines_tests.conftest import REPO, SAMPLE_EXPORT
+from outropy_pipelines_tests.servers import PostgresServer
+
+BIN = Path(sys.executable).parent
+#: the tables a day of the daily pipeline writes (by its `day`), and the directory (whole)
+DAY_TABLES = [
+    "raw_messages", "quarantine", "threads", "thread_messages", "items", "item_sources",
+    "llm_failures", "entity_summaries",
+]  # fmt: skip
+DIRECTORY_TABLES = ["users", "channels", "channel_members", "subscriptions"]
+
+
+def production_home(tmp: Path, name: str = "dagster_home") -> Path:
+    """A DAGSTER_HOME holding deploy/dagster.yaml (so the instance's local files stay in `tmp`)."""
+    home = tmp / name
+    home.mkdir()
+    shutil.copy(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
+    return home
+
+
+def process_env(home: Path, pg: PostgresServer, db: str, tmp: Path, **extra: str) -> dict[str, str]:
+    """The environment of a webserver, daemon, run worker or Celery worker of that deployment."""
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "DAGSTER_HOME": str(home),
+        "OUTROPY_DUCKDB_PATH": str(tmp / "outropy.duckdb"),
+        "OUTROPY_SLACK_EXPORT": str(SAMPLE_EXPORT),
+        "OUTROPY_BRIEFINGS_DIR": str(tmp / "briefings"),
+        "OUTROPY_SLACK_WORKSPACE_URL": "https://acme.slack.com",
+        "OUTROPY_WORKERS": "1",
+        **pg.env(db),
+    }
+    env.update(extra)
+    return env
+
+
+def day_rows(store: DuckDBStore, day: str) -> dict[str, list[dict]]:
+    """Every row a day of the daily pipeline wrote, sorted, per table."""
+    rows = {t: store.query(f"SELECT * FROM {t} WHERE day = ? ORDER BY ALL", [day]) for t in DAY_TABLES}
+    rows.update({t: store.query(f"SELECT * FROM {t} ORDER BY ALL") for t in DIRECTORY_TABLES})
+    return rows

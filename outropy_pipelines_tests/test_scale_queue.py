@@ -1,0 +1,100 @@
+"""The production profile's run queue, for real: a dagster-daemon on deploy/dagster.yaml (runs in
+PostgreSQL) launches queued runs of the day's pipeline, never more LLM-heavy runs at once than the
+tag limit (outropy/workload=llm: 2; three runs, so one waits), and every run succeeds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+
+from outropy_pipelines_tests.conftest import REPO
+from outropy_pipelines_tests.scale_support import BIN, process_env, production_home
+
+pytestmark = pytest.mark.scale
+
+DAYS = ["2026-11-02", "2026-11-03", "2026-11-04"]
+LLM_RUN_LIMIT = 2  # deploy/dagster.yaml, tag_concurrency_limits of outropy/workload=llm
+
+
+def _max_overlap(intervals: list[tuple[float, float]]) -> int:
+    edges = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
+    running = peak = 0
+    for _, step in edges:  # an end sorts before a start at the same instant
+        running += step
+        peak = max(peak, running)
+    return peak
+
+
+def test_daemon_holds_llm_runs_to_the_tag_limit(tmp_path, monkeypatch, postgres_server):
+    db = postgres_server.create_database("run_queue")
+    for key, value in postgres_server.env(db).items():
+        monkeypatch.setenv(key, value)
+    home = production_home(tmp_path)
+    env = process_env(home, postgres_server, db, tmp_path)
+    workspace = str(REPO / "workspace.yaml")
+    # queue the runs first (the queued run coordinator only stores them), then start the daemon
+    launch = [str(BIN / "dagster"), "job", "launch", "-w", workspace, "-j", "daily_pipeline", "--tags"]
+    launches = [
+        subprocess.Popen(
+            [*launch, json.dumps({"dagster/partition": day})],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for day in DAYS
+    ]
+    for proc in launches:
+        out, _ = proc.communicate(timeout=300)
+        assert proc.returncode == 0, out[-3000:]
+    with DagsterInstance.from_config(str(home)) as instance:
+        assert {r.status for r in instance.get_runs()} == {DagsterRunStatus.QUEUED}
+        # the pools' limits, as a deployment sets them once (`dagster instance concurrency set`)
+        instance.event_log_storage.set_concurrency_slots("store", 4)
+        instance.event_log_storage.set_concurrency_slots("llm", 2)
+        log = (tmp_path / "daemon.log").open("w")
+        daemon = subprocess.Popen(
+            [str(BIN / "dagster-daemon"), "run", "-w", workspace],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        peak_in_progress = 0
+        try:
+            deadline = time.monotonic() + 400
+            while time.monotonic() < deadline:
+                runs = instance.get_runs(RunsFilter(job_name="daily_pipeline"))
+                in_progress = [
+                    r for r in runs if r.status in (DagsterRunStatus.STARTING, DagsterRunStatus.STARTED)
+                ]
+                peak_in_progress = max(peak_in_progress, len(in_progress))
+                if all(r.is_finished for r in runs):
+                    break
+                time.sleep(0.5)
+        finally:
+            os.killpg(daemon.pid, signal.SIGTERM)
+            try:
+                daemon.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(daemon.pid, signal.SIGKILL)
+                daemon.wait()
+        # when a day succeeds, the sensor requests its briefings (user_briefings_job): not waited for
+        records = instance.get_run_records(RunsFilter(job_name="daily_pipeline"))
+        assert [r.dagster_run.status for r in records] == [DagsterRunStatus.SUCCESS] * len(DAYS), (
+            tmp_path / "daemon.log"
+        ).read_text()[-3000:]
+        assert {r.dagster_run.tags["outropy/workload"] for r in records} == {"llm"}
+        intervals = [(r.start_time, r.end_time) for r in records]
+        overlap = _max_overlap(intervals)
+        print(
+            f"scale figures: {len(DAYS)} daily_pipeline runs, limit {LLM_RUN_LIMIT}: at most {overlap} at once "
+            f"(polled: {peak_in_progress}); wall {max(e for _, e in intervals) - min(s for s, _ in intervals):.1f}s"
+        )
+        assert overlap == LLM_RUN_LIMIT
+        assert peak_in_progress <= LLM_RUN_LIMIT
