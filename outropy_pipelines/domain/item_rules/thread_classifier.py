@@ -72,6 +72,7 @@ from outropy_pipelines.domain.item_rules.event_cues import (
     UNBLOCKED_CUE_RE,
     UNBLOCKED_RE,
 )
+from outropy_pipelines.domain.item_rules.field_detectors import FieldDetectors
 from outropy_pipelines.domain.item_rules.message_text import (
     MENTION_TOKEN_RE,
     TOKEN_RE,
@@ -80,7 +81,7 @@ from outropy_pipelines.domain.item_rules.message_text import (
     n_words,
     related,
 )
-from outropy_pipelines.domain.item_rules.thread_drafts import Draft, ThreadDrafts
+from outropy_pipelines.domain.item_rules.thread_drafts import Draft
 from outropy_pipelines.domain.item_rules.titles import (
     LEADING_FILLER_RE,
     clean_title,
@@ -94,7 +95,7 @@ from outropy_pipelines.domain.trusted import trusted
 _I = re.IGNORECASE
 
 
-class _Classifier(ThreadDrafts):
+class _Classifier(FieldDetectors):
     # --- decisions ---
 
     def _decision(self, msg: PreparedMessage) -> Draft | None:
@@ -429,6 +430,11 @@ class _Classifier(ThreadDrafts):
             if ("instruction" in msg.low or "prompt" in msg.low) and INJECTION_RE.search(msg.text):
                 continue  # text aimed at a model, not at colleagues: never an item, never a closure
             closed = self._close(msg) if self.open_count > 0 else False
+            bug = self._bug_post(msg)
+            if bug is not None:  # a bug tracker's post: its fields say what it is
+                for d in bug:
+                    self._add(d)
+                continue
             if msg.noise:
                 agreed = self._agreement_decision(msg)
                 if agreed is not None:
@@ -451,6 +457,15 @@ class _Classifier(ThreadDrafts):
                 if act is None and (info or "?" in msg.text or INFO_GATE in active)
                 else None  # _question needs one of these
             )
+            if blk is None and inc is None:
+                blk = self._failure(msg)
+                if blk is not None and blk.kind == "incident":
+                    inc, blk = blk, None
+                    self.incident = inc
+            if dec is None and act is None:
+                dec = self._settled(msg)
+            if q is None and act is None:
+                q = self._channel_question(msg)
             ann = st = None
             if dec is None and inc is None:
                 ann = None if active.isdisjoint(ANNOUNCE_GATES) else self._announcement(msg)
@@ -462,6 +477,12 @@ class _Classifier(ThreadDrafts):
                     and not active.isdisjoint(STATUS_GATES)
                 ):
                     st = self._status(msg)
+                if ann is None and blk is None:
+                    ann = self._broadcast(msg)
+                    if ann is not None and ann.cue == "introduction":
+                        act = st = q = None  # a newcomer's introduction is news, not their task
+                if ann is None and st is None and blk is None and act is None:
+                    st = self._progress(msg)
             for d in (inc, dec, blk, act, q, ann, st):
                 if d is not None:
                     self._add(d)

@@ -1,0 +1,157 @@
+"""Cues of everyday work talk in real workspaces, beyond the labelled cue tables of `event_cues`:
+failure reports ("configure fails with ...", "I'm getting this error", "it hangs"), bug-tracker
+feed posts (the generic "[Bug NNNN] subject" format with a Status/Resolution change, an attachment
+or a new report), questions to the channel, newcomer introductions and broadcast posts (a call
+starting now, slides, a job or funding post), short progress replies ("fixed", "works now", "PR
+opened") and approvals or settled plans as decisions.
+
+Only patterns, no state: the detectors that use them are in `field_detectors`.
+"""
+
+from __future__ import annotations
+
+import re
+
+_I = re.IGNORECASE
+
+# --- failure reports (blockers) and broken shared services (incidents) -----------------------------
+# gate specs (see `cue_gates`): a detector runs only on messages holding one of these words
+FAILURE_GATE_SPEC = (
+    "error errors error: fails fail failed failing failure crash crashes crashed crashing hangs hung freezes "
+    "froze segfault segfaults segmentation stuck broken doesn't didn't isn't won't not longer stopped nothing "
+    "wrong incorrect misleading unable can't cannot couldn't could trouble problem problems issue issues bug "
+    "down offline outage stalled died"
+)
+PROGRESS_GATE_SPEC = (
+    "works worked working passes passed made opened filed submitted sent created committed commited pushed "
+    "posted put added updated fixed merged implemented written wrote drafted reviewed applied attached fixes "
+    "solves solved resolves resolved managed successfully"
+)
+SETTLE_GATE_SPEC = (
+    "we'll will going plan decided don't won't i'll i've postpone postponed cancel cancelled canceled "
+    "reschedule rescheduled moved fine good ok okay approved works go let's lets"
+)
+BROADCAST_GATE_SPEC = (
+    "name introduce introducing myself i'm am joined connected welcome now slides recording video webinar "
+    "talk call meetup workshop conference hackathon office hours news newsletter digest looking hiring job "
+    "position vacancy role funding grant fellowship opportunity call applications application apply "
+    "deadline register registration session speaking presenting talking join interesting drafted release "
+    "version live online"
+)
+FAILURE_RE = re.compile(
+    r"\b(?:i|we|i'm|we're|i've|we've)\s+(?:am\s+|are\s+|have\s+|had\s+|keep\s+|still\s+|now\s+|just\s+|"
+    r"also\s+|been\s+|always\s+)*(?:getting|get|got|gets|seeing|see|saw|hitting|hit|having|had|running into|"
+    r"ran into|run into|encounter(?:ed|ing)?|facing|struggling)\b[^.?!\n]{0,60}?\b(?:error|errors|issue|"
+    r"issues|problem|problems|trouble|failures?|crash(?:es)?|segfaults?|bug)\b"
+    r"|\b(?:fails?|failed|failing)\s+(?:with|to|on|at|when|because|for|in|during)\b"
+    r"|\b(?:crash(?:es|ed|ing)?|hangs|hung|freezes|froze|segfaults?|segmentation fault)\b"
+    r"|\b(?:is|am|'m|are|'re|got|get|still|been|gets|getting)\s+stuck\b|^stuck\b"
+    r"|\b(?:doesn't|does not|didn't|did not|isn't|is not|won't|not|no longer|stopped)\s+(?:seem(?:s)? to\s+)?"
+    r"(?:work|working|build|building|compile|start|load|run|respond|update|updating|posting|be picked up)\b"
+    r"|\b(?:does|did) nothing\b"
+    r"|\b(?:unable to|can't|cannot|can not|couldn't|could not|not able to)\s+(?:\w+\s+){0,2}?(?:get|find|"
+    r"install|build|compile|load|push|save|open|run|access|log\s?in|connect|reproduce|figure out|make)\b"
+    r"|\b(?:is|are|seems|looks|seem|look)\s+(?:to be\s+)?(?:wrong|incorrect|broken|misleading)\b"
+    r"|\b(?:error message|error:|(?:this|that|same|another|following) error\b)",
+    _I,
+)
+# a failure someone else might meet, advice or a report of one fixed: not a report
+FAILURE_NOT_RE = re.compile(
+    r"\b(?:if|in case|whenever|unless|otherwise|you(?:'ll| will| would| might| may)|to avoid|prevent|"
+    r"no (?:errors?|issues?|problems?)|without (?:any )?(?:errors?|issues?|problems?)|fixed|fixes|solved|"
+    r"resolved|works now|working now|worked)\b",
+    _I,
+)
+INCIDENT_FIELD_RE = re.compile(
+    r"\b(?:internal server error|server error|5\d\d error|(?:is|are|went|seems|looks) (?:down|offline)"
+    r"(?=\s*(?:[.!,;]|$|again|for (?:me|us|everyone)|right now|since))|"
+    r"outage|(?:feed|bot|server|site|service|page)s? (?:\w+\s+)?(?:has |have |seems to have )?"
+    r"(?:stalled|stopped|died|is stuck|are stuck|not updating))\b",
+    _I,
+)
+
+# --- bug-tracker feed posts ------------------------------------------------------------------------
+BUG_POST_RE = re.compile(r"\[Bug\s+(\d+)\]\s*([^\n>*]*)")
+BUG_RESOLUTION_RE = re.compile(
+    r"Resolution\s*\|[^|\n]*\|\s*([A-Z]+)|Resolution\s*\n\s*([A-Z]+)", re.MULTILINE
+)
+BUG_DONE_RESOLUTIONS = frozenset({"FIXED", "WORKSFORME"})
+BUG_REFUSED_RESOLUTIONS = frozenset({"WONTFIX", "INVALID", "NOTABUG"})
+BUG_ATTACH_RE = re.compile(
+    r"\bCreated attachment\b|\bcommitted\b|\bsvn rev\b|\bpatch (?:attached|added)\b", _I
+)
+BUG_NEW_RE = re.compile(r"\[Bug\s+\d+\]\s*New:|\bCreation date\s+(\S+)\s+Last changed date\s+(\S+)", _I)
+BUG_WISH_RE = re.compile(
+    r"\b(?:enhancement|wishlist|wish|feature|request|improve[ds]?|could be improved|would be (?:nice|useful)|"
+    r"add(?:ing)? (?:an? |support)|support for|allow)\b",
+    _I,
+)
+
+# --- questions to the channel ----------------------------------------------------------------------
+INVITE_RE = re.compile(r"^(?:let me know|feel free|happy to|just|hope)\b", _I)
+# small talk asked of the room is not work: food, drinks, leisure, the weather
+SOCIAL_Q_RE = re.compile(
+    r"\b(?:lunch|dinner|breakfast|coffee|tea|pizza|beer|drinks?|snacks?|cake|food|restaurant|place to eat|"
+    r"weekend|vacation|holidays?|movie|film|show|game|match|party|weather)\b",
+    _I,
+)
+
+# --- announcements ----------------------------------------------------------------------------------
+INTRO_RE = re.compile(
+    r"\b(?:my name is|let me introduce myself|introduc(?:e|ing) myself|i(?:'m| am) (?:a|an) (?:\w+[\s-]){0,4}?"
+    r"(?:student|researcher|developer|engineer|scientist|statistician|professor|lecturer|maintainer|"
+    r"undergraduate|postdoc|phd|consultant|translator|contributor|programmer|analyst|user)|"
+    r"(?:just )?(?:joined|connected) (?:as|to join|this)|"
+    r"welcome (?:to|aboard|everyone|all)|please welcome|a warm welcome)\b",
+    _I,
+)
+BROADCAST_RE = re.compile(
+    r"\b(?:starting now|on now|(?:is |are |we're |we are )?(?:back )?online now|now live|slides|recording|"
+    r"video|webinar|talk|community call|meetup|workshop|conference|hackathon|office hours?|news|newsletter|"
+    r"digest|(?:is |are )?(?:looking for|hiring)|job|position|vacancy|role|funding|grant|fellowship|"
+    r"opportunity|call for|applications?|apply|deadline|register|registration|session \d+|"
+    r"i(?:'ll| will) be (?:speaking|presenting|talking)|join us|interesting|drafted|new (?:release|version))\b",
+    _I,
+)
+EMOJI_HEAD_RE = re.compile(r"(?:^|\n)\s*:[a-z0-9_+-]+:\s*\S")
+LINK_RE = re.compile(r"https?://")
+
+# --- progress replies (status updates) ---------------------------------------------------------------
+PROGRESS_RE = re.compile(
+    r"\b(?:it |that |this |everything |the build |build |check |tests? )?(?:works|worked|is working|"
+    r"are working|(?:is |are )?working (?:now|correctly|fine)|passes|passed)\b(?:\s+now)?(?!\s+(?:on|with|for|if))"
+    r"|\b(?:i|we)(?:'ve| have)?\s+(?:just\s+|now\s+|also\s+|finally\s+)*(?:made|opened|filed|submitted|"
+    r"sent|created|committed|commited|pushed|posted|put|added|updated|fixed|merged|implemented|written|wrote|"
+    r"drafted|reviewed|applied|attached)\b[^.?!\n]{0,60}?\b(?:pr|pull request|issue|patch|fix|bug|report|"
+    r"invite|invitation|application|team|changes?|instructions|guide|commit|page|draft|version)\b"
+    r"|\b(?:pr|pull request|patch|fix|issue|application)\s+(?:is |was |has been |have been )?(?:opened|"
+    r"merged|submitted|filed|committed|sent|applied)\b"
+    r"|\b(?:this|that|which) (?:fixes|fixed|solves|solved|resolves|resolved) (?:the |my |it|this)"
+    r"|\bmanaged to\b|\bsuccessfully\b",
+    _I,
+)
+PROGRESS_NOT_RE = re.compile(
+    r"\b(?:not|n't|never|if|once|when|until|whether|try|trying|tried to|hope|hopefully|should|would|could)\b",
+    _I,
+)
+
+# --- decisions ---------------------------------------------------------------------------------------
+SETTLE_RE = re.compile(
+    r"\bwe(?:'ll| will| are going to|'re going to| plan to| have decided to)\s+(?:now\s+|then\s+|also\s+)?"
+    r"(?:run|hold|have|use|move|switch|keep|postpone|cancel|skip|add|drop|start|stop|adopt|merge|release|"
+    r"meet|do)\b"
+    r"|\bwe (?:don't|do not|won't|will not) (?:plan to|intend to|want to)\s+\w+"
+    r"|\bi(?:'ll| will| have| 've)\s+(?:postpone|postponed|cancel|cancelled|canceled|reschedule|rescheduled|"
+    r"move|moved)d?\b[^.?!\n]{0,40}\b(?:session|meeting|call|event|deadline|release|workshop)\b"
+    r"|\b(?:session|meeting|call|event|workshop|release)\s+(?:\d+\s+)?(?:is|has been|will be)\s+"
+    r"(?:cancelled|canceled|postponed|moved|rescheduled)\b"
+    r"|\bwe(?:'ll| will) (?:add|include|ship) (?:a |the )?fix\b",
+    _I,
+)
+APPROVE_RE = re.compile(
+    r"^(?:(?:yes|yeah|yep|sure|ok|okay|great|perfect|thanks)[\s,!.]*)*(?:that(?:'s| is)|those|these|it(?:'s| is)|"
+    r"this is|the \w+(?: \w+)? (?:is|are)|\w+ (?:is|are))\s+(?:(?:totally|perfectly|absolutely)\s+)?"
+    r"(?:fine|good|ok|okay|approved)\b(?:\s+(?:for now|with me|by me|to go))?"
+    r"|^(?:(?:yes|yeah|yep|sure|ok|okay)[\s,!.]*)+(?:works for me|go ahead|let'?s do (?:it|that))",
+    _I,
+)
