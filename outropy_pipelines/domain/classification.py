@@ -68,7 +68,8 @@ _JOIN_RE = re.compile(
 # Bot messages are noise unless they look like an alert or a failure.
 _ALERT_RE = re.compile(
     r"\b(?:firing|critical|alert|alarm|incident|outage|down|sev[\s-]?\d|p[01]|error|errors|failed|"
-    r"failing|failure|degraded|unhealthy|panic|exception|timeout|resolved|recovered)\b",
+    r"failing|failure|degraded|unhealthy|panic|exception|timeout|resolved|recovered)\b"
+    r"|\[bug\s+\d+\]",  # a bug tracker's feed post: a report, a patch or a closure
     re.IGNORECASE,
 )
 

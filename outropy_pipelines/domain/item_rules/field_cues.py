@@ -25,7 +25,7 @@ FAILURE_GATE_SPEC = (
 PROGRESS_GATE_SPEC = (
     "works worked working passes passed made opened filed submitted sent created committed commited pushed "
     "posted put added updated fixed merged implemented written wrote drafted reviewed applied attached fixes "
-    "solves solved resolves resolved managed successfully"
+    "solves solved resolves resolved managed successfully summary"
 )
 SETTLE_GATE_SPEC = (
     "we'll will going plan decided don't won't i'll i've postpone postponed cancel cancelled canceled "
@@ -59,7 +59,7 @@ FAILURE_RE = re.compile(
 FAILURE_NOT_RE = re.compile(
     r"\b(?:if|in case|whenever|unless|otherwise|you(?:'ll| will| would| might| may)|to avoid|prevent|"
     r"no (?:errors?|issues?|problems?)|without (?:any )?(?:errors?|issues?|problems?)|fixed|fixes|solved|"
-    r"resolved|works now|working now|worked)\b",
+    r"resolved|works now|working now|worked|make it|get back|join|attend|come)\b",
     _I,
 )
 INCIDENT_FIELD_RE = re.compile(
@@ -127,11 +127,13 @@ PROGRESS_RE = re.compile(
     r"|\b(?:pr|pull request|patch|fix|issue|application)\s+(?:is |was |has been |have been )?(?:opened|"
     r"merged|submitted|filed|committed|sent|applied)\b"
     r"|\b(?:this|that|which) (?:fixes|fixed|solves|solved|resolves|resolved) (?:the |my |it|this)"
-    r"|\bmanaged to\b|\bsuccessfully\b",
+    r"|\bmanaged to\b|\bsuccessfully\b"
+    r"|^[^\n]{0,40}?\b(?:summary of (?:the )?(?:updates|activity|changes|progress)|(?:weekly|monthly) "
+    r"(?:summary|report|update))\b",
     _I,
 )
 PROGRESS_NOT_RE = re.compile(
-    r"\b(?:not|n't|never|if|once|when|until|whether|try|trying|tried to|hope|hopefully|should|would|could)\b",
+    r"\b(?:no activity|not|n't|never|if|once|when|until|whether|try|trying|tried to|hope|hopefully|should|would|could)\b",
     _I,
 )
 
@@ -149,9 +151,9 @@ SETTLE_RE = re.compile(
     _I,
 )
 APPROVE_RE = re.compile(
-    r"^(?:(?:yes|yeah|yep|sure|ok|okay|great|perfect|thanks)[\s,!.]*)*(?:that(?:'s| is)|those|these|it(?:'s| is)|"
-    r"this is|the \w+(?: \w+)? (?:is|are)|\w+ (?:is|are))\s+(?:(?:totally|perfectly|absolutely)\s+)?"
-    r"(?:fine|good|ok|okay|approved)\b(?:\s+(?:for now|with me|by me|to go))?"
+    r"^(?:(?:yes|yeah|yep|sure|ok|okay|great|perfect|thanks)[\s,!.]*)*(?:(?:that|it|this)(?:'s| is)|"
+    r"(?:(?:those|these|the|this|that|your|both)\s+)?(?:[\w-]+\s+){0,2}?(?:is|are|looks?|seems?|sounds?))\s+"
+    r"(?:(?:totally|perfectly|absolutely|all)\s+)?(?:fine|good|ok|okay|approved)\b"
     r"|^(?:(?:yes|yeah|yep|sure|ok|okay)[\s,!.]*)+(?:works for me|go ahead|let'?s do (?:it|that))",
     _I,
 )

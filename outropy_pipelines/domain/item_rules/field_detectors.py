@@ -104,6 +104,8 @@ class FieldDetectors(ThreadDrafts):
     def _failure(self, msg: PreparedMessage) -> Draft | None:
         if FAILURE_GATE not in msg.active:
             return None
+        if msg.idx > 0 and msg.author != self.msgs[0].author:
+            return None  # in a thread, the reporter is the one who asked; the others answer
         text = msg.text
         for m in FAILURE_RE.finditer(text):
             s, e = msg.sentence_at(m.start())
@@ -166,13 +168,7 @@ class FieldDetectors(ThreadDrafts):
             if m is None or not (LINK_RE.search(text) or EMOJI_HEAD_RE.search(text)):
                 return None
             cue = "broadcast"
-        s, e = (
-            msg.sentence_at(m.start())
-            if cue == "broadcast"
-            else msg.spans()[0]
-            if msg.spans()
-            else (0, len(text))
-        )
+        s, e = msg.sentence_at(m.start())
         return self._cued("announcement", msg, text[s:e], 0.55, cue)
 
     # --- progress replies ---
@@ -185,6 +181,8 @@ class FieldDetectors(ThreadDrafts):
             s, e = msg.sentence_at(m.start())
             sentence = text[s:e]
             if sentence.rstrip().endswith("?") or PROGRESS_NOT_RE.search(text, s, m.end()):
+                continue
+            if "no activity" in sentence.lower():
                 continue
             return self._cued("status_update", msg, sentence, 0.55, "progress")
         return None

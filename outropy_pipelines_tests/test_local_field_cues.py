@@ -1,0 +1,173 @@
+"""The local classifier on everyday work talk (`item_rules.field_cues`): failure reports, bug-tracker
+feed posts, questions to the channel, introductions and broadcasts, progress replies and settled
+plans. Sentences are invented for these tests."""
+
+from __future__ import annotations
+
+from outropy_pipelines.domain.classification import _ALERT_RE
+from outropy_pipelines_tests.test_local_provider import classify, only, thread
+
+
+def kinds(items: list) -> list[str]:
+    return sorted(i.kind for i in items)
+
+
+# --- failure reports ---------------------------------------------------------------------------
+
+
+def test_a_failure_report_is_a_blocker_quoting_the_sentence_with_its_cue():
+    items = classify(
+        thread(
+            (
+                "U1ALICE",
+                "Hi all. The installer fails with a checksum mismatch on my laptop. Any ideas how to get past it?",
+            )
+        )
+    )
+    b = only(items, "blocker")
+    assert b.title == "Alice Chen: The installer fails with a checksum mismatch on my laptop"
+    assert b.detail == "cue: failure_report"
+    assert b.status == "open"
+    q = only(items, "question")  # asked of the channel: nobody named, open for its readers
+    assert q.owners == [] and q.title.endswith("how to get past it?")
+
+
+def test_first_person_errors_hangs_and_stuck_are_blockers():
+    for text in (
+        "I'm getting a permission error when I run the migration script",
+        "the exporter hangs after the second batch",
+        "I am stuck on the parser rewrite",
+        "the sync button does nothing on the staging site",
+    ):
+        assert "blocker" in kinds(classify(thread(("U2BOB", text)))), text
+
+
+def test_answers_and_hypotheticals_are_not_failure_reports():
+    items = classify(
+        thread(
+            ("U1ALICE", "the nightly export fails with a timeout"),
+            ("U2BOB", "the export fails with a timeout when the disk is full, check the volume"),
+        )
+    )
+    assert [i.source_ids for i in items if i.kind == "blocker"] == [["m1"]]
+    assert classify(thread(("U3CAROL", "if the build fails with a lock error, delete the cache"))) == []
+    assert "blocker" not in kinds(classify(thread(("U3CAROL", "sorry, I couldn't make it to the demo"))))
+
+
+def test_a_service_returning_server_errors_is_an_incident():
+    items = classify(thread(("U4DAN", "the wiki returns an internal server error for every page")))
+    assert only(items, "incident").detail == "cue: service_down"
+
+
+# --- bug-tracker feed posts --------------------------------------------------------------------
+
+
+BUG_HEAD = (
+    "*[Bug 4242] Exporter writes the wrong column order*\n<https://bugs.example.org/show_bug.cgi?id=4242>\n\n"
+)
+
+
+def test_bug_tracker_posts_by_their_fields():
+    fixed = (
+        BUG_HEAD
+        + "Pat Lee changed:\n\n What |Removed |Added\n Status|NEW |RESOLVED\n Resolution|--- |FIXED\n"
+    )
+    st = only(classify(thread(("U4DAN", fixed))), "status_update")
+    assert st.title == "Bug 4242: Exporter writes the wrong column order (FIXED)"
+    assert st.detail == "cue: bug_closed"
+    refused = fixed.replace("FIXED", "WONTFIX")
+    assert only(classify(thread(("U4DAN", refused))), "decision").detail == "cue: bug_refused"
+    patch = BUG_HEAD + "--- Comment #2 from Pat Lee ---\nCreated attachment 900\nproposed change"
+    assert only(classify(thread(("U4DAN", patch))), "status_update").detail == "cue: bug_patch"
+    cc_only = BUG_HEAD + "Pat Lee changed:\n\n What |Removed |Added\n CC| |pat@example.org\n"
+    assert classify(thread(("U4DAN", cc_only))) == []
+
+
+def test_a_new_bug_report_is_a_blocker_and_a_wish_is_an_ownerless_task():
+    new = (
+        "<https://bugs.example.org/show_bug.cgi?id=77|[Bug 77] Exporter drops the last row>\n"
+        "Status\n NEW\n Creation date\n 2025-01-02T10:00:00Z\n Last changed date\n 2025-01-02T10:00:00Z"
+    )
+    assert only(classify(thread(("U4DAN", new))), "blocker").detail == "cue: bug_new"
+    wish = new.replace("Exporter drops the last row", "Allow a custom delimiter in the exporter")
+    a = only(classify(thread(("U4DAN", wish))), "action_item")
+    assert a.owners == [] and a.detail == "cue: bug_wish"
+    later = new.replace(
+        "Last changed date\n 2025-01-02T10:00:00Z", "Last changed date\n 2025-02-09T08:00:00Z"
+    )
+    assert classify(thread(("U4DAN", later))) == []  # a later post of the same bug says nothing new
+
+
+def test_bug_tracker_bot_posts_reach_the_classifier():
+    assert _ALERT_RE.search("*[Bug 4242] Exporter writes the wrong column order*")
+    assert not _ALERT_RE.search("Deploy bot: build 812 promoted to staging")
+
+
+# --- announcements -----------------------------------------------------------------------------
+
+
+def test_an_introduction_or_a_welcome_is_an_announcement_never_a_task():
+    intro = (
+        "Hello everyone! My name is Priya and I will be working on the search team this summer. "
+        "I'll share my notes here."
+    )
+    items = classify(thread(("U3CAROL", intro)))
+    assert kinds(items) == ["announcement"]
+    assert items[0].detail == "cue: introduction"
+    assert (
+        items[0].title == "Carol Evans: My name is Priya and I will be working on the search team this summer"
+    )
+    welcome = classify(thread(("U1ALICE", "Welcome to the channel, glad to have you here")))
+    assert kinds(welcome) == ["announcement"]
+
+
+def test_a_call_starting_now_with_its_link_is_an_announcement():
+    items = classify(thread(("U2BOB", "Design review starting now! https://meet.example.com/abc-defg")))
+    a = only(items, "announcement")
+    assert a.detail == "cue: broadcast" and "starting now" in a.title
+    # the same words in a reply are an answer, not a broadcast
+    reply = classify(
+        thread(("U1ALICE", "where is the review?"), ("U2BOB", "starting now https://meet.example.com/x"))
+    )
+    assert "announcement" not in kinds(reply)
+
+
+# --- status updates ----------------------------------------------------------------------------
+
+
+def test_progress_replies_are_status_updates():
+    for text in ("I opened a pull request for the retry logic", "that worked, the importer runs fine now"):
+        items = classify(thread(("U1ALICE", "the importer crashes on empty files"), ("U1ALICE", text)))
+        st = only(items, "status_update")
+        assert st.detail == "cue: progress" and st.source_ids == ["m2"], text
+    items = classify(thread(("U2BOB", "I tried to open a pull request but it was rejected")))
+    assert "status_update" not in kinds(items)
+
+
+def test_a_weekly_activity_summary_is_a_status_update_unless_empty():
+    st = only(
+        classify(thread(("U4DAN", "Summary of the updates in the last 7 days: 40 strings reviewed"))),
+        "status_update",
+    )
+    assert st.detail == "cue: progress"
+    assert classify(thread(("U4DAN", "Summary of the updates in the last 7 days: no activity"))) == []
+
+
+# --- decisions ---------------------------------------------------------------------------------
+
+
+def test_settled_plans_and_approvals_are_decisions():
+    plan = only(classify(thread(("U1ALICE", "We will hold the retro on Thursdays from now on."))), "decision")
+    assert plan.detail == "cue: settled_plan"
+    assert plan.title == "Alice Chen: We will hold the retro on Thursdays from now on"
+    refusal = classify(thread(("U2BOB", "we don't plan to support the legacy format")))
+    assert only(refusal, "decision").detail == "cue: settled_plan"
+    approval = classify(
+        thread(
+            ("U3CAROL", "I set the timeout to 30s and the retries to 3, ok?"),
+            ("U1ALICE", "yes, those settings are fine for now"),
+        )
+    )
+    d = only(approval, "decision")
+    assert d.detail == "cue: approval" and d.source_ids == ["m2"]
+    assert classify(thread(("U1ALICE", "yes, those settings are fine for now"))) == []  # nothing to approve
