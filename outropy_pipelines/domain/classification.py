@@ -23,6 +23,7 @@ from outropy_pipelines.domain.contracts import (
     ThreadClassifier,
     ThreadMessageInput,
 )
+from outropy_pipelines.domain.item_repeats import group_repeats
 from outropy_pipelines.domain.models import OPEN_ENDED_KINDS, Item, SourceRef, Thread, ThreadMessage
 from outropy_pipelines.domain.redaction import redact
 from outropy_pipelines.domain.trusted import trusted
@@ -521,6 +522,9 @@ def classify_threads(
         items.extend(thread_items)
         if reasons:
             rejections.extend((thread.thread_id, r) for r in reasons)
+    if len(items) > 1:  # the same thing said again by the same person or bot: one item, counted
+        author_of = {(t.channel_id, m.ts): m.user_id or m.user_name for t in todo for m in t.messages}
+        items = group_repeats(items, author_of)
     stats = {
         "threads": len(threads),
         "threads_skipped": skipped,

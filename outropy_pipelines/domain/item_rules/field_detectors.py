@@ -132,9 +132,10 @@ class FieldDetectors(ThreadDrafts):
     def _channel_question(self, msg: PreparedMessage) -> Draft | None:
         """A question with nobody named: open for the channel's readers."""
         text = msg.text
-        if "?" not in text:
-            return None
-        for s, e in msg.spans():
+        pos = text.find("?")
+        while pos >= 0:
+            s, e = msg.sentence_at(pos)
+            pos = text.find("?", e)
             sentence = text[s:e].strip()
             if not sentence.endswith("?"):
                 continue
@@ -196,8 +197,8 @@ class FieldDetectors(ThreadDrafts):
         m = SETTLE_RE.search(text)
         cue = "settled_plan"
         if m is None:
-            if msg.idx == 0:
-                return None
+            if msg.idx == 0 or len(text) > 160:
+                return None  # an approval is a short reply
             bare = strip_mentions_prefix(text).strip()
             m = APPROVE_RE.match(bare)
             if m is None:
