@@ -171,3 +171,28 @@ def test_settled_plans_and_approvals_are_decisions():
     d = only(approval, "decision")
     assert d.detail == "cue: approval" and d.source_ids == ["m2"]
     assert classify(thread(("U1ALICE", "yes, those settings are fine for now"))) == []  # nothing to approve
+
+
+# --- action items that are not tasks -------------------------------------------------------------
+
+
+def test_attendance_and_vague_intentions_are_not_commitments():
+    for text in (
+        "I will come to the demo on Friday",
+        "I'll join the call later",
+        "I'll probably refactor it someday",
+    ):
+        assert "action_item" not in kinds(classify(thread(("U2BOB", text)))), text
+    a = only(classify(thread(("U2BOB", "I'll write the migration guide tomorrow"))), "action_item")
+    assert a.owners == ["U2BOB"]
+
+
+def test_advice_is_not_a_task_and_thanks_for_advice_is_not_a_commitment():
+    items = classify(
+        thread(
+            ("U1ALICE", "the linter keeps flagging generated files"),
+            ("U2BOB", "<@U1ALICE> maybe try adding them to the ignore list"),
+            ("U1ALICE", "thanks, I'll check it"),
+        )
+    )
+    assert "action_item" not in kinds(items)

@@ -157,3 +157,18 @@ APPROVE_RE = re.compile(
     r"|^(?:(?:yes|yeah|yep|sure|ok|okay)[\s,!.]*)+(?:works for me|go ahead|let'?s do (?:it|that))",
     _I,
 )
+
+# --- action items that are not tasks -------------------------------------------------------------
+# attendance, vague or conditional intentions: not a commitment to a specific piece of work
+COMMIT_NOT_RE = re.compile(
+    r"\b(?:come|join|attend|be there|get there|make it|hang out|if (?:needed|you (?:want|like|need|prefer)|"
+    r"necessary|urgent)|when i have (?:time|a chance)|hopefully|probably|might|like to|keep (?:looking|trying)|"
+    r"continue|pick (?:it )?back up|take it as|check (?:them|it|those|these) out|start with)\b",
+    _I,
+)
+# advice and pointers phrased as requests: "why don't you try X", "maybe try", "please see the docs"
+ADVICE_RE = re.compile(
+    r"^\W*(?:(?:maybe|perhaps) (?:try|check|look)|why don't you|you (?:could|might|may) (?:also )?(?:want to )?|"
+    r"please see|see|try|have a look|feel free)\b",
+    _I,
+)

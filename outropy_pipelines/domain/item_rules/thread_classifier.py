@@ -72,6 +72,7 @@ from outropy_pipelines.domain.item_rules.event_cues import (
     UNBLOCKED_CUE_RE,
     UNBLOCKED_RE,
 )
+from outropy_pipelines.domain.item_rules.field_cues import ADVICE_RE, COMMIT_NOT_RE
 from outropy_pipelines.domain.item_rules.field_detectors import FieldDetectors
 from outropy_pipelines.domain.item_rules.message_text import (
     MENTION_TOKEN_RE,
@@ -93,6 +94,7 @@ from outropy_pipelines.domain.item_rules.titles import (
 from outropy_pipelines.domain.trusted import trusted
 
 _I = re.IGNORECASE
+_ASKED_RE = re.compile(r"\?|\b(?:please|pls|can you|could you|would you|someone|anyone)\b", _I)
 
 
 class _Classifier(FieldDetectors):
@@ -148,6 +150,8 @@ class _Classifier(FieldDetectors):
             name = req.name
             s, e = msg.sentence_at(req.start)
             sentence = text[s:e]
+            if ADVICE_RE.search(strip_mentions_prefix(sentence.strip())):
+                return None, False  # advice or a pointer, not a task
             who = req.who
             if who is None and SOMEONE_RE.search(sentence):
                 who = "someone"
@@ -187,8 +191,8 @@ class _Classifier(FieldDetectors):
         m, conf = com
         s, e = msg.sentence_at(m.start())
         sentence = text[s:e]
-        if sentence.rstrip().endswith("?"):
-            return None, False
+        if sentence.rstrip().endswith("?") or COMMIT_NOT_RE.search(sentence):
+            return None, False  # a question, attendance or a vague or conditional intention
         gd = m.groupdict()
         verb = (gd.get("verb") or "").lower()
         rest = (gd.get("rest") or gd.get("obj") or "").strip()
@@ -201,8 +205,8 @@ class _Classifier(FieldDetectors):
             if self._attach_commitment(msg) is not None:
                 return None, False
             prev = self._prev_other(msg)
-            if prev is None:
-                return None, False
+            if prev is None or not _ASKED_RE.search(prev.text):
+                return None, False  # "I'll check it" after no request: thanks, not a new task
             ref = clean_title(ctx.render(strip_mentions_prefix(prev.sentence(0)), prev.author))
             title = clean_title(f"{a} will {action or 'handle'} (re: {lc_first(ref)})")
             d = self._draft("action_item", title, msg, conf - 0.1, sentence, "open")
