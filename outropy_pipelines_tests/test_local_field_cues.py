@@ -196,3 +196,15 @@ def test_advice_is_not_a_task_and_thanks_for_advice_is_not_a_commitment():
         )
     )
     assert "action_item" not in kinds(items)
+
+
+def test_more_failure_shapes_and_a_new_bug_with_an_attachment():
+    for text in (
+        "A colleague is struggling to get the plugin to load, even though it is installed.",
+        "The tool doesn't allow me to push to the shared branch.",
+        "I edited the template but my changes are not reflected in the output.",
+        "Since the upgrade, if I run the report I got a stream of warnings and an error message",
+    ):
+        assert "blocker" in kinds(classify(thread(("U3CAROL", text)))), text
+    new = "*[Bug 81] New: Exporter crashes on empty input*\n Status: UNCONFIRMED\n\nCreated attachment 12\nsample file"
+    assert only(classify(thread(("U4DAN", new))), "blocker").detail == "cue: bug_new"

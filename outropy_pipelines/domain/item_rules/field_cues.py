@@ -20,7 +20,8 @@ FAILURE_GATE_SPEC = (
     "error errors error: fails fail failed failing failure crash crashes crashed crashing hangs hung freezes "
     "froze segfault segfaults segmentation stuck broken doesn't didn't isn't won't not longer stopped nothing "
     "wrong incorrect misleading unable can't cannot couldn't could trouble problem problems issue issues bug "
-    "down offline outage stalled died"
+    "down offline outage stalled died struggling struggle struggles allow let reflected picked recognized "
+    "recognised weird strange unexpected odd havoc"
 )
 PROGRESS_GATE_SPEC = (
     "works worked working passes passed made opened filed submitted sent created committed commited pushed "
@@ -52,14 +53,17 @@ FAILURE_RE = re.compile(
     r"|\b(?:unable to|can't|cannot|can not|couldn't|could not|not able to)\s+(?:\w+\s+){0,2}?(?:get|find|"
     r"install|build|compile|load|push|save|open|run|access|log\s?in|connect|reproduce|figure out|make)\b"
     r"|\b(?:is|are|seems|looks|seem|look)\s+(?:to be\s+)?(?:wrong|incorrect|broken|misleading)\b"
-    r"|\b(?:error message|error:|(?:this|that|same|another|following) error\b)",
+    r"|\b(?:error message|error:|(?:this|that|same|another|following) error\b)"
+    r"|\bstruggl(?:e|es|ing) to\b|\b(?:doesn't|does not|won't|will not) (?:allow|let) (?:me|us)\b"
+    r"|\bnot (?:reflected|picked up|recogni[sz]ed)\b|\b(?:weird|strange|unexpected|odd) (?:behaviou?r|results?|"
+    r"output|errors?)\b|\berrors? (?:about|when|while)\b|\bwreak(?:s|ing)? havoc\b",
     _I,
 )
 # a failure someone else might meet, advice or a report of one fixed: not a report
 FAILURE_NOT_RE = re.compile(
-    r"\b(?:if|in case|whenever|unless|otherwise|you(?:'ll| will| would| might| may)|to avoid|prevent|"
-    r"no (?:errors?|issues?|problems?)|without (?:any )?(?:errors?|issues?|problems?)|fixed|fixes|solved|"
-    r"resolved|works now|working now|worked|make it|get back|join|attend|come)\b",
+    r"^\W*(?:if|in case|whenever|unless|otherwise)\b|\b(?:if you|you(?:'ll| will| would| might| may)|to avoid|"
+    r"prevent|no (?:errors?|issues?|problems?)|without (?:any )?(?:errors?|issues?|problems?)|fixed|fixes|"
+    r"solved|resolved|works now|working now|worked|make it|get back|join|attend|come)\b",
     _I,
 )
 INCIDENT_FIELD_RE = re.compile(

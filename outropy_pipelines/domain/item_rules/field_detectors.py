@@ -78,19 +78,16 @@ class FieldDetectors(ThreadDrafts):
             (g for x in BUG_RESOLUTION_RE.finditer(text) for g in x.groups() if g and g != "---"), None
         )
         kind, cue, note = "", "", ""
-        if res in BUG_DONE_RESOLUTIONS:
+        new = BUG_NEW_RE.search(text)
+        if new is not None and (new.group(1) is None or new.group(1) == new.group(2)):
+            wish = BUG_WISH_RE.search(m.group(2)) or "enhancement" in text.lower()
+            kind, cue, note = ("action_item", "bug_wish", "new") if wish else ("blocker", "bug_new", "new")
+        elif res in BUG_DONE_RESOLUTIONS:
             kind, cue, note = "status_update", "bug_closed", res
         elif res in BUG_REFUSED_RESOLUTIONS:
             kind, cue, note = "decision", "bug_refused", res
         elif BUG_ATTACH_RE.search(text):
             kind, cue, note = "status_update", "bug_patch", "patch or commit"
-        else:
-            new = BUG_NEW_RE.search(text)
-            if new is not None and (new.group(1) is None or new.group(1) == new.group(2)):
-                wish = BUG_WISH_RE.search(m.group(2)) or "enhancement" in text.lower()
-                kind, cue, note = (
-                    ("action_item", "bug_wish", "new") if wish else ("blocker", "bug_new", "new")
-                )
         if not kind:
             return []
         d = self._draft(
