@@ -208,3 +208,18 @@ def test_more_failure_shapes_and_a_new_bug_with_an_attachment():
         assert "blocker" in kinds(classify(thread(("U3CAROL", text)))), text
     new = "*[Bug 81] New: Exporter crashes on empty input*\n Status: UNCONFIRMED\n\nCreated attachment 12\nsample file"
     assert only(classify(thread(("U4DAN", new))), "blocker").detail == "cue: bug_new"
+
+
+def test_short_outcome_replies_are_status_updates():
+    for reply in (
+        "Thanks, should be fixed now.",
+        "Submitted to the store this morning",
+        "down to 3 failing tests",
+    ):
+        items = classify(thread(("U1ALICE", "the signup page is broken"), ("U2BOB", reply)))
+        assert [i.source_ids for i in items if i.kind == "status_update"] == [["m2"]], reply
+    assert "status_update" not in kinds(classify(thread(("U2BOB", "could you check it once it is merged"))))
+
+
+def test_a_bots_activity_summary_reaches_the_classifier():
+    assert _ALERT_RE.search("2026-03-06 19:00:00 UTC: Summary of the updates in the last 7 days")

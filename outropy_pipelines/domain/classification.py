@@ -70,7 +70,7 @@ _JOIN_RE = re.compile(
 _ALERT_RE = re.compile(
     r"\b(?:firing|critical|alert|alarm|incident|outage|down|sev[\s-]?\d|p[01]|error|errors|failed|"
     r"failing|failure|degraded|unhealthy|panic|exception|timeout|resolved|recovered)\b"
-    r"|\[bug\s+\d+\]",  # a bug tracker's feed post: a report, a patch or a closure
+    r"|\[bug\s+\d+\]|\bsummary of the\b",  # a bug tracker's feed post, a bot's activity summary
     re.IGNORECASE,
 )
 

@@ -26,7 +26,8 @@ FAILURE_GATE_SPEC = (
 PROGRESS_GATE_SPEC = (
     "works worked working passes passed made opened filed submitted sent created committed commited pushed "
     "posted put added updated fixed merged implemented written wrote drafted reviewed applied attached fixes "
-    "solves solved resolves resolved managed successfully summary"
+    "solves solved resolves resolved managed successfully summary down done published pushed uploaded "
+    "deployed released up live bumped restarted dropped started fetched finished completed cleaned left set"
 )
 SETTLE_GATE_SPEC = (
     "we'll will going plan decided don't won't i'll i've postpone postponed cancel cancelled canceled "
@@ -131,13 +132,21 @@ PROGRESS_RE = re.compile(
     r"|\b(?:pr|pull request|patch|fix|issue|application)\s+(?:is |was |has been |have been )?(?:opened|"
     r"merged|submitted|filed|committed|sent|applied)\b"
     r"|\b(?:this|that|which) (?:fixes|fixed|solves|solved|resolves|resolved) (?:the |my |it|this)"
-    r"|\bmanaged to\b|\bsuccessfully\b"
+    r"|\bmanaged to\b|\bsuccessfully\b|\bdown to \d+\b"
+    r"|^\W*(?:just |now |also |finally )?(?:fixed|done|merged|submitted|added|updated|published|committed|"
+    r"pushed|sent|filed|opened|uploaded|deployed|released)\b(?! (?:by|if|when|once))"
+    r"|\b(?:should be|is|are|is now|are now|now)\s+(?:fixed|done|up|live|back online|back up)\b"
+    r"|\b(?:is|are|was|were|has been|have been)\s+(?:now\s+|also\s+)?(?:added|created|opened|filed|"
+    r"submitted|sent|merged|fixed|updated|published|posted|uploaded)\b"
+    r"|\b(?:i|we)(?:'ve| have)?\s+(?:just\s+|also\s+|now\s+)*(?:bumped|restarted|dropped|started|"
+    r"fetched|uploaded|finished|completed|cleaned up|left|set up|published|released|deployed)\b"
     r"|^[^\n]{0,40}?\b(?:summary of (?:the )?(?:updates|activity|changes|progress)|(?:weekly|monthly) "
     r"(?:summary|report|update))\b",
     _I,
 )
 PROGRESS_NOT_RE = re.compile(
-    r"\b(?:no activity|not|n't|never|if|once|when|until|whether|try|trying|tried to|hope|hopefully|should|would|could)\b",
+    r"\b(?:no activity|not|n't|never|if|once|when|until|whether|try|trying|tried to|hope|hopefully|"
+    r"(?:should|would|could) (?:i|we|you|it|this|that))\b",
     _I,
 )
 

@@ -425,6 +425,12 @@ class _Classifier(FieldDetectors):
                 closed = True
         return closed
 
+    def _closed_task(self, msg: PreparedMessage, closed: bool) -> bool:
+        """The message resolved an earlier ask ("done, updated it"): the task's resolution says it."""
+        return closed and any(
+            d.kind == "action_item" and d.status == "resolved" and msg.id in d.source_ids for d in self.drafts
+        )
+
     # --- main loop ---
 
     def run(self) -> list[ExtractedItem]:
@@ -485,7 +491,13 @@ class _Classifier(FieldDetectors):
                     ann = self._broadcast(msg)
                     if ann is not None and ann.cue == "introduction":
                         act = st = q = None  # a newcomer's introduction is news, not their task
-                if ann is None and st is None and blk is None and act is None:
+                if (
+                    ann is None
+                    and st is None
+                    and blk is None
+                    and act is None
+                    and not self._closed_task(msg, closed)
+                ):
                     st = self._progress(msg)
             for d in (inc, dec, blk, act, q, ann, st):
                 if d is not None:
