@@ -223,3 +223,12 @@ def test_short_outcome_replies_are_status_updates():
 
 def test_a_bots_activity_summary_reaches_the_classifier():
     assert _ALERT_RE.search("2026-03-06 19:00:00 UTC: Summary of the updates in the last 7 days")
+
+
+def test_an_approval_needs_something_proposed_and_a_subject():
+    proposal = ("U3CAROL", "shall we cut the release on Monday?")
+    assert "decision" not in kinds(classify(thread(proposal, ("U1ALICE", "the p95 looks fine now"))))
+    assert "decision" not in kinds(
+        classify(thread(("U3CAROL", "the dashboards are up"), ("U1ALICE", "that's fine")))
+    )
+    assert "decision" in kinds(classify(thread(proposal, ("U1ALICE", "Monday is fine"))))

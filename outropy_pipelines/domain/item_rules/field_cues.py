@@ -165,8 +165,8 @@ SETTLE_RE = re.compile(
 )
 APPROVE_RE = re.compile(
     r"^(?:(?:yes|yeah|yep|sure|ok|okay|great|perfect|thanks)[\s,!.]*)*(?:(?:that|it|this)(?:'s| is)|"
-    r"(?:(?:those|these|the|this|that|your|both)\s+)?(?:[\w-]+\s+){0,2}?(?:is|are|looks?|seems?|sounds?))\s+"
-    r"(?:(?:totally|perfectly|absolutely|all)\s+)?(?:fine|good|ok|okay|approved)\b"
+    r"(?:(?:those|these|the|this|that|your|both)\s+)?[\w-]+(?:\s+[\w-]+)?\s+(?:is|are|looks?|seems?|sounds?))\s+"
+    r"(?:(?:totally|perfectly|absolutely|all)\s+)?(?:fine|good|ok|okay|approved)\b(?!\s+now)"
     r"|^(?:(?:yes|yeah|yep|sure|ok|okay)[\s,!.]*)+(?:works for me|go ahead|let'?s do (?:it|that))",
     _I,
 )

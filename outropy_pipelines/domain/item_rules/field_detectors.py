@@ -14,6 +14,7 @@ from outropy_pipelines.domain.item_rules.cue_gates import (
     PROGRESS_GATE,
     SETTLE_GATE,
 )
+from outropy_pipelines.domain.item_rules.event_cues import PROPOSAL_RE
 from outropy_pipelines.domain.item_rules.field_cues import (
     APPROVE_RE,
     BROADCAST_RE,
@@ -200,6 +201,9 @@ class FieldDetectors(ThreadDrafts):
             m = APPROVE_RE.match(bare)
             if m is None:
                 return None
+            prev = self._prev_other(msg)
+            if prev is None or not ("?" in prev.text or PROPOSAL_RE.search(prev.text)):
+                return None  # nothing was proposed: an opinion, not an approval
             cue = "approval"
             s, e = msg.sentence_at(text.find(bare[:8]) if bare else 0)
         else:
