@@ -232,3 +232,15 @@ def test_an_approval_needs_something_proposed_and_a_subject():
         classify(thread(("U3CAROL", "the dashboards are up"), ("U1ALICE", "that's fine")))
     )
     assert "decision" in kinds(classify(thread(proposal, ("U1ALICE", "Monday is fine"))))
+
+
+def test_happening_now_posts_and_labelled_links_are_announcements():
+    for text in (
+        "Workshop has started!",
+        "We're back online now!",
+        "Recording: https://video.example.com/v/42",
+    ):
+        a = only(classify(thread(("U2BOB", text))), "announcement")
+        assert a.detail == "cue: broadcast", text
+    intro = "Hi! I am a second-year data engineering student from Lisbon and I love parsers."
+    assert only(classify(thread(("U3CAROL", intro))), "announcement").detail == "cue: introduction"

@@ -38,7 +38,7 @@ BROADCAST_GATE_SPEC = (
     "talk call meetup workshop conference hackathon office hours news newsletter digest looking hiring job "
     "position vacancy role funding grant fellowship opportunity call applications application apply "
     "deadline register registration session speaking presenting talking join interesting drafted release "
-    "version live online"
+    "version live online started starting gather here tables room"
 )
 FAILURE_RE = re.compile(
     r"\b(?:i|we|i'm|we're|i've|we've)\s+(?:am\s+|are\s+|have\s+|had\s+|keep\s+|still\s+|now\s+|just\s+|"
@@ -103,7 +103,8 @@ SOCIAL_Q_RE = re.compile(
 
 # --- announcements ----------------------------------------------------------------------------------
 INTRO_RE = re.compile(
-    r"\b(?:my name is|let me introduce myself|introduc(?:e|ing) myself|i(?:'m| am) (?:a|an) (?:\w+[\s-]){0,4}?"
+    r"\b(?:my name is|let me introduce myself|introduc(?:e|ing) myself|i(?:'m| am) new here|"
+    r"(?-i:I(?:'m| am) [A-Z][\w-]+(?: [A-Z][\w-]+)?,? (?:a|an|and|from))|i(?:'m| am) (?:a|an) (?:\w+[\s-]){0,6}?"
     r"(?:student|researcher|developer|engineer|scientist|statistician|professor|lecturer|maintainer|"
     r"undergraduate|postdoc|phd|consultant|translator|contributor|programmer|analyst|user)|"
     r"(?:just )?(?:joined|connected) (?:as|to join|this)|"
@@ -120,6 +121,14 @@ BROADCAST_RE = re.compile(
 )
 EMOJI_HEAD_RE = re.compile(r"(?:^|\n)\s*:[a-z0-9_+-]+:\s*\S")
 LINK_RE = re.compile(r"https?://")
+# happening now, for whoever is around: no link needed
+NOW_RE = re.compile(
+    r"\b(?:starting now|on now|(?:back )?online now|(?:has|have) (?:just )?started|is starting|gather (?:in|at|for)|"
+    r"we(?:'re| are) (?:here )?(?:in|on|at) (?:the )?(?:room|side room|tables?|hall|lobby|foyer|corner))\b",
+    _I,
+)
+# a short label and a link: "Slides: <link>", "Call link: <link>"
+LABEL_LINK_RE = re.compile(r"^[^.?!\n]{1,60}:\s*<?https?://")
 
 # --- progress replies (status updates) ---------------------------------------------------------------
 PROGRESS_RE = re.compile(

@@ -31,7 +31,9 @@ from outropy_pipelines.domain.item_rules.field_cues import (
     INCIDENT_FIELD_RE,
     INTRO_RE,
     INVITE_RE,
+    LABEL_LINK_RE,
     LINK_RE,
+    NOW_RE,
     PROGRESS_NOT_RE,
     PROGRESS_RE,
     SETTLE_RE,
@@ -163,10 +165,12 @@ class FieldDetectors(ThreadDrafts):
         m = INTRO_RE.search(text)
         cue = "introduction"
         if m is None:
+            m = NOW_RE.search(text) or LABEL_LINK_RE.match(text)
+            cue = "broadcast"
+        if m is None:
             m = BROADCAST_RE.search(text)
             if m is None or not (LINK_RE.search(text) or EMOJI_HEAD_RE.search(text)):
                 return None
-            cue = "broadcast"
         s, e = msg.sentence_at(m.start())
         return self._cued("announcement", msg, text[s:e], 0.55, cue)
 
