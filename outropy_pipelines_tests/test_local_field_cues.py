@@ -244,3 +244,19 @@ def test_happening_now_posts_and_labelled_links_are_announcements():
         assert a.detail == "cue: broadcast", text
     intro = "Hi! I am a second-year data engineering student from Lisbon and I love parsers."
     assert only(classify(thread(("U3CAROL", intro))), "announcement").detail == "cue: introduction"
+
+
+def test_everyday_requests_and_commitments_are_action_items():
+    ask = only(
+        classify(thread(("U1ALICE", "It would be great if someone could update the onboarding doc."))),
+        "action_item",
+    )
+    assert ask.owners == [] and ask.detail == "cue: request"
+    assert ask.title == "Alice Chen: It would be great if someone could update the onboarding doc"
+    vol = classify(thread(("U1ALICE", "We are looking for volunteers to run the demo booth.")))
+    assert only(vol, "action_item").owners == []
+    mine = classify(
+        thread(("U2BOB", "the import is slow"), ("U3CAROL", "Ok, will file a ticket with the vendor."))
+    )
+    c = only(mine, "action_item")
+    assert c.owners == ["U3CAROL"] and c.detail == "cue: commitment" and c.source_ids == ["m2"]

@@ -24,7 +24,9 @@ from outropy_pipelines.domain.item_rules.event_cues import (
     STATUS_RES,
 )
 from outropy_pipelines.domain.item_rules.field_cues import (
+    ASK_GATE_SPEC,
     BROADCAST_GATE_SPEC,
+    COMMIT_GATE_SPEC,
     FAILURE_GATE_SPEC,
     PROGRESS_GATE_SPEC,
     SETTLE_GATE_SPEC,
@@ -70,6 +72,8 @@ FAILURE_GATE = _gate(FAILURE_GATE_SPEC)
 PROGRESS_GATE = _gate(PROGRESS_GATE_SPEC)
 SETTLE_GATE = _gate(SETTLE_GATE_SPEC)
 BROADCAST_GATE = _gate(BROADCAST_GATE_SPEC)
+ASK_FIELD_GATE = _gate(ASK_GATE_SPEC)
+COMMIT_FIELD_GATE = _gate(COMMIT_GATE_SPEC)
 COMMIT_GATE = _gate("i i'll i'm i'd i've")
 COMMIT_FIXED_GATE = _gate(
     "on got leave will consider taking let looking investigating digging checking handling picking grabbing "

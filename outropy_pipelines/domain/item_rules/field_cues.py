@@ -194,3 +194,29 @@ ADVICE_RE = re.compile(
     r"please see|see|try|have a look|feel free)\b",
     _I,
 )
+
+# --- requests and commitments in everyday phrasing ---------------------------------------------------
+# a request to whoever picks it up (or to the person addressed): "it would be great if someone could
+# update this", "would appreciate any review", "looking for volunteers", "good first issue"
+ASK_FIELD_RE = re.compile(
+    r"\b(?:it would be (?:great|fantastic|good|nice|helpful|wonderful|welcome) if (?:you|someone|anyone|somebody)"
+    r"(?: else)? (?:could|can|would)|would (?:really )?(?:appreciate|love)(?: to get)? (?:any |your |some )?"
+    r"(?:feedback|review|reviews|help|comments|input)|(?:looking for|need|could i have|we need) (?:a |some |more )?"
+    r"volunteers?|(?:good|nice) (?:first|beginner|starter) issue|if anyone (?:else )?has (?:the )?time to|"
+    r"maybe you (?:can|could))\b",
+    _I,
+)
+ASK_GATE_SPEC = (
+    "great fantastic good nice helpful wonderful welcome appreciate love volunteer volunteers maybe anyone"
+)
+# the speaker taking on a specific piece of work in plain words
+COMMIT_FIELD_RE = re.compile(
+    r"(?:^|[.!]\s+|\b(?:ok|okay|then|so|and),?\s+)(?:i(?:'ll| will)|will|i can|i'd|we(?:'ll| will))\s+"
+    r"(?:try (?:to )?|also |then |definitely |now )?(?:write|file|open|send|revert|ping|prep|prepare|report back|"
+    r"look into|create|update|fix|add|review|check|test|share|post|submit|draft|merge|start|ask|email|"
+    r"contact|document|make)\b"
+    r"|\bi(?:'m| am) (?:now )?looking into (?:this|it|that)\b|\bmy plan (?:at this point )?is to\b"
+    r"|\bi can try\b|\bstart to work on\b",
+    _I,
+)
+COMMIT_GATE_SPEC = "i'll will can i'd we'll looking plan try start"

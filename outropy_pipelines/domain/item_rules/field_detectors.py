@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from outropy_pipelines.domain.item_rules.action_cues import CHITCHAT_Q_RE, RHETORICAL_RE
 from outropy_pipelines.domain.item_rules.cue_gates import (
+    ASK_FIELD_GATE,
     BROADCAST_GATE,
+    COMMIT_FIELD_GATE,
     FAILURE_GATE,
     PROGRESS_GATE,
     SETTLE_GATE,
@@ -17,6 +19,7 @@ from outropy_pipelines.domain.item_rules.cue_gates import (
 from outropy_pipelines.domain.item_rules.event_cues import PROPOSAL_RE
 from outropy_pipelines.domain.item_rules.field_cues import (
     APPROVE_RE,
+    ASK_FIELD_RE,
     BROADCAST_RE,
     BUG_ATTACH_RE,
     BUG_DONE_RESOLUTIONS,
@@ -25,6 +28,8 @@ from outropy_pipelines.domain.item_rules.field_cues import (
     BUG_REFUSED_RESOLUTIONS,
     BUG_RESOLUTION_RE,
     BUG_WISH_RE,
+    COMMIT_FIELD_RE,
+    COMMIT_NOT_RE,
     EMOJI_HEAD_RE,
     FAILURE_NOT_RE,
     FAILURE_RE,
@@ -216,3 +221,35 @@ class FieldDetectors(ThreadDrafts):
         if sentence.rstrip().endswith("?"):
             return None
         return self._cued("decision", msg, sentence, 0.55, cue)
+
+    # --- requests and commitments in everyday phrasing ---
+
+    def _field_action(self, msg: PreparedMessage) -> Draft | None:
+        text = msg.text
+        if ASK_FIELD_GATE in msg.active:
+            m = ASK_FIELD_RE.search(text)
+            if m is not None:
+                s, e = msg.sentence_at(m.start())
+                d = self._cued("action_item", msg, text[s:e], 0.5, "request", status="open")
+                if d is not None:
+                    low = m.group(0).lower()
+                    ownerless = any(w in low for w in ("someone", "anyone", "somebody", "volunteer", "issue"))
+                    owners = [] if ownerless else self._addressees(msg, m.start(), "you")[0]
+                    d.owners = [o for o in owners if o != msg.author]
+                    d.asker = msg.author
+                    return d
+        if COMMIT_FIELD_GATE in msg.active and msg.author:
+            m = COMMIT_FIELD_RE.search(text)
+            if m is not None:
+                s, e = msg.sentence_at(m.start())
+                sentence = text[s:e]
+                if sentence.rstrip().endswith("?") or COMMIT_NOT_RE.search(sentence):
+                    return None
+                if self._attach_commitment(msg, only_if_asked=True) is not None:
+                    return None  # taking on an earlier ask: one task
+                d = self._cued("action_item", msg, sentence, 0.5, "commitment", status="open")
+                if d is not None:
+                    d.owners = [msg.author]
+                    d.asker = msg.author
+                return d
+        return None

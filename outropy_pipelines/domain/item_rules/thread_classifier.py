@@ -467,6 +467,8 @@ class _Classifier(FieldDetectors):
                 if act is None and (info or "?" in msg.text or INFO_GATE in active)
                 else None  # _question needs one of these
             )
+            if act is None and not info:
+                act = self._field_action(msg)
             if blk is None and inc is None:
                 blk = self._failure(msg)
                 if blk is not None and blk.kind == "incident":
