@@ -382,3 +382,14 @@ def test_near_identical_items_of_one_author_become_one_counted_item():
     assert grouped.title.endswith("merged the patch for importer 3 (3 times)")
     assert grouped.sources == [SourceRef(channel_id=CHANNEL, ts=ts(day, n)) for n in (1, 2, 3)]
     assert result.stats["items"] == len(result.items)
+
+
+def test_normalise_title_fast_path_gives_what_the_regexes_give():
+    punct, spaces = re.compile(r"[^\w\s]+"), re.compile(r"\s+")
+    rng = random.Random(7)
+    alphabet = "aZ9_ !?.,;:'\"()[]{}<>@#-+*/\\|~`$%^&=\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x7f"
+    for _ in range(5000):
+        title = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        expected = spaces.sub(" ", punct.sub(" ", title.lower())).strip()
+        assert classification._normalise_title(title) == expected, repr(title)
+    assert classification._normalise_title("Café — déjà vu!") == "café déjà vu"

@@ -267,8 +267,17 @@ _NORMALISE_PUNCT_RE = re.compile(r"[^\w\s]+")
 _WS_RE = re.compile(r"\s+")
 
 
+#: ASCII punctuation (not \w, not \s) -> space: the regexes' result for ASCII titles, without them
+_ASCII_PUNCT_TO_SPACE = {
+    c: " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "_" or chr(c).isspace())
+}
+
+
 def _normalise_title(title: str) -> str:
-    return _WS_RE.sub(" ", _NORMALISE_PUNCT_RE.sub(" ", title.lower())).strip()
+    low = title.lower()
+    if low.isascii():  # the common case: same result as the regexes below (see the tests)
+        return " ".join(low.translate(_ASCII_PUNCT_TO_SPACE).split())
+    return _WS_RE.sub(" ", _NORMALISE_PUNCT_RE.sub(" ", low)).strip()
 
 
 def make_item_id(thread_id: str, kind: str, title: str) -> str:
