@@ -260,3 +260,20 @@ def test_everyday_requests_and_commitments_are_action_items():
     )
     c = only(mine, "action_item")
     assert c.owners == ["U3CAROL"] and c.detail == "cue: commitment" and c.source_ids == ["m2"]
+
+
+def test_more_decision_shapes():
+    proposal = ("U3CAROL", "should we keep the old endpoint alive for a month?")
+    d = only(
+        classify(thread(proposal, ("U1ALICE", "Seems fine to me. Let's tell the partners too."))), "decision"
+    )
+    assert d.detail == "cue: approval" and d.title == "Alice Chen: Seems fine to me"
+    sprint = classify(thread(("U2BOB", "At the offsite the team agreed on a two-week release train.")))
+    assert only(sprint, "decision").detail.startswith("cue: ")
+    refuse = (
+        BUG_HEAD + "--- Comment #5 from Pat Lee ---\nI will not change the default, it would break scripts."
+    )
+    r = only(classify(thread(("U4DAN", refuse))), "decision")
+    assert r.detail == "cue: bug_refused" and r.title.startswith(
+        "Bug 4242: Exporter writes the wrong column order:"
+    )

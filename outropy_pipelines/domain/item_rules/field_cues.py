@@ -31,7 +31,8 @@ PROGRESS_GATE_SPEC = (
 )
 SETTLE_GATE_SPEC = (
     "we'll will going plan decided don't won't i'll i've postpone postponed cancel cancelled canceled "
-    "reschedule rescheduled moved fine good ok okay approved works go let's lets"
+    "reschedule rescheduled moved fine good ok okay approved works go let's lets agreed sense hoping planning "
+    "forward"
 )
 BROADCAST_GATE_SPEC = (
     "name introduce introducing myself i'm am joined connected welcome now slides recording video webinar "
@@ -86,6 +87,10 @@ BUG_ATTACH_RE = re.compile(
     r"\bCreated attachment\b|\bcommitted\b|\bsvn rev\b|\bpatch (?:attached|added)\b", _I
 )
 BUG_NEW_RE = re.compile(r"\[Bug\s+\d+\]\s*New:|\bCreation date\s+(\S+)\s+Last changed date\s+(\S+)", _I)
+BUG_REFUSE_COMMENT_RE = re.compile(
+    r"\b(?:i|we)(?:'ll| will)? (?:won't|will not|am not going to|are not going to|do not plan to|don't plan to)\b",
+    _I,
+)
 BUG_WISH_RE = re.compile(
     r"\b(?:enhancement|wishlist|wish|feature|request|improve[ds]?|could be improved|would be (?:nice|useful)|"
     r"add(?:ing)? (?:an? |support)|support for|allow)\b",
@@ -169,14 +174,18 @@ SETTLE_RE = re.compile(
     r"move|moved)d?\b[^.?!\n]{0,40}\b(?:session|meeting|call|event|deadline|release|workshop)\b"
     r"|\b(?:session|meeting|call|event|workshop|release)\s+(?:\d+\s+)?(?:is|has been|will be)\s+"
     r"(?:cancelled|canceled|postponed|moved|rescheduled)\b"
-    r"|\bwe(?:'ll| will) (?:add|include|ship) (?:a |the )?fix\b",
+    r"|\bwe(?:'ll| will) (?:add|include|ship) (?:a |the )?fix\b"
+    r"|\bagreed on (?:a|the)\b|\bmakes the most sense\b|\bwe(?:'re| are) (?:hoping|planning) to [^.?!\n]{0,60}"
+    r"\bgoing forward\b",
     _I,
 )
 APPROVE_RE = re.compile(
     r"^(?:(?:yes|yeah|yep|sure|ok|okay|great|perfect|thanks)[\s,!.]*)*(?:(?:that|it|this)(?:'s| is)|"
     r"(?:(?:those|these|the|this|that|your|both)\s+)?[\w-]+(?:\s+[\w-]+)?\s+(?:is|are|looks?|seems?|sounds?))\s+"
     r"(?:(?:totally|perfectly|absolutely|all)\s+)?(?:fine|good|ok|okay|approved)\b(?!\s+now)"
-    r"|^(?:(?:yes|yeah|yep|sure|ok|okay)[\s,!.]*)+(?:works for me|go ahead|let'?s do (?:it|that))",
+    r"|^(?:(?:yes|yeah|yep|sure|ok|okay)[\s,!.]*)+(?:works for me|go ahead|let'?s do (?:it|that))"
+    r"|^(?:(?:yes|yeah|yep|sure|ok|okay|cool)[\s,!.]*)*(?:seems|sounds|looks) (?:fine|good|great|ok|okay)"
+    r"(?: to me)?\s*[.!]|^(?:(?:yes|yeah|cool)[\s,!.]*)*sounds like a good (?:way|plan|idea|approach)",
     _I,
 )
 

@@ -25,6 +25,7 @@ from outropy_pipelines.domain.item_rules.field_cues import (
     BUG_DONE_RESOLUTIONS,
     BUG_NEW_RE,
     BUG_POST_RE,
+    BUG_REFUSE_COMMENT_RE,
     BUG_REFUSED_RESOLUTIONS,
     BUG_RESOLUTION_RE,
     BUG_WISH_RE,
@@ -96,13 +97,20 @@ class FieldDetectors(ThreadDrafts):
             kind, cue, note = "decision", "bug_refused", res
         elif BUG_ATTACH_RE.search(text):
             kind, cue, note = "status_update", "bug_patch", "patch or commit"
+        refusal = BUG_REFUSE_COMMENT_RE.search(text) if kind != "decision" else None
+        drafts: list[Draft] = []
+        if refusal is not None:  # a maintainer saying what will not be done
+            s, e = msg.sentence_at(refusal.start())
+            d = self._draft("decision", f"{subject}: {clean_title(text[s:e])}", msg, 0.6, text[s:e])
+            d.cue = "bug_refused"
+            drafts.append(d)
         if not kind:
-            return []
+            return drafts
         d = self._draft(
             kind, f"{subject} ({note})", msg, 0.75, m.group(0), "open" if kind == "blocker" else "info"
         )
         d.cue = cue
-        return [d]
+        return [d, *drafts]
 
     # --- failure reports ---
 
@@ -204,17 +212,21 @@ class FieldDetectors(ThreadDrafts):
         m = SETTLE_RE.search(text)
         cue = "settled_plan"
         if m is None:
-            if msg.idx == 0 or len(text) > 160:
-                return None  # an approval is a short reply
-            bare = strip_mentions_prefix(text).strip()
-            m = APPROVE_RE.match(bare)
+            if msg.idx == 0:
+                return None  # an approval answers something
+            m = None
+            for s0, e0 in msg.spans()[:2]:  # the reply opens with it: "Seems fine to me. ..."
+                bare = strip_mentions_prefix(text[s0:e0]).strip()
+                m = APPROVE_RE.match(bare)
+                if m is not None:
+                    break
             if m is None:
                 return None
             prev = self._prev_other(msg)
             if prev is None or not ("?" in prev.text or PROPOSAL_RE.search(prev.text)):
                 return None  # nothing was proposed: an opinion, not an approval
             cue = "approval"
-            s, e = msg.sentence_at(text.find(bare[:8]) if bare else 0)
+            s, e = s0, e0
         else:
             s, e = msg.sentence_at(m.start())
         sentence = text[s:e]

@@ -94,6 +94,16 @@ from outropy_pipelines.domain.item_rules.titles import (
 from outropy_pipelines.domain.trusted import trusted
 
 _I = re.IGNORECASE
+# the cue of an item found by the labelled cue tables (`event_cues`, `action_cues`)
+_TABLE_CUES = {
+    "incident": "incident_terms",
+    "decision": "decision_terms",
+    "blocker": "blocked_terms",
+    "action_item": "request_or_commitment",
+    "question": "question_to_person",
+    "announcement": "announcement_terms",
+    "status_update": "status_terms",
+}
 _ASKED_RE = re.compile(r"\?|\b(?:please|pls|can you|could you|would you|someone|anyone)\b", _I)
 
 
@@ -503,6 +513,8 @@ class _Classifier(FieldDetectors):
                     st = self._progress(msg)
             for d in (inc, dec, blk, act, q, ann, st):
                 if d is not None:
+                    if not d.cue:  # the cue tables' detectors: named by what they matched
+                        d.cue = _TABLE_CUES[d.kind]
                     self._add(d)
         return [self._emit(d) for d in self.drafts]
 
