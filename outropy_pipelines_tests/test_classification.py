@@ -393,3 +393,14 @@ def test_normalise_title_fast_path_gives_what_the_regexes_give():
         expected = spaces.sub(" ", punct.sub(" ", title.lower())).strip()
         assert classification._normalise_title(title) == expected, repr(title)
     assert classification._normalise_title("Café — déjà vu!") == "café déjà vu"
+
+
+def test_a_bot_without_a_directory_entry_is_named_by_its_profile_name_not_its_id():
+    day = "2026-11-04"
+    post = msg(day, 1, "B7FEED", "I've merged the fix for the nightly export").model_copy(
+        update={"user_name": "release notifier"}
+    )
+    thread = make_thread(day, [post])
+    result = classify_threads([thread], local_client(), CHANNELS, {}, day)
+    [item] = result.items
+    assert "B7FEED" not in item.title and item.title.startswith("Release notifier"), item.title

@@ -226,7 +226,7 @@ def _input(
     short_ids = _SHORT_IDS
     for i, m in enumerate(ordered):
         uid = m.user_id
-        if uid and uid not in people:
+        if uid and (uid not in people or people[uid] == uid):  # a bot: its profile name, not its id
             people[uid] = name_of(uid) or m.user_name or uid
         if m.mentions:
             mentions = [u for u in dict.fromkeys(m.mentions) if u]
