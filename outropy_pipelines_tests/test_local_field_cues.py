@@ -277,3 +277,17 @@ def test_more_decision_shapes():
     assert r.detail == "cue: bug_refused" and r.title.startswith(
         "Bug 4242: Exporter writes the wrong column order:"
     )
+
+
+def test_a_question_beside_a_request_and_a_maintainers_question_in_the_tracker():
+    items = classify(
+        thread(("U1ALICE", "Bob, please send me the logs. Which version of the agent are you running?"))
+    )
+    assert kinds(items) == ["action_item", "question"]
+    ask = BUG_HEAD + "--- Comment #3 from Pat Lee ---\nDoes this still happen with the latest build?"
+    q = only(classify(thread(("U4DAN", ask))), "question")
+    assert q.detail == "cue: bug_question"
+    assert (
+        q.title
+        == "Bug 4242: Exporter writes the wrong column order: Does this still happen with the latest build?"
+    )

@@ -104,6 +104,12 @@ class FieldDetectors(ThreadDrafts):
             d = self._draft("decision", f"{subject}: {clean_title(text[s:e])}", msg, 0.6, text[s:e])
             d.cue = "bug_refused"
             drafts.append(d)
+        if not kind and "Comment #" in text:  # a maintainer asking the reporter something
+            q = self._channel_question(msg)
+            if q is not None:
+                q.title = f"{subject}: {q.title.split(': ', 1)[-1]}"
+                q.cue = "bug_question"
+                drafts.append(q)
         if not kind:
             return drafts
         d = self._draft(

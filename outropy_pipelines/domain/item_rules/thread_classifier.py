@@ -486,8 +486,8 @@ class _Classifier(FieldDetectors):
                     self.incident = inc
             if dec is None and act is None:
                 dec = self._settled(msg)
-            if q is None and act is None:
-                q = self._channel_question(msg)
+            if q is None and not (act is not None and act.sentence.endswith("?")):
+                q = self._channel_question(msg)  # a question beside a request is an item of its own
             ann = st = None
             if dec is None and inc is None:
                 ann = None if active.isdisjoint(ANNOUNCE_GATES) else self._announcement(msg)
