@@ -291,3 +291,8 @@ def test_a_question_beside_a_request_and_a_maintainers_question_in_the_tracker()
         q.title
         == "Bug 4242: Exporter writes the wrong column order: Does this still happen with the latest build?"
     )
+
+
+def test_a_question_to_everyone_is_not_an_announcement():
+    items = classify(thread(("U1ALICE", "<!here> does anyone know how to rotate the signing key?")))
+    assert kinds(items) == ["question"]

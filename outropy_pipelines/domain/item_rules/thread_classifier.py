@@ -499,6 +499,8 @@ class _Classifier(FieldDetectors):
                     and not active.isdisjoint(STATUS_GATES)
                 ):
                     st = self._status(msg)
+                if ann is not None and q is not None and ann.sentence.endswith("?"):
+                    ann = None  # "@here does anyone know ...?": a question to everyone, not news
                 if ann is None and blk is None:
                     ann = self._broadcast(msg)
                     if ann is not None and ann.cue == "introduction":
