@@ -359,3 +359,48 @@ def test_long_threads_number_their_messages_past_the_prebuilt_ids():
     payload, id_map = build_classify_input(thread, "engineering", "public", NAMES)
     assert [m.id for m in payload.messages] == [f"m{i}" for i in range(1, 301)] == list(id_map)
     assert id_map["m300"].ts == ts(day, 299)
+
+
+def test_near_identical_items_of_one_author_become_one_counted_item():
+    day = "2026-11-04"
+
+    def one(n: int, user: str | None, text: str, *, is_bot: bool = False) -> Thread:
+        m = msg(day, n, user, text, is_bot=is_bot).model_copy(update={"thread_id": f"{CHANNEL}:{ts(day, n)}"})
+        t = make_thread(day, [m])
+        return t.model_copy(update={"thread_id": m.thread_id, "root_ts": m.ts})
+
+    threads = [
+        one(1, "U1ALICE", "I've merged the patch for importer 3"),
+        one(2, "U1ALICE", "I've merged the patch for importer 4"),
+        one(3, "U1ALICE", "I've merged the patch for importer 12"),
+        one(4, "U2BOB", "I've merged the patch for importer 5"),  # someone else: an item of its own
+    ]
+    result = classify_threads(threads, local_client(), CHANNELS, NAMES, day)
+    updates = [i for i in result.items if i.kind == "status_update"]
+    assert len(updates) == 2, [i.title for i in updates]
+    grouped = next(i for i in updates if "(3 times)" in i.title)
+    assert grouped.title.endswith("merged the patch for importer 3 (3 times)")
+    assert grouped.sources == [SourceRef(channel_id=CHANNEL, ts=ts(day, n)) for n in (1, 2, 3)]
+    assert result.stats["items"] == len(result.items)
+
+
+def test_normalise_title_fast_path_gives_what_the_regexes_give():
+    punct, spaces = re.compile(r"[^\w\s]+"), re.compile(r"\s+")
+    rng = random.Random(7)
+    alphabet = "aZ9_ !?.,;:'\"()[]{}<>@#-+*/\\|~`$%^&=\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x7f"
+    for _ in range(5000):
+        title = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        expected = spaces.sub(" ", punct.sub(" ", title.lower())).strip()
+        assert classification._normalise_title(title) == expected, repr(title)
+    assert classification._normalise_title("Café — déjà vu!") == "café déjà vu"
+
+
+def test_a_bot_without_a_directory_entry_is_named_by_its_profile_name_not_its_id():
+    day = "2026-11-04"
+    post = msg(day, 1, "B7FEED", "I've merged the fix for the nightly export").model_copy(
+        update={"user_name": "release notifier"}
+    )
+    thread = make_thread(day, [post])
+    result = classify_threads([thread], local_client(), CHANNELS, {}, day)
+    [item] = result.items
+    assert "B7FEED" not in item.title and item.title.startswith("Release notifier"), item.title

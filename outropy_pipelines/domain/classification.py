@@ -23,6 +23,7 @@ from outropy_pipelines.domain.contracts import (
     ThreadClassifier,
     ThreadMessageInput,
 )
+from outropy_pipelines.domain.item_repeats import group_repeats
 from outropy_pipelines.domain.models import OPEN_ENDED_KINDS, Item, SourceRef, Thread, ThreadMessage
 from outropy_pipelines.domain.redaction import redact
 from outropy_pipelines.domain.trusted import trusted
@@ -68,7 +69,8 @@ _JOIN_RE = re.compile(
 # Bot messages are noise unless they look like an alert or a failure.
 _ALERT_RE = re.compile(
     r"\b(?:firing|critical|alert|alarm|incident|outage|down|sev[\s-]?\d|p[01]|error|errors|failed|"
-    r"failing|failure|degraded|unhealthy|panic|exception|timeout|resolved|recovered)\b",
+    r"failing|failure|degraded|unhealthy|panic|exception|timeout|resolved|recovered)\b"
+    r"|\[bug\s+\d+\]|\bsummary of the\b",  # a bug tracker's feed post, a bot's activity summary
     re.IGNORECASE,
 )
 
@@ -224,7 +226,7 @@ def _input(
     short_ids = _SHORT_IDS
     for i, m in enumerate(ordered):
         uid = m.user_id
-        if uid and uid not in people:
+        if uid and (uid not in people or people[uid] == uid):  # a bot: its profile name, not its id
             people[uid] = name_of(uid) or m.user_name or uid
         if m.mentions:
             mentions = [u for u in dict.fromkeys(m.mentions) if u]
@@ -265,8 +267,17 @@ _NORMALISE_PUNCT_RE = re.compile(r"[^\w\s]+")
 _WS_RE = re.compile(r"\s+")
 
 
+#: ASCII punctuation (not \w, not \s) -> space: the regexes' result for ASCII titles, without them
+_ASCII_PUNCT_TO_SPACE = {
+    c: " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "_" or chr(c).isspace())
+}
+
+
 def _normalise_title(title: str) -> str:
-    return _WS_RE.sub(" ", _NORMALISE_PUNCT_RE.sub(" ", title.lower())).strip()
+    low = title.lower()
+    if low.isascii():  # the common case: same result as the regexes below (see the tests)
+        return " ".join(low.translate(_ASCII_PUNCT_TO_SPACE).split())
+    return _WS_RE.sub(" ", _NORMALISE_PUNCT_RE.sub(" ", low)).strip()
 
 
 def make_item_id(thread_id: str, kind: str, title: str) -> str:
@@ -520,6 +531,9 @@ def classify_threads(
         items.extend(thread_items)
         if reasons:
             rejections.extend((thread.thread_id, r) for r in reasons)
+    if len(items) > 1:  # the same thing said again by the same person or bot: one item, counted
+        author_of = {(t.channel_id, m.ts): m.user_id or m.user_name for t in todo for m in t.messages}
+        items = group_repeats(items, author_of)
     stats = {
         "threads": len(threads),
         "threads_skipped": skipped,

@@ -23,6 +23,14 @@ from outropy_pipelines.domain.item_rules.event_cues import (
     INCIDENT_GATE_SPEC,
     STATUS_RES,
 )
+from outropy_pipelines.domain.item_rules.field_cues import (
+    ASK_GATE_SPEC,
+    BROADCAST_GATE_SPEC,
+    COMMIT_GATE_SPEC,
+    FAILURE_GATE_SPEC,
+    PROGRESS_GATE_SPEC,
+    SETTLE_GATE_SPEC,
+)
 from outropy_pipelines.domain.item_rules.message_text import PreparedMessage
 
 _PLAIN_WORD_RE = re.compile(r"^[\w']+$")
@@ -60,6 +68,12 @@ ANNOUNCE_TABLE = _gated(ANNOUNCE_RES)
 STATUS_TABLE = _gated(STATUS_RES)
 INFO_GATE = _gate(INFO_GATE_SPEC)
 INCIDENT_GATE = _gate(INCIDENT_GATE_SPEC)
+FAILURE_GATE = _gate(FAILURE_GATE_SPEC)
+PROGRESS_GATE = _gate(PROGRESS_GATE_SPEC)
+SETTLE_GATE = _gate(SETTLE_GATE_SPEC)
+BROADCAST_GATE = _gate(BROADCAST_GATE_SPEC)
+ASK_FIELD_GATE = _gate(ASK_GATE_SPEC)
+COMMIT_FIELD_GATE = _gate(COMMIT_GATE_SPEC)
 COMMIT_GATE = _gate("i i'll i'm i'd i've")
 COMMIT_FIXED_GATE = _gate(
     "on got leave will consider taking let looking investigating digging checking handling picking grabbing "

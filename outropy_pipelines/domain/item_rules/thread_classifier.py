@@ -72,6 +72,8 @@ from outropy_pipelines.domain.item_rules.event_cues import (
     UNBLOCKED_CUE_RE,
     UNBLOCKED_RE,
 )
+from outropy_pipelines.domain.item_rules.field_cues import ADVICE_RE, COMMIT_NOT_RE
+from outropy_pipelines.domain.item_rules.field_detectors import FieldDetectors
 from outropy_pipelines.domain.item_rules.message_text import (
     MENTION_TOKEN_RE,
     TOKEN_RE,
@@ -80,7 +82,7 @@ from outropy_pipelines.domain.item_rules.message_text import (
     n_words,
     related,
 )
-from outropy_pipelines.domain.item_rules.thread_drafts import Draft, ThreadDrafts
+from outropy_pipelines.domain.item_rules.thread_drafts import Draft
 from outropy_pipelines.domain.item_rules.titles import (
     LEADING_FILLER_RE,
     clean_title,
@@ -92,9 +94,20 @@ from outropy_pipelines.domain.item_rules.titles import (
 from outropy_pipelines.domain.trusted import trusted
 
 _I = re.IGNORECASE
+# the cue of an item found by the labelled cue tables (`event_cues`, `action_cues`)
+_TABLE_CUES = {
+    "incident": "incident_terms",
+    "decision": "decision_terms",
+    "blocker": "blocked_terms",
+    "action_item": "request_or_commitment",
+    "question": "question_to_person",
+    "announcement": "announcement_terms",
+    "status_update": "status_terms",
+}
+_ASKED_RE = re.compile(r"\?|\b(?:please|pls|can you|could you|would you|someone|anyone)\b", _I)
 
 
-class _Classifier(ThreadDrafts):
+class _Classifier(FieldDetectors):
     # --- decisions ---
 
     def _decision(self, msg: PreparedMessage) -> Draft | None:
@@ -147,6 +160,8 @@ class _Classifier(ThreadDrafts):
             name = req.name
             s, e = msg.sentence_at(req.start)
             sentence = text[s:e]
+            if ADVICE_RE.search(strip_mentions_prefix(sentence.strip())):
+                return None, False  # advice or a pointer, not a task
             who = req.who
             if who is None and SOMEONE_RE.search(sentence):
                 who = "someone"
@@ -186,8 +201,8 @@ class _Classifier(ThreadDrafts):
         m, conf = com
         s, e = msg.sentence_at(m.start())
         sentence = text[s:e]
-        if sentence.rstrip().endswith("?"):
-            return None, False
+        if sentence.rstrip().endswith("?") or COMMIT_NOT_RE.search(sentence):
+            return None, False  # a question, attendance or a vague or conditional intention
         gd = m.groupdict()
         verb = (gd.get("verb") or "").lower()
         rest = (gd.get("rest") or gd.get("obj") or "").strip()
@@ -200,8 +215,8 @@ class _Classifier(ThreadDrafts):
             if self._attach_commitment(msg) is not None:
                 return None, False
             prev = self._prev_other(msg)
-            if prev is None:
-                return None, False
+            if prev is None or not _ASKED_RE.search(prev.text):
+                return None, False  # "I'll check it" after no request: thanks, not a new task
             ref = clean_title(ctx.render(strip_mentions_prefix(prev.sentence(0)), prev.author))
             title = clean_title(f"{a} will {action or 'handle'} (re: {lc_first(ref)})")
             d = self._draft("action_item", title, msg, conf - 0.1, sentence, "open")
@@ -420,6 +435,12 @@ class _Classifier(ThreadDrafts):
                 closed = True
         return closed
 
+    def _closed_task(self, msg: PreparedMessage, closed: bool) -> bool:
+        """The message resolved an earlier ask ("done, updated it"): the task's resolution says it."""
+        return closed and any(
+            d.kind == "action_item" and d.status == "resolved" and msg.id in d.source_ids for d in self.drafts
+        )
+
     # --- main loop ---
 
     def run(self) -> list[ExtractedItem]:
@@ -429,6 +450,11 @@ class _Classifier(ThreadDrafts):
             if ("instruction" in msg.low or "prompt" in msg.low) and INJECTION_RE.search(msg.text):
                 continue  # text aimed at a model, not at colleagues: never an item, never a closure
             closed = self._close(msg) if self.open_count > 0 else False
+            bug = self._bug_post(msg)
+            if bug is not None:  # a bug tracker's post: its fields say what it is
+                for d in bug:
+                    self._add(d)
+                continue
             if msg.noise:
                 agreed = self._agreement_decision(msg)
                 if agreed is not None:
@@ -451,6 +477,17 @@ class _Classifier(ThreadDrafts):
                 if act is None and (info or "?" in msg.text or INFO_GATE in active)
                 else None  # _question needs one of these
             )
+            if act is None and not info:
+                act = self._field_action(msg)
+            if blk is None and inc is None:
+                blk = self._failure(msg)
+                if blk is not None and blk.kind == "incident":
+                    inc, blk = blk, None
+                    self.incident = inc
+            if dec is None and act is None:
+                dec = self._settled(msg)
+            if q is None and not (act is not None and act.sentence.endswith("?")):
+                q = self._channel_question(msg)  # a question beside a request is an item of its own
             ann = st = None
             if dec is None and inc is None:
                 ann = None if active.isdisjoint(ANNOUNCE_GATES) else self._announcement(msg)
@@ -462,8 +499,24 @@ class _Classifier(ThreadDrafts):
                     and not active.isdisjoint(STATUS_GATES)
                 ):
                     st = self._status(msg)
+                if ann is not None and q is not None and ann.sentence.endswith("?"):
+                    ann = None  # "@here does anyone know ...?": a question to everyone, not news
+                if ann is None and blk is None:
+                    ann = self._broadcast(msg)
+                    if ann is not None and ann.cue == "introduction":
+                        act = st = q = None  # a newcomer's introduction is news, not their task
+                if (
+                    ann is None
+                    and st is None
+                    and blk is None
+                    and act is None
+                    and not self._closed_task(msg, closed)
+                ):
+                    st = self._progress(msg)
             for d in (inc, dec, blk, act, q, ann, st):
                 if d is not None:
+                    if not d.cue:  # the cue tables' detectors: named by what they matched
+                        d.cue = _TABLE_CUES[d.kind]
                     self._add(d)
         return [self._emit(d) for d in self.drafts]
 

@@ -32,6 +32,7 @@ class Draft:
     entities: list[str] = field(default_factory=list)
     asker: str = ""
     sentence: str = ""  # the source sentence in the message it comes from
+    cue: str = ""  # the rule that fired, recorded in the item's detail ("cue: failure_report")
 
 
 class ThreadDrafts:
@@ -164,7 +165,7 @@ class ThreadDrafts:
             {
                 "kind": d.kind,
                 "title": d.title,
-                "detail": "",
+                "detail": f"cue: {d.cue}" if d.cue else "",
                 "owners": list(dict.fromkeys(d.owners)),
                 "mentions": list(dict.fromkeys(d.mentions)),
                 "due": d.due,

@@ -1,0 +1,273 @@
+"""Detectors for the cues of `field_cues`: the everyday shapes of items in real workspaces.
+
+Each returns a draft whose title quotes the sentence that carries the item (people resolved to
+names, prefixed with who said it) and whose `cue` names the rule that fired (it becomes the item's
+`detail`, so every item can be explained).
+"""
+
+from __future__ import annotations
+
+from outropy_pipelines.domain.item_rules.action_cues import CHITCHAT_Q_RE, RHETORICAL_RE
+from outropy_pipelines.domain.item_rules.cue_gates import (
+    ASK_FIELD_GATE,
+    BROADCAST_GATE,
+    COMMIT_FIELD_GATE,
+    FAILURE_GATE,
+    PROGRESS_GATE,
+    SETTLE_GATE,
+)
+from outropy_pipelines.domain.item_rules.event_cues import PROPOSAL_RE
+from outropy_pipelines.domain.item_rules.field_cues import (
+    APPROVE_RE,
+    ASK_FIELD_RE,
+    BROADCAST_RE,
+    BUG_ATTACH_RE,
+    BUG_DONE_RESOLUTIONS,
+    BUG_NEW_RE,
+    BUG_POST_RE,
+    BUG_REFUSE_COMMENT_RE,
+    BUG_REFUSED_RESOLUTIONS,
+    BUG_RESOLUTION_RE,
+    BUG_WISH_RE,
+    COMMIT_FIELD_RE,
+    COMMIT_NOT_RE,
+    EMOJI_HEAD_RE,
+    FAILURE_NOT_RE,
+    FAILURE_RE,
+    INCIDENT_FIELD_RE,
+    INTRO_RE,
+    INVITE_RE,
+    LABEL_LINK_RE,
+    LINK_RE,
+    NOW_RE,
+    PROGRESS_NOT_RE,
+    PROGRESS_RE,
+    SETTLE_RE,
+    SOCIAL_Q_RE,
+)
+from outropy_pipelines.domain.item_rules.message_text import PreparedMessage, n_words
+from outropy_pipelines.domain.item_rules.thread_drafts import Draft, ThreadDrafts
+from outropy_pipelines.domain.item_rules.titles import LEADING_FILLER_RE, clean_title, strip_mentions_prefix
+
+
+class FieldDetectors(ThreadDrafts):
+    """Detectors of failure reports, bug-tracker posts, channel questions, broadcasts, progress
+    replies and settled plans; mixed into the thread classifier."""
+
+    def _quote(self, msg: PreparedMessage, sentence: str) -> str:
+        """The sentence as said, people resolved to names, prefixed with the speaker."""
+        body = clean_title(
+            self.ctx.render(LEADING_FILLER_RE.sub("", strip_mentions_prefix(sentence.strip())))
+        )
+        return f"{self.ctx.name(msg.author)}: {body}" if body else ""
+
+    def _cued(
+        self, kind: str, msg: PreparedMessage, sentence: str, conf: float, cue: str, **kw: str
+    ) -> Draft | None:
+        title = self._quote(msg, sentence)
+        if n_words(title) < 3:
+            return None
+        d = self._draft(kind, title, msg, conf, sentence, kw.get("status", "info"))
+        d.cue = cue
+        return d
+
+    # --- bug-tracker feed posts ---
+
+    def _bug_post(self, msg: PreparedMessage) -> list[Draft] | None:
+        """A bug tracker's post ("[Bug NNNN] subject" + changed fields or a comment); None when the
+        message is not one. Status changes without content yield no item."""
+        if "[Bug" not in msg.text:
+            return None
+        m = BUG_POST_RE.search(msg.text)
+        if m is None:
+            return None
+        subject = clean_title(f"Bug {m.group(1)}: {m.group(2).strip(' *')}")
+        text = msg.text
+        res = next(
+            (g for x in BUG_RESOLUTION_RE.finditer(text) for g in x.groups() if g and g != "---"), None
+        )
+        kind, cue, note = "", "", ""
+        new = BUG_NEW_RE.search(text)
+        if new is not None and (new.group(1) is None or new.group(1) == new.group(2)):
+            wish = BUG_WISH_RE.search(m.group(2)) or "enhancement" in text.lower()
+            kind, cue, note = ("action_item", "bug_wish", "new") if wish else ("blocker", "bug_new", "new")
+        elif res in BUG_DONE_RESOLUTIONS:
+            kind, cue, note = "status_update", "bug_closed", res
+        elif res in BUG_REFUSED_RESOLUTIONS:
+            kind, cue, note = "decision", "bug_refused", res
+        elif BUG_ATTACH_RE.search(text):
+            kind, cue, note = "status_update", "bug_patch", "patch or commit"
+        refusal = BUG_REFUSE_COMMENT_RE.search(text) if kind != "decision" else None
+        drafts: list[Draft] = []
+        if refusal is not None:  # a maintainer saying what will not be done
+            s, e = msg.sentence_at(refusal.start())
+            d = self._draft("decision", f"{subject}: {clean_title(text[s:e])}", msg, 0.6, text[s:e])
+            d.cue = "bug_refused"
+            drafts.append(d)
+        if not kind and "Comment #" in text:  # a maintainer asking the reporter something
+            q = self._channel_question(msg)
+            if q is not None:
+                q.title = f"{subject}: {q.title.split(': ', 1)[-1]}"
+                q.cue = "bug_question"
+                drafts.append(q)
+        if not kind:
+            return drafts
+        d = self._draft(
+            kind, f"{subject} ({note})", msg, 0.75, m.group(0), "open" if kind == "blocker" else "info"
+        )
+        d.cue = cue
+        return [d, *drafts]
+
+    # --- failure reports ---
+
+    def _failure(self, msg: PreparedMessage) -> Draft | None:
+        if FAILURE_GATE not in msg.active:
+            return None
+        if msg.idx > 0 and msg.author != self.msgs[0].author:
+            return None  # in a thread, the reporter is the one who asked; the others answer
+        text = msg.text
+        for m in FAILURE_RE.finditer(text):
+            s, e = msg.sentence_at(m.start())
+            sentence = text[s:e]
+            if FAILURE_NOT_RE.search(sentence):
+                continue
+            if any(d.kind in ("blocker", "incident") and d.msg.author == msg.author for d in self.drafts):
+                return None  # the same person's follow-up on the failure already reported
+            inc = INCIDENT_FIELD_RE.search(sentence) is not None
+            d = self._cued(
+                "incident" if inc else "blocker", msg, sentence, 0.6, "failure_report", status="open"
+            )
+            if d is not None:
+                d.asker = msg.author
+            return d
+        m = INCIDENT_FIELD_RE.search(text)
+        if m is not None and self.incident is None:
+            s, e = msg.sentence_at(m.start())
+            return self._cued("incident", msg, text[s:e], 0.6, "service_down", status="open")
+        return None
+
+    # --- questions to the channel ---
+
+    def _channel_question(self, msg: PreparedMessage) -> Draft | None:
+        """A question with nobody named: open for the channel's readers."""
+        text = msg.text
+        pos = text.find("?")
+        while pos >= 0:
+            s, e = msg.sentence_at(pos)
+            pos = text.find("?", e)
+            sentence = text[s:e].strip()
+            if not sentence.endswith("?"):
+                continue
+            bare = LEADING_FILLER_RE.sub("", strip_mentions_prefix(sentence)).strip()
+            if n_words(bare) < 3 or RHETORICAL_RE.match(bare) or CHITCHAT_Q_RE.search(bare):
+                continue
+            if (
+                INVITE_RE.match(bare)
+                or bare.lower().startswith(("maybe ", "perhaps "))
+                or SOCIAL_Q_RE.search(bare)
+            ):
+                continue
+            d = self._cued("question", msg, sentence, 0.55, "channel_question", status="open")
+            if d is not None:
+                d.asker = msg.author
+                return d
+        return None
+
+    # --- announcements ---
+
+    def _broadcast(self, msg: PreparedMessage) -> Draft | None:
+        """A top-level post to everyone: an introduction or welcome, a call starting now, materials,
+        an event, a job or funding post."""
+        if BROADCAST_GATE not in msg.active or (msg.idx > 0 and not INTRO_RE.search(msg.text)):
+            return None
+        text = msg.text
+        m = INTRO_RE.search(text)
+        cue = "introduction"
+        if m is None:
+            m = NOW_RE.search(text) or LABEL_LINK_RE.match(text)
+            cue = "broadcast"
+        if m is None:
+            m = BROADCAST_RE.search(text)
+            if m is None or not (LINK_RE.search(text) or EMOJI_HEAD_RE.search(text)):
+                return None
+        s, e = msg.sentence_at(m.start())
+        return self._cued("announcement", msg, text[s:e], 0.55, cue)
+
+    # --- progress replies ---
+
+    def _progress(self, msg: PreparedMessage) -> Draft | None:
+        if PROGRESS_GATE not in msg.active:
+            return None
+        text = msg.text
+        for m in PROGRESS_RE.finditer(text):
+            s, e = msg.sentence_at(m.start())
+            sentence = text[s:e]
+            if sentence.rstrip().endswith("?") or PROGRESS_NOT_RE.search(text, s, m.end()):
+                continue
+            if "no activity" in sentence.lower():
+                continue
+            return self._cued("status_update", msg, sentence, 0.55, "progress")
+        return None
+
+    # --- decisions ---
+
+    def _settled(self, msg: PreparedMessage) -> Draft | None:
+        if SETTLE_GATE not in msg.active:
+            return None
+        text = msg.text
+        m = SETTLE_RE.search(text)
+        cue = "settled_plan"
+        if m is None:
+            if msg.idx == 0:
+                return None  # an approval answers something
+            m = None
+            for s0, e0 in msg.spans()[:2]:  # the reply opens with it: "Seems fine to me. ..."
+                bare = strip_mentions_prefix(text[s0:e0]).strip()
+                m = APPROVE_RE.match(bare)
+                if m is not None:
+                    break
+            if m is None:
+                return None
+            prev = self._prev_other(msg)
+            if prev is None or not ("?" in prev.text or PROPOSAL_RE.search(prev.text)):
+                return None  # nothing was proposed: an opinion, not an approval
+            cue = "approval"
+            s, e = s0, e0
+        else:
+            s, e = msg.sentence_at(m.start())
+        sentence = text[s:e]
+        if sentence.rstrip().endswith("?"):
+            return None
+        return self._cued("decision", msg, sentence, 0.55, cue)
+
+    # --- requests and commitments in everyday phrasing ---
+
+    def _field_action(self, msg: PreparedMessage) -> Draft | None:
+        text = msg.text
+        if ASK_FIELD_GATE in msg.active:
+            m = ASK_FIELD_RE.search(text)
+            if m is not None:
+                s, e = msg.sentence_at(m.start())
+                d = self._cued("action_item", msg, text[s:e], 0.5, "request", status="open")
+                if d is not None:
+                    low = m.group(0).lower()
+                    ownerless = any(w in low for w in ("someone", "anyone", "somebody", "volunteer", "issue"))
+                    owners = [] if ownerless else self._addressees(msg, m.start(), "you")[0]
+                    d.owners = [o for o in owners if o != msg.author]
+                    d.asker = msg.author
+                    return d
+        if COMMIT_FIELD_GATE in msg.active and msg.author:
+            m = COMMIT_FIELD_RE.search(text)
+            if m is not None:
+                s, e = msg.sentence_at(m.start())
+                sentence = text[s:e]
+                if sentence.rstrip().endswith("?") or COMMIT_NOT_RE.search(sentence):
+                    return None
+                if self._attach_commitment(msg, only_if_asked=True) is not None:
+                    return None  # taking on an earlier ask: one task
+                d = self._cued("action_item", msg, sentence, 0.5, "commitment", status="open")
+                if d is not None:
+                    d.owners = [msg.author]
+                    d.asker = msg.author
+                return d
+        return None
