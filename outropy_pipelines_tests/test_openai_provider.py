@@ -285,9 +285,13 @@ def test_schema_violations_fail_the_thread_and_the_partition_goes_on(
         channels=[Channel(channel_id="C9", name="ops", kind="public", members=list(NAMES))],
     )
     threads = [make_thread("C9", 100, ["<@U2> can you rotate the staging certificates today?"])]
-    threads += [
-        make_thread("C9", 200 + n, [f"Deploy {n} is done and verified on production."]) for n in range(3)
+    # three different outcomes (near-identical items of one author on one day would become one item)
+    done = [
+        "The billing deploy is done and verified on production.",
+        "Search reindexing finished overnight without errors.",
+        "The docs site now builds from the new repository.",
     ]
+    threads += [make_thread("C9", 200 + n, [text]) for n, text in enumerate(done)]
     client = LLMClient(provider(server), cache=store, concurrency=2)
 
     report = classify_day(store, client, directory, DAY, threads)
