@@ -224,6 +224,12 @@ class SlackExportReader:
     def _folder_records(self, folder: str) -> Iterator[dict[str, Any]]:
         """The message records of a folder's day files that pass the boundary (unreadable files and
         records are quarantined when their day is read)."""
+        for rec, _ in self._accepted(folder):
+            yield rec
+
+    def _accepted(self, folder: str) -> Iterator[tuple[dict[str, Any], Any]]:
+        """(record, its raw form from `accept_message`) of every record of a folder's day files
+        that passes the boundary."""
         for name in self.files.folder_files(folder):
             if _day_name(name) is None:
                 continue
@@ -232,8 +238,9 @@ class SlackExportReader:
             except ValueError:
                 continue
             for rec in records if isinstance(records, list) else ():
-                if accept_message(rec)[1] is None:
-                    yield rec
+                raw, problem = accept_message(rec)
+                if problem is None:
+                    yield rec, raw
 
     def _quarantine_odd_files(self) -> None:
         """Files in conversation folders that are no day file (e.g. `2026-13-45.json`): not read as
@@ -445,17 +452,8 @@ class SlackExportReader:
         folders = self.folder_map()
         for folder in self.files.folders():
             channel_id = folders[folder]
-            for name in self.files.folder_files(folder):
-                if _day_name(name) is None:
-                    continue
-                try:
-                    records = parse_json_bytes(self.files.read(folder, name))
-                except ValueError:
-                    continue
-                for rec in records if isinstance(records, list) else ():
-                    raw, problem = accept_message(rec)
-                    if problem is None:
-                        yield raw_row(rec, channel_id, day_of_ts(rec["ts"], timezone), raw)
+            for rec, raw in self._accepted(folder):
+                yield raw_row(rec, channel_id, day_of_ts(rec["ts"], timezone), raw)
 
 
 class _FileRead:
