@@ -124,6 +124,10 @@ def existing_file(value: str) -> str:
     return str(path)
 
 
+#: what an EXPORT argument takes (every reader opens a folder or a zip: `open_export`)
+EXPORT_HELP = "the Slack export folder (channels.json, users.json, one folder per channel) or its .zip"
+
+
 def open_export(path: Path) -> SlackExportReader:
     """A reader of the Slack export at `path` that has messages, or a `CliError` saying why not
     (missing, not an export, no day files)."""

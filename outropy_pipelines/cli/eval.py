@@ -13,7 +13,15 @@ import json
 import sys
 from pathlib import Path
 
-from outropy_pipelines.cli.common import RUN_FAILED, CliError, err, existing_file, load_settings, output_file
+from outropy_pipelines.cli.common import (
+    EXPORT_HELP,
+    RUN_FAILED,
+    CliError,
+    err,
+    existing_file,
+    load_settings,
+    output_file,
+)
 from outropy_pipelines.cli.export_tools import classify_export
 
 
@@ -104,7 +112,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     it.add_argument(
         "export_dir",
         metavar="EXPORT",
-        help="the Slack export folder (channels.json, users.json, one folder per channel)",
+        help=EXPORT_HELP,
     )
     it.add_argument("labels", metavar="LABELS.jsonl", type=existing_file, help="the hand labels (JSON lines)")
     it.add_argument(

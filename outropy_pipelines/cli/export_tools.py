@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from outropy_pipelines.cli.common import RUN_FAILED, CliError, load_settings, open_export, output_file
+from outropy_pipelines.cli.common import (
+    EXPORT_HELP,
+    RUN_FAILED,
+    CliError,
+    load_settings,
+    open_export,
+    output_file,
+)
 
 if TYPE_CHECKING:
     from outropy_pipelines.domain.models import Directory, Item
@@ -145,14 +152,13 @@ def cmd_items(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    export_help = "the Slack export folder (channels.json, users.json, one folder per channel)"
     th = sub.add_parser(
         "threads",
         help="thread reconstruction only: one JSON line per message",
         description="Group every message of an export into conversations with the pipeline's own "
         'threading code, and write one line per message: {"channel_id", "ts", "thread_id"}.',
     )
-    th.add_argument("export_dir", metavar="EXPORT_DIR", help=export_help)
+    th.add_argument("export_dir", metavar="EXPORT_DIR", help=EXPORT_HELP)
     th.add_argument(
         "--out", required=True, type=output_file, metavar="FILE", help="write the JSON lines here (.jsonl)"
     )
@@ -164,7 +170,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Classify every conversation of an export with the configured LLM provider "
         "(OUTROPY_LLM_PROVIDER, default the offline local rules) and write one line per item.",
     )
-    it.add_argument("export_dir", metavar="EXPORT_DIR", help=export_help)
+    it.add_argument("export_dir", metavar="EXPORT_DIR", help=EXPORT_HELP)
     it.add_argument(
         "--out", required=True, type=output_file, metavar="FILE", help="write the JSON lines here (.jsonl)"
     )

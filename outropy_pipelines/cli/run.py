@@ -56,7 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     run.add_argument(
         "--export",
         metavar="DIR",
-        help="Slack export folder (default: OUTROPY_SLACK_EXPORT or data/sample_export)",
+        help="Slack export folder or .zip (default: OUTROPY_SLACK_EXPORT or data/sample_export)",
     )
     run.add_argument("--date", type=day, metavar="D", help="only this day (YYYY-MM-DD, today or yesterday)")
     run.add_argument("--start", type=day, metavar="D", help="first day (default: the export's first)")
