@@ -79,7 +79,7 @@ def test_decision_from_label_and_from_agreement():
     items = classify(thread(("U1ALICE", "Decision: we'll ship Atlas v2 behind a feature flag")))
     d = only(items, "decision")
     assert d.status == "info" and d.source_ids == ["m1"]
-    assert d.title == "Decided: we'll ship Atlas v2 behind a feature flag"
+    assert d.title == "Alice Chen: Decision: we'll ship Atlas v2 behind a feature flag"  # as said
     assert d.entities == ["Atlas"]
 
     items = classify(
@@ -106,14 +106,14 @@ def test_action_item_asked_by_mention_with_due_date_and_names_resolved():
     assert a.owners == ["U2BOB"]
     assert a.status == "open"
     assert a.due == "2026-11-06"
-    assert a.title == "Bob Diaz to update the runbook by Friday"
+    assert a.title == "Alice Chen asked Bob Diaz: can you update the runbook by Friday?"
     assert "<@" not in a.title
 
 
 def test_action_item_from_a_commitment_is_owned_by_the_committer():
     a = only(classify(thread(("U3CAROL", "I'll take the release notes for 2.4"))), "action_item")
     assert a.owners == ["U3CAROL"]
-    assert a.title == "Carol Evans will take the release notes for 2.4"
+    assert a.title == "Carol Evans: I'll take the release notes for 2.4"
 
 
 def test_action_item_resolved_by_owner_in_a_later_message():
@@ -173,7 +173,7 @@ def test_blocker_with_unblocker_and_resolution():
     b = only(items, "blocker")
     assert b.owners == ["U2BOB"]
     assert b.status == "resolved" and b.source_ids == ["m1", "m2"]
-    assert b.title.startswith("Alice Chen is blocked on the schema review from Bob Diaz")
+    assert b.title.startswith("Alice Chen: I'm blocked on the schema review from Bob Diaz")
     assert not [i for i in items if i.kind == "action_item"]  # one fact, not two
 
 
@@ -203,11 +203,11 @@ def test_announcement_and_status_update():
     ann = only(
         classify(thread(("U1ALICE", "<!channel> heads up: the office is closed on Monday"))), "announcement"
     )
-    assert ann.title == "Alice Chen announced: the office is closed on Monday"
+    assert ann.title == "Alice Chen: the office is closed on Monday"
     assert ann.status == "info"
 
     st = only(classify(thread(("U2BOB", "shipped the new billing page to prod"))), "status_update")
-    assert st.title == "Bob Diaz shipped the new billing page to prod"
+    assert st.title == "Bob Diaz: shipped the new billing page to prod"
     st = only(classify(thread(("U2BOB", "Update: Atlas search is 80% done"))), "status_update")
     assert st.title == "Bob Diaz update: Atlas search is 80% done"
 
@@ -239,7 +239,7 @@ def test_mentions_already_resolved_by_the_cleaner_are_understood():
     inp.messages[0].mentions = ["U2BOB"]
     a = only(classify(inp), "action_item")
     assert a.owners == ["U2BOB"]
-    assert a.title == "Bob Diaz to update the runbook by Friday"
+    assert a.title == "Alice Chen asked Bob Diaz: can you update the runbook by Friday?"
 
 
 # --- safety and determinism ------------------------------------------------------------------
@@ -377,14 +377,14 @@ def test_a_templated_workload_gives_the_same_items_in_every_thread():
         (
             "action_item",
             "resolved",
-            "Bob Diaz to update the runbook for the {n} service by Friday",
+            "Alice Chen asked Bob Diaz: can you update the runbook for the {n} service by Friday?",
             ["m1", "m6"],
         ),
-        ("decision", "info", "Decided: we'll move {n} to the new cluster next week", ["m5"]),
+        ("decision", "info", "Alice Chen: Decision: we'll move {n} to the new cluster next week", ["m5"]),
         (
             "blocker",
             "open",
-            "Dan Fox is blocked on the {n} API keys, can't deploy until security approves",
+            "Dan Fox: I'm blocked on the {n} API keys, can't deploy until security approves",
             ["m8"],
         ),
     ]
@@ -458,4 +458,4 @@ def test_the_client_calls_the_local_provider_in_order_on_the_calling_thread():
                 for n in range(8)]  # fmt: skip
     outcomes = LLMClient(Recording(), concurrency=4).run_many(CLASSIFY_THREAD, payloads, ClassifyThreadOutput)
     assert calls == [(threading.get_ident(), f"t{n}") for n in range(8)]
-    assert [o.output.items[0].title for o in outcomes] == [f"Bob Diaz to review PR {n}" for n in range(8)]
+    assert [o.output.items[0].title for o in outcomes] == [f"Alice Chen asked Bob Diaz: can you review PR {n}?" for n in range(8)]

@@ -58,7 +58,11 @@ REQUEST_RES: tuple[tuple[str, re.Pattern[str], float, Gate], ...] = (
     ),
     (
         "please",
-        re.compile(r"\b(?:please|pls|plz|pleeease|kindly)\s*,?\s+(?:do\s+)?" + VERB, _I),
+        re.compile(
+            r"\b(?:please|pls|plz|pleeease|kindly)\s*,?\s+(?:do\s+|also\s+|just\s+|now\s+|then\s+|first\s+)*"
+            + VERB,
+            _I,
+        ),
         0.8,
         "please pls plz pleeease kindly",
     ),
@@ -236,8 +240,11 @@ CAN_COMMIT_VERBS = wordset(
     "take handle help look review pick own grab cover write fix send update check draft prepare run"
 )
 COMMIT_RE = re.compile(
-    r"\b(?P<subj>i)(?:'ll| will| shall|'m going to| am going to|'m gonna| am gonna|'d be happy to|"
-    r" would be happy to|'m happy to| am happy to| can take care of| can)\s+"
+    r"(?:\b(?P<subj>i)(?:'ll| will| shall|'m going to| am going to|'m gonna| am gonna|'d be happy to|"
+    r" would be happy to|'m happy to| am happy to| can take care of|'ll have to| will have to|"
+    r" plan to|'m planning to| am planning to|'m hoping to| am hoping to| can)"
+    # the subject left out at the start of a sentence: "Will revert before posting", "Going to start ..."
+    r"|(?:^|(?<=[.!?] )|(?<=[.!?]\n)|(?<=\bthen )|(?<=\bso )|(?<=[-–—] ))(?P<bare>will|going to|plan to))\s+"
     r"(?:go ahead and\s+|also\s+|just\s+|quickly\s+|happily\s+|definitely\s+|try to\s+|then\s+|now\s+|"
     r"first\s+|still\s+)*" + VERB,
     _I,

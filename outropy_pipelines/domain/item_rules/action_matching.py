@@ -97,7 +97,7 @@ def match_commitment(text: str, active: set[int]) -> tuple[re.Match[str], float]
             verb = m.group("verb").lower()
             if verb in NON_COMMIT_VERBS:
                 continue
-            aux = text[m.end("subj") : m.start("verb")].strip().lower()
+            aux = text[m.end("subj") if m.group("subj") else m.start() : m.start("verb")].strip().lower()
             if aux == "can" and verb not in CAN_COMMIT_VERBS:
                 continue
             if COND_BEFORE_RE.search(text, max(0, m.start() - 30), m.start()):

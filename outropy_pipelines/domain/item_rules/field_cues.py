@@ -30,7 +30,8 @@ PROGRESS_GATE_SPEC = (
     "deployed released up live bumped restarted dropped started fetched finished completed cleaned left set"
 )
 SETTLE_GATE_SPEC = (
-    "we'll will going plan decided don't won't i'll i've postpone postponed cancel cancelled canceled "
+    "we'll will going plan plans decided don't won't i'll i've postpone postponed cancel cancelled canceled "
+    "supported sense "
     "reschedule rescheduled moved fine good ok okay approved works go let's lets agreed sense hoping planning "
     "forward"
 )
@@ -176,13 +177,20 @@ SETTLE_RE = re.compile(
     r"(?:cancelled|canceled|postponed|moved|rescheduled)\b"
     r"|\bwe(?:'ll| will) (?:add|include|ship) (?:a |the )?fix\b"
     r"|\bagreed on (?:a|the)\b|\bmakes the most sense\b|\bwe(?:'re| are) (?:hoping|planning) to [^.?!\n]{0,60}"
-    r"\bgoing forward\b",
+    r"\bgoing forward\b"
+    # what will not be done: "X is not officially supported and we don't have any plan to support it"
+    r"|\b(?:is|are|will be) (?:not|no longer|never) (?:\w+ly )?(?:supported|planned|accepted)\b"
+    r"|\b(?:we|i) (?:don't|do not|currently don't|currently do not) have (?:any |a )?plans? to\b"
+    r"|\b(?:there are|we have|we've got) no (?:current )?plans? to\b|\bwon't be (?:fixed|supported|added)\b",
     _I,
 )
 APPROVE_RE = re.compile(
-    r"^(?:(?:yes|yeah|yep|sure|ok|okay|great|perfect|thanks)[\s,!.]*)*(?:(?:that|it|this)(?:'s| is)|"
+    r"^(?:(?:yes|yeah|yep|sure|ok|okay|great|perfect|thanks)[\s,!.]*)*(?:i think |i guess |imo,? )?"
+    r"(?:(?:that|it|this)(?:'s| is)|they(?:'re| are)|"
     r"(?:(?:those|these|the|this|that|your|both)\s+)?[\w-]+(?:\s+[\w-]+)?\s+(?:is|are|looks?|seems?|sounds?))\s+"
     r"(?:(?:totally|perfectly|absolutely|all)\s+)?(?:fine|good|ok|okay|approved)\b(?!\s+now)"
+    r"|^(?:(?:yes|yeah|yep|sure|ok|okay)[\s,!.]*)*(?:they|these|those|both) (?:make|makes) sense\b"
+    r"|^[^.?!\n]{0,60}\bworks for (?:me|us)\b"
     r"|^(?:(?:yes|yeah|yep|sure|ok|okay)[\s,!.]*)+(?:works for me|go ahead|let'?s do (?:it|that))"
     r"|^(?:(?:yes|yeah|yep|sure|ok|okay|cool)[\s,!.]*)*(?:seems|sounds|looks) (?:fine|good|great|ok|okay)"
     r"(?: to me)?\s*[.!]|^(?:(?:yes|yeah|cool)[\s,!.]*)*sounds like a good (?:way|plan|idea|approach)",

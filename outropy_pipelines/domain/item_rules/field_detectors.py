@@ -56,9 +56,7 @@ class FieldDetectors(ThreadDrafts):
 
     def _quote(self, msg: PreparedMessage, sentence: str) -> str:
         """The sentence as said, people resolved to names, prefixed with the speaker."""
-        body = clean_title(
-            self.ctx.render(LEADING_FILLER_RE.sub("", strip_mentions_prefix(sentence.strip())))
-        )
+        body = self._said(sentence)
         return f"{self.ctx.name(msg.author)}: {body}" if body else ""
 
     def _cued(

@@ -60,7 +60,6 @@ from outropy_pipelines.domain.item_rules.event_cues import (
     DEC_LABEL,
     DECISION_LEAD_RE,
     DECISION_NEG_RE,
-    DONE_FIRST_RE,
     INCIDENT_CASE_RE,
     INCIDENT_MEDIUM_RE,
     INCIDENT_STRONG_RE,
@@ -81,6 +80,7 @@ from outropy_pipelines.domain.item_rules.message_text import (
     PreparedMessage,
     n_words,
     related,
+    wordset,
 )
 from outropy_pipelines.domain.item_rules.thread_drafts import Draft
 from outropy_pipelines.domain.item_rules.titles import (
@@ -88,7 +88,6 @@ from outropy_pipelines.domain.item_rules.titles import (
     clean_title,
     is_pronoun_object,
     lc_first,
-    render_second_person,
     strip_mentions_prefix,
 )
 from outropy_pipelines.domain.trusted import trusted
@@ -104,6 +103,11 @@ _TABLE_CUES = {
     "announcement": "announcement_terms",
     "status_update": "status_terms",
 }
+_NOT_A_TASK_VERBS = wordset(
+    "don't do be feel join attend gather come enjoy inform note see find let have keep take stay welcome "
+    "bear excuse forgive ignore disregard"
+)
+_YOU_RE = re.compile(r"\byou(?:r|rs|rself)?\b", _I)
 _ASKED_RE = re.compile(r"\?|\b(?:please|pls|can you|could you|would you|someone|anyone)\b", _I)
 
 
@@ -119,13 +123,11 @@ class _Classifier(FieldDetectors):
             if DECISION_NEG_RE.search(text, s, m.end() if kind in (DEC_LABEL, DEC_AGREED) else e):
                 continue
             body = text[m.end() : e] if kind in (DEC_LABEL, DEC_AGREED) else sentence
-            body = DECISION_LEAD_RE.sub("", strip_mentions_prefix(body).strip())
-            rendered = clean_title(self.ctx.render(body, msg.author))
-            if n_words(rendered) < 2:
+            if n_words(DECISION_LEAD_RE.sub("", strip_mentions_prefix(body).strip())) < 2:
                 continue
-            low_r = rendered.lower()
-            title = rendered if ("decid" in low_r or "agreed" in low_r) else "Decided: " + lc_first(rendered)
-            return self._draft("decision", title, msg, conf, sentence)
+            return self._draft(
+                "decision", f"{self.ctx.name(msg.author)}: {self._said(sentence)}", msg, conf, sentence
+            )
         return None
 
     def _agreement_decision(self, msg: PreparedMessage) -> Draft | None:
@@ -170,27 +172,14 @@ class _Classifier(FieldDetectors):
             else:
                 owners, adj = self._addressees(msg, req.start, who)
             owners = [o for o in owners if o != msg.author]
-            if not owners and name in NEEDS_OWNER and not (name == "please" and SOMEONE_RE.search(sentence)):
-                return None, False
+            if not owners and name == "please" and msg.idx > 0 and _YOU_RE.search(text):
+                prev = self._prev_other(msg)  # "please also extend ... your ...": to whom it answers
+                owners = [prev.author] if prev is not None and prev.author else []
+            if not owners and name in NEEDS_OWNER and (name != "please" or req.verb in _NOT_A_TASK_VERBS):
+                return None, False  # "please don't worry", "please join us": no task for anyone
             a = ctx.name(msg.author)
-            action = (
-                ""
-                if name in ("assign", "can_i_get")
-                else strip_mentions_prefix(f"{req.verb} {req.rest}".strip())
-            )
-            if name == "label" and owners:
-                action = re.sub(r"^(?:to|should|will|must|needs? to)\s+", "", action.strip(), flags=_I)
-            if name in ("mind", "can_i_get", "assign") or not action or (name == "label" and not owners):
-                body = lc_first(clean_title(ctx.render(strip_mentions_prefix(sentence), msg.author)))
-                title = f"{a} asked {ctx.names(owners)}: {body}" if owners else f"{a}: {body}"
-            else:
-                action = lc_first(clean_title(render_second_person(ctx.render(action, msg.author))))
-                if name == "we_need":
-                    title = f"{a}: we need to {action}"
-                elif owners:
-                    title = f"{ctx.names(owners)} to {action}"
-                else:
-                    title = f"{a} asked for someone to {action}"
+            body = self._said(sentence)
+            title = f"{a} asked {ctx.names(owners)}: {body}" if owners else f"{a}: {body}"
             d = self._draft("action_item", title, msg, max(0.3, req.conf + adj), sentence, "open")
             d.owners = owners
             d.asker = msg.author
@@ -205,11 +194,8 @@ class _Classifier(FieldDetectors):
             return None, False  # a question, attendance or a vague or conditional intention
         gd = m.groupdict()
         verb = (gd.get("verb") or "").lower()
-        rest = (gd.get("rest") or gd.get("obj") or "").strip()
-        a = ctx.name(msg.author)
-        action = lc_first(clean_title(ctx.render(f"{verb} {rest}".strip(), msg.author)))
-        if action and gd.get("ing"):
-            action = f"{gd['ing'].lower().replace('ing', '', 1).replace('tak', 'take').replace('handl', 'handle')} {action}"
+        action = f"{verb} {(gd.get('rest') or gd.get('obj') or '').strip()}".strip()
+        title = f"{ctx.name(msg.author)}: {self._said(sentence)}"
         if not action or is_pronoun_object(action):
             # "I'll look into it", "on it": about what was said before
             if self._attach_commitment(msg) is not None:
@@ -217,14 +203,20 @@ class _Classifier(FieldDetectors):
             prev = self._prev_other(msg)
             if prev is None or not _ASKED_RE.search(prev.text):
                 return None, False  # "I'll check it" after no request: thanks, not a new task
-            ref = clean_title(ctx.render(strip_mentions_prefix(prev.sentence(0)), prev.author))
-            title = clean_title(f"{a} will {action or 'handle'} (re: {lc_first(ref)})")
-            d = self._draft("action_item", title, msg, conf - 0.1, sentence, "open")
+            ref = self._said(prev.sentence(0))
+            d = self._draft(
+                "action_item",
+                f"{title} (re: {ctx.name(prev.author)}: {ref})",
+                msg,
+                conf - 0.1,
+                sentence,
+                "open",
+            )
             d.source_ids = [prev.id, msg.id]
         else:
             if self._attach_commitment(msg, only_if_asked=True) is not None:
                 return None, False
-            d = self._draft("action_item", clean_title(f"{a} will {action}"), msg, conf, sentence, "open")
+            d = self._draft("action_item", title, msg, conf, sentence, "open")
         d.owners = [msg.author]
         d.asker = msg.author
         return d, False
@@ -294,9 +286,7 @@ class _Classifier(FieldDetectors):
                     if msg.id not in d.source_ids:
                         d.source_ids.append(msg.id)
                     return None
-            body = clean_title(self.ctx.render(strip_mentions_prefix(sentence), msg.author))
-            a = self.ctx.name(msg.author)
-            title = body if (a in body or "block" in body.lower()) else f"{a} is blocked: {lc_first(body)}"
+            title = f"{self.ctx.name(msg.author)}: {self._said(sentence)}"
             d = self._draft("blocker", title, msg, conf, sentence, "open")
             d.owners = [u for u in MENTION_TOKEN_RE.findall(text, s, e) if u != msg.author] or [
                 u for u in msg.mentions if u not in msg.cc
@@ -330,9 +320,7 @@ class _Classifier(FieldDetectors):
             if len(self.incident.source_ids) < 6 and msg.id not in self.incident.source_ids:
                 self.incident.source_ids.append(msg.id)
             return None
-        body = clean_title(self.ctx.render(strip_mentions_prefix(sentence), msg.author))
-        low = body.lower()
-        title = body if any(w in low for w in ("incident", "outage", "sev")) else "Incident: " + body
+        title = f"{self.ctx.name(msg.author)}: {self._said(sentence)}"
         d = self._draft("incident", title, msg, conf, sentence, "open")
         d.owners = [u for u in msg.mentions if u not in msg.cc]
         self.incident = d
@@ -348,10 +336,10 @@ class _Classifier(FieldDetectors):
                 if idx + 1 < len(spans):
                     s2, e2 = spans[idx + 1]
                     stripped, e = text[s2:e2].strip(), e2
-            rendered = clean_title(self.ctx.render(stripped, msg.author))
+            rendered = self._said(stripped)
             if n_words(rendered) < 2:
                 continue
-            title = f"{self.ctx.name(msg.author)} announced: {lc_first(rendered)}"
+            title = f"{self.ctx.name(msg.author)}: {rendered}"
             return self._draft("announcement", title, msg, conf, text[s:e])
         return None
 
@@ -364,18 +352,11 @@ class _Classifier(FieldDetectors):
             if kind == 4 and STATUS_COND_RE.search(text, s, m.end()):
                 continue  # "once it's merged", "not deployed"
             bare = strip_mentions_prefix(sentence).strip()
-            a = self.ctx.name(msg.author)
             label = STATUS_LABEL_STRIP_RE.match(bare)
-            if label:
-                body = clean_title(self.ctx.render(bare[label.end() :], msg.author))
-                title = f"{a} update: {lc_first(body)}" if body else ""
-            else:
-                body = clean_title(self.ctx.render(LEADING_FILLER_RE.sub("", bare), msg.author))
-                first = body.split(" ", 1)[0] if body else ""
-                title = f"{a} {first.lower()}{body[len(first) :]}" if DONE_FIRST_RE.match(first) else body
-            if n_words(title) < 3:
+            body = self._said(bare[label.end() :] if label else bare)
+            if n_words(body) < 2:
                 continue
-            return self._draft("status_update", clean_title(title), msg, conf, sentence)
+            return self._draft("status_update", f"{self.ctx.name(msg.author)}: {body}", msg, conf, sentence)
         return None
 
     # --- resolution by later messages ---
@@ -436,8 +417,9 @@ class _Classifier(FieldDetectors):
         return closed
 
     def _closed_task(self, msg: PreparedMessage, closed: bool) -> bool:
-        """The message resolved an earlier ask ("done, updated it"): the task's resolution says it."""
-        return closed and any(
+        """The message only resolved an earlier ask ("done, updated it"): the task's resolution says
+        it. A report of its own ("I made this PR: <link>, it fixes ...") is still a status update."""
+        return closed and n_words(strip_mentions_prefix(msg.text)) <= 8 and any(
             d.kind == "action_item" and d.status == "resolved" and msg.id in d.source_ids for d in self.drafts
         )
 
@@ -505,14 +487,10 @@ class _Classifier(FieldDetectors):
                     ann = self._broadcast(msg)
                     if ann is not None and ann.cue == "introduction":
                         act = st = q = None  # a newcomer's introduction is news, not their task
-                if (
-                    ann is None
-                    and st is None
-                    and blk is None
-                    and act is None
-                    and not self._closed_task(msg, closed)
-                ):
-                    st = self._progress(msg)
+                if st is None and blk is None and not self._closed_task(msg, closed):
+                    st = self._progress(msg)  # "I've updated the teams. Could I have a volunteer ...?"
+                    if st is not None and any(d is not None and d.sentence == st.sentence for d in (act, ann, q)):
+                        st = None  # one sentence, one item
             for d in (inc, dec, blk, act, q, ann, st):
                 if d is not None:
                     if not d.cue:  # the cue tables' detectors: named by what they matched

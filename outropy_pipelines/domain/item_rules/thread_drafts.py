@@ -11,7 +11,12 @@ from outropy_pipelines.domain.contracts import ClassifyThreadInput, ExtractedIte
 from outropy_pipelines.domain.item_rules.action_cues import ADDRESS_NAME_RE
 from outropy_pipelines.domain.item_rules.message_text import MENTION_TOKEN_RE, PreparedMessage, content_words
 from outropy_pipelines.domain.item_rules.thread_context import ThreadContext
-from outropy_pipelines.domain.item_rules.titles import cap
+from outropy_pipelines.domain.item_rules.titles import (
+    LEADING_FILLER_RE,
+    cap,
+    clean_title,
+    strip_mentions_prefix,
+)
 from outropy_pipelines.domain.trusted import trusted
 
 _OPEN_ENDED = frozenset({"action_item", "question", "blocker", "incident"})
@@ -94,6 +99,13 @@ class ThreadDrafts:
             if partner:
                 return [partner], -0.25
         return [], -0.3
+
+    def _said(self, sentence: str) -> str:
+        """The sentence as said, trimmed: mentions and links resolved to names, a leading mention
+        and filler ("hey", "so") dropped. A title quotes it, never a paraphrase."""
+        return clean_title(
+            self.ctx.render(LEADING_FILLER_RE.sub("", strip_mentions_prefix(sentence.strip())))
+        )
 
     def _draft(
         self, kind: str, title: str, msg: PreparedMessage, conf: float, sentence: str, status: str = "info"
