@@ -55,7 +55,8 @@ FAILURE_RE = re.compile(
     r"|\b(?:does|did) nothing\b"
     r"|\b(?:unable to|can't|cannot|can not|couldn't|could not|not able to)\s+(?:\w+\s+){0,2}?(?:get|find|"
     r"install|build|compile|load|push|save|open|run|access|log\s?in|connect|reproduce|figure out|make)\b"
-    r"|\b(?:is|are|seems|looks|seem|look)\s+(?:to be\s+)?(?:wrong|incorrect|broken|misleading)\b"
+    r"|\b(?:is|are|seems|looks|seem|look)\s+(?:to be\s+|maybe\s+|probably\s+|still\s+|now\s+|\w+ly\s+)?"
+    r"(?:wrong|incorrect|broken|misleading)\b"
     r"|\b(?:error message|error:|(?:this|that|same|another|following) error\b)"
     r"|\bstruggl(?:e|es|ing) to\b|\b(?:doesn't|does not|won't|will not) (?:allow|let) (?:me|us)\b"
     r"|\bnot (?:reflected|picked up|recogni[sz]ed)\b|\b(?:weird|strange|unexpected|odd) (?:behaviou?r|results?|"
@@ -72,7 +73,7 @@ FAILURE_NOT_RE = re.compile(
 INCIDENT_FIELD_RE = re.compile(
     r"\b(?:internal server error|server error|5\d\d error|(?:is|are|went|seems|looks) (?:down|offline)"
     r"(?=\s*(?:[.!,;]|$|again|for (?:me|us|everyone)|right now|since))|"
-    r"outage|(?:feed|bot|server|site|service|page)s? (?:\w+\s+)?(?:has |have |seems to have )?"
+    r"outage|(?:feed|bot|server|site|service|page)s? (?:\w+\s+){0,3}?(?:has |have |seems to have )?"
     r"(?:stalled|stopped|died|is stuck|are stuck|not updating))\b",
     _I,
 )
@@ -134,7 +135,12 @@ NOW_RE = re.compile(
     _I,
 )
 # a short label and a link: "Slides: <link>", "Call link: <link>"
-LABEL_LINK_RE = re.compile(r"^[^.?!\n]{1,60}:\s*<?https?://")
+# (a noun phrase as the label: "Here it is: <link>", "I just wrote this: <link>" are replies, not news)
+LABEL_LINK_RE = re.compile(
+    r"^(?![^:\n]*\b(?:i|i'm|i've|my|me|you|your|we|our|us|this|that|these|those|here|here's|is|are|was|were|"
+    r"see|just|wrote|updated|about|may|might|add|use|try|check|look)\b)[A-Z][\w-]*(?: [\w&/-]+){0,4}:\s*<?https?://",
+    _I,
+)
 
 # --- progress replies (status updates) ---------------------------------------------------------------
 PROGRESS_RE = re.compile(

@@ -7,6 +7,8 @@ names, prefixed with who said it) and whose `cue` names the rule that fired (it 
 
 from __future__ import annotations
 
+import re
+
 from outropy_pipelines.domain.item_rules.action_cues import CHITCHAT_Q_RE, RHETORICAL_RE
 from outropy_pipelines.domain.item_rules.cue_gates import (
     ASK_FIELD_GATE,
@@ -48,6 +50,13 @@ from outropy_pipelines.domain.item_rules.field_cues import (
 from outropy_pipelines.domain.item_rules.message_text import PreparedMessage, n_words
 from outropy_pipelines.domain.item_rules.thread_drafts import Draft, ThreadDrafts
 from outropy_pipelines.domain.item_rules.titles import LEADING_FILLER_RE, clean_title, strip_mentions_prefix
+
+# a failure the speaker meets themselves, said in the first person, not asked about or consoled
+_OWN_FAILURE_RE = re.compile(
+    r"^(?!.*\?\s*$)(?!\W*(?:sorry|what|does|did|is|was|have you|has)\b).*\b(?:i|i'm|i've|we|we're|we've|my|our)\b"
+    r"(?!.*\b(?:previously|before|used to|last time|again)\b)",
+    re.IGNORECASE,
+)
 
 
 class FieldDetectors(ThreadDrafts):
@@ -121,16 +130,22 @@ class FieldDetectors(ThreadDrafts):
     def _failure(self, msg: PreparedMessage) -> Draft | None:
         if FAILURE_GATE not in msg.active:
             return None
-        if msg.idx > 0 and msg.author != self.msgs[0].author:
-            return None  # in a thread, the reporter is the one who asked; the others answer
+        # in a thread the reporter is the one who asked and the others answer, unless they say that
+        # they themselves meet a failure ("I'm having one issue ...: make fails with ...")
+        starter = msg.idx == 0 or msg.author == self.msgs[0].author
         text = msg.text
         for m in FAILURE_RE.finditer(text):
             s, e = msg.sentence_at(m.start())
             sentence = text[s:e]
             if FAILURE_NOT_RE.search(sentence):
                 continue
-            if any(d.kind in ("blocker", "incident") and d.msg.author == msg.author for d in self.drafts):
-                return None  # the same person's follow-up on the failure already reported
+            if not starter and not _OWN_FAILURE_RE.search(sentence):
+                continue
+            for d in self.drafts:
+                if d.kind in ("blocker", "incident") and d.msg.author == msg.author:
+                    if msg.id not in d.source_ids and len(d.source_ids) < 6:
+                        d.source_ids.append(msg.id)  # the same person's follow-up on their failure
+                    return None
             inc = INCIDENT_FIELD_RE.search(sentence) is not None
             d = self._cued(
                 "incident" if inc else "blocker", msg, sentence, 0.6, "failure_report", status="open"
@@ -176,14 +191,19 @@ class FieldDetectors(ThreadDrafts):
     def _broadcast(self, msg: PreparedMessage) -> Draft | None:
         """A top-level post to everyone: an introduction or welcome, a call starting now, materials,
         an event, a job or funding post."""
-        if BROADCAST_GATE not in msg.active or (msg.idx > 0 and not INTRO_RE.search(msg.text)):
-            return None
         text = msg.text
+        labelled = LABEL_LINK_RE.match(text)  # "Zoom: <link>", "Slides from session 2: <link>"
+        if labelled is not None:
+            return self._cued("announcement", msg, msg.sentence(0), 0.55, "broadcast")
+        if BROADCAST_GATE not in msg.active:
+            return None
         m = INTRO_RE.search(text)
         cue = "introduction"
         if m is None:
-            m = NOW_RE.search(text) or LABEL_LINK_RE.match(text)
+            m = NOW_RE.search(text)
             cue = "broadcast"
+        if m is None and msg.idx > 0:
+            return None  # a reply: only an introduction, a label and a link, or "starting now" is news
         if m is None:
             m = BROADCAST_RE.search(text)
             if m is None or not (LINK_RE.search(text) or EMOJI_HEAD_RE.search(text)):

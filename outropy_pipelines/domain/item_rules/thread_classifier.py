@@ -419,8 +419,13 @@ class _Classifier(FieldDetectors):
     def _closed_task(self, msg: PreparedMessage, closed: bool) -> bool:
         """The message only resolved an earlier ask ("done, updated it"): the task's resolution says
         it. A report of its own ("I made this PR: <link>, it fixes ...") is still a status update."""
-        return closed and n_words(strip_mentions_prefix(msg.text)) <= 8 and any(
-            d.kind == "action_item" and d.status == "resolved" and msg.id in d.source_ids for d in self.drafts
+        return (
+            closed
+            and n_words(strip_mentions_prefix(msg.text)) <= 8
+            and any(
+                d.kind == "action_item" and d.status == "resolved" and msg.id in d.source_ids
+                for d in self.drafts
+            )
         )
 
     # --- main loop ---
@@ -489,7 +494,9 @@ class _Classifier(FieldDetectors):
                         act = st = q = None  # a newcomer's introduction is news, not their task
                 if st is None and blk is None and not self._closed_task(msg, closed):
                     st = self._progress(msg)  # "I've updated the teams. Could I have a volunteer ...?"
-                    if st is not None and any(d is not None and d.sentence == st.sentence for d in (act, ann, q)):
+                    if st is not None and any(
+                        d is not None and d.sentence == st.sentence for d in (act, ann, q)
+                    ):
                         st = None  # one sentence, one item
             for d in (inc, dec, blk, act, q, ann, st):
                 if d is not None:

@@ -104,7 +104,7 @@ class ThreadDrafts:
         """The sentence as said, trimmed: mentions and links resolved to names, a leading mention
         and filler ("hey", "so") dropped. A title quotes it, never a paraphrase."""
         return clean_title(
-            self.ctx.render(LEADING_FILLER_RE.sub("", strip_mentions_prefix(sentence.strip())))
+            LEADING_FILLER_RE.sub("", self.ctx.render(strip_mentions_prefix(sentence.strip())))
         )
 
     def _draft(
