@@ -29,6 +29,7 @@ from outropy_pipelines.domain.item_rules.field_cues import (
     COMMIT_GATE_SPEC,
     FAILURE_GATE_SPEC,
     PROGRESS_GATE_SPEC,
+    QUESTION_GATE_SPEC,
     SETTLE_GATE_SPEC,
 )
 from outropy_pipelines.domain.item_rules.message_text import PreparedMessage
@@ -70,6 +71,7 @@ INFO_GATE = _gate(INFO_GATE_SPEC)
 INCIDENT_GATE = _gate(INCIDENT_GATE_SPEC)
 FAILURE_GATE = _gate(FAILURE_GATE_SPEC)
 PROGRESS_GATE = _gate(PROGRESS_GATE_SPEC)
+QUESTION_GATE = _gate(QUESTION_GATE_SPEC)
 SETTLE_GATE = _gate(SETTLE_GATE_SPEC)
 BROADCAST_GATE = _gate(BROADCAST_GATE_SPEC)
 ASK_FIELD_GATE = _gate(ASK_GATE_SPEC)

@@ -100,6 +100,15 @@ BUG_WISH_RE = re.compile(
 )
 
 # --- questions to the channel ----------------------------------------------------------------------
+# a question asked without its question mark, in the forms that can only be questions
+UNMARKED_QUESTION_RE = re.compile(
+    r"(?:^|(?<=[.!;] )|(?<=\n))\W*(?:hi|hey|hello)?[\s,!]*(?:how (?:can|could|do|should|would) (?:i|we|one)\b|"
+    r"(?:does|do|can|could) (?:anyone|anybody|someone|somebody) (?:know|have|help|tell|confirm|explain)\b|"
+    r"any (?:ideas?|suggestions?|thoughts|pointers|hints|advice) (?:on|about|how|why|what)\b|"
+    r"is there (?:a|any) way to\b|i(?:'m| am| was)? wonder(?:ing)? (?:if|whether)\b)",
+    _I,
+)
+QUESTION_GATE_SPEC = "how does do can could any there wonder wondering"
 INVITE_RE = re.compile(r"^(?:let me know|feel free|happy to|just|hope)\b", _I)
 # small talk asked of the room is not work: food, drinks, leisure, the weather
 SOCIAL_Q_RE = re.compile(
@@ -222,15 +231,21 @@ ADVICE_RE = re.compile(
 # a request to whoever picks it up (or to the person addressed): "it would be great if someone could
 # update this", "would appreciate any review", "looking for volunteers", "good first issue"
 ASK_FIELD_RE = re.compile(
-    r"\b(?:it would be (?:great|fantastic|good|nice|helpful|wonderful|welcome) if (?:you|someone|anyone|somebody)"
+    r"\b(?:it would be (?:great|fantastic|good|nice|helpful|wonderful|welcome) if (?:you|someone|anyone|somebody|others|"
+    r"other people|people|folks|everyone)"
     r"(?: else)? (?:could|can|would)|would (?:really )?(?:appreciate|love)(?: to get)? (?:any |your |some )?"
     r"(?:feedback|review|reviews|help|comments|input)|(?:looking for|need|could i have|we need) (?:a |some |more )?"
     r"volunteers?|(?:good|nice) (?:first|beginner|starter) issue|if anyone (?:else )?has (?:the )?time to|"
-    r"maybe you (?:can|could))\b",
+    r"maybe you (?:can|could)|"
+    # a wish or feature request to whoever maintains the thing: "My wish is to have ...", "Feature request: ..."
+    r"\b(?:my|a|one)\s+(?:\w+\s+){0,2}?(?:wish|wishlist|wish list|feature request)(?: item)?\s*(?:is|would be|:|that)|"
+    r"^\W*(?:feature request|wishlist)\s*:|i (?:really )?wish (?:there (?:was|were)|we had|\w+ had|\w+ would)|"
+    r"it would be (?:nice|great|useful|good|helpful) to have)\b",
     _I,
 )
 ASK_GATE_SPEC = (
-    "great fantastic good nice helpful wonderful welcome appreciate love volunteer volunteers maybe anyone"
+    "great fantastic good nice helpful wonderful welcome appreciate love volunteer volunteers maybe anyone "
+    "wish wishlist request"
 )
 # the speaker taking on a specific piece of work in plain words
 COMMIT_FIELD_RE = re.compile(

@@ -16,6 +16,7 @@ from outropy_pipelines.domain.item_rules.cue_gates import (
     COMMIT_FIELD_GATE,
     FAILURE_GATE,
     PROGRESS_GATE,
+    QUESTION_GATE,
     SETTLE_GATE,
 )
 from outropy_pipelines.domain.item_rules.event_cues import PROPOSAL_RE
@@ -46,6 +47,7 @@ from outropy_pipelines.domain.item_rules.field_cues import (
     PROGRESS_RE,
     SETTLE_RE,
     SOCIAL_Q_RE,
+    UNMARKED_QUESTION_RE,
 )
 from outropy_pipelines.domain.item_rules.message_text import PreparedMessage, n_words
 from outropy_pipelines.domain.item_rules.thread_drafts import Draft, ThreadDrafts
@@ -57,6 +59,17 @@ _OWN_FAILURE_RE = re.compile(
     r"(?!.*\b(?:previously|before|used to|last time|again)\b)",
     re.IGNORECASE,
 )
+
+
+# an ask with one of these words is to nobody in particular
+_NOBODY_IN_PARTICULAR = (
+    "someone", "anyone", "somebody", "volunteer", "issue", "wish", "request", "to have", "others", "people",
+    "folks", "everyone",
+)  # fmt: skip
+
+
+def _question_marks(text: str) -> list[int]:
+    return [i for i, c in enumerate(text) if c == "?"] if "?" in text else []
 
 
 class FieldDetectors(ThreadDrafts):
@@ -164,12 +177,12 @@ class FieldDetectors(ThreadDrafts):
     def _channel_question(self, msg: PreparedMessage) -> Draft | None:
         """A question with nobody named: open for the channel's readers."""
         text = msg.text
-        pos = text.find("?")
-        while pos >= 0:
-            s, e = msg.sentence_at(pos)
-            pos = text.find("?", e)
+        spans = [msg.sentence_at(p) for p in _question_marks(text)]
+        if QUESTION_GATE in msg.active:  # asked without a question mark: "how can I fix it."
+            spans += [msg.sentence_at(m.start()) for m in UNMARKED_QUESTION_RE.finditer(text)]
+        for s, e in sorted(set(spans)):
             sentence = text[s:e].strip()
-            if not sentence.endswith("?"):
+            if not sentence.endswith("?") and not UNMARKED_QUESTION_RE.search(sentence):
                 continue
             bare = LEADING_FILLER_RE.sub("", strip_mentions_prefix(sentence)).strip()
             if n_words(bare) < 3 or RHETORICAL_RE.match(bare) or CHITCHAT_Q_RE.search(bare):
@@ -269,7 +282,7 @@ class FieldDetectors(ThreadDrafts):
                 d = self._cued("action_item", msg, text[s:e], 0.5, "request", status="open")
                 if d is not None:
                     low = m.group(0).lower()
-                    ownerless = any(w in low for w in ("someone", "anyone", "somebody", "volunteer", "issue"))
+                    ownerless = any(w in low for w in _NOBODY_IN_PARTICULAR)
                     owners = [] if ownerless else self._addressees(msg, m.start(), "you")[0]
                     d.owners = [o for o in owners if o != msg.author]
                     d.asker = msg.author

@@ -93,8 +93,9 @@ def normalise(text: str, mentions_from_names: Callable[[str], str]) -> str:
 # Sentences and words
 # =============================================================================================
 
-# a sentence ends at . ! ? followed by a space or the end ("v2026.11.02-2" and "e.g" do not split)
-_SENT_SPLIT_RE = re.compile(r"(?:[^.!?\n]|[.!?]+(?=[^\s.!?]))+[.!?]*|[.!?]+")
+# a sentence ends at . ! ? followed by a space or the end ("v2026.11.02-2" and "e.g" do not split),
+# nor does an ellipsis before a lowercase word ("running for 4 days... but it does nothing")
+_SENT_SPLIT_RE = re.compile(r"(?:[^.!?\n]|[.!?]+(?=[^\s.!?])|\.{2,}[ \t]+(?=[a-z]))+[.!?]*|[.!?]+")
 WORD_RE = re.compile(r"\w+")
 TOKEN_RE = re.compile(r"[\w']+")
 

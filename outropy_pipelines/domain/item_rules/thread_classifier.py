@@ -172,15 +172,18 @@ class _Classifier(FieldDetectors):
             else:
                 owners, adj = self._addressees(msg, req.start, who)
             owners = [o for o in owners if o != msg.author]
+            answered = None  # "please also extend ... your ...": asked of the person it answers
             if not owners and name == "please" and msg.idx > 0 and _YOU_RE.search(text):
-                prev = self._prev_other(msg)  # "please also extend ... your ...": to whom it answers
-                owners = [prev.author] if prev is not None and prev.author else []
+                answered = self._prev_other(msg)
+                owners = [answered.author] if answered is not None and answered.author else []
             if not owners and name in NEEDS_OWNER and (name != "please" or req.verb in _NOT_A_TASK_VERBS):
                 return None, False  # "please don't worry", "please join us": no task for anyone
             a = ctx.name(msg.author)
             body = self._said(sentence)
             title = f"{a} asked {ctx.names(owners)}: {body}" if owners else f"{a}: {body}"
             d = self._draft("action_item", title, msg, max(0.3, req.conf + adj), sentence, "open")
+            if answered is not None and owners:
+                d.source_ids = [answered.id, msg.id]  # the message answered, which names the owner
             d.owners = owners
             d.asker = msg.author
             return d, False
