@@ -209,7 +209,7 @@ def test_announcement_and_status_update():
     st = only(classify(thread(("U2BOB", "shipped the new billing page to prod"))), "status_update")
     assert st.title == "Bob Diaz: shipped the new billing page to prod"
     st = only(classify(thread(("U2BOB", "Update: Atlas search is 80% done"))), "status_update")
-    assert st.title == "Bob Diaz update: Atlas search is 80% done"
+    assert st.title == "Bob Diaz: Atlas search is 80% done"
 
 
 def test_chit_chat_gives_nothing():

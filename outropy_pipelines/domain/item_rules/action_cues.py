@@ -244,7 +244,10 @@ COMMIT_RE = re.compile(
     r" would be happy to|'m happy to| am happy to| can take care of|'ll have to| will have to|"
     r" plan to|'m planning to| am planning to|'m hoping to| am hoping to| can)"
     # the subject left out at the start of a sentence: "Will revert before posting", "Going to start ..."
-    r"|(?:^|(?<=[.!?] )|(?<=[.!?]\n)|(?<=\bthen )|(?<=\bso )|(?<=[-–—] ))(?P<bare>will|going to|plan to))\s+"
+    r"|(?:^|(?<=[.!?] )|(?<=[.!?]\n)|(?<=\bthen )|(?<=\bso )|(?<=[-–—] ))(?P<bare>will|going to|plan to)"
+    # the speaker's team taking on a piece of work: "we'll look into a fix", "we'll report back"
+    r"|\b(?P<we>we)(?:'ll| will)(?=\s+(?:also\s+|then\s+|definitely\s+)*(?:look into|report back|follow up|fix|"
+    r"send|share|post|update|review|investigate|write up|document)\b))\s+"
     r"(?:go ahead and\s+|also\s+|just\s+|quickly\s+|happily\s+|definitely\s+|try to\s+|then\s+|now\s+|"
     r"first\s+|still\s+)*" + VERB,
     _I,

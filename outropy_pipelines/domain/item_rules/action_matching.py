@@ -97,7 +97,8 @@ def match_commitment(text: str, active: set[int]) -> tuple[re.Match[str], float]
             verb = m.group("verb").lower()
             if verb in NON_COMMIT_VERBS:
                 continue
-            aux = text[m.end("subj") if m.group("subj") else m.start() : m.start("verb")].strip().lower()
+            subj_end = m.end("subj") if m.group("subj") else m.end("we") if m.group("we") else m.start()
+            aux = text[subj_end : m.start("verb")].strip().lower()
             if aux == "can" and verb not in CAN_COMMIT_VERBS:
                 continue
             if COND_BEFORE_RE.search(text, max(0, m.start() - 30), m.start()):

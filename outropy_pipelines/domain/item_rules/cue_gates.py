@@ -76,7 +76,7 @@ SETTLE_GATE = _gate(SETTLE_GATE_SPEC)
 BROADCAST_GATE = _gate(BROADCAST_GATE_SPEC)
 ASK_FIELD_GATE = _gate(ASK_GATE_SPEC)
 COMMIT_FIELD_GATE = _gate(COMMIT_GATE_SPEC)
-COMMIT_GATE = _gate("i i'll i'm i'd i've will going plan")
+COMMIT_GATE = _gate("i i'll i'm i'd i've will going plan we'll")
 COMMIT_FIXED_GATE = _gate(
     "on got leave will consider taking let looking investigating digging checking handling picking grabbing "
     "owning take grab own handle mine"

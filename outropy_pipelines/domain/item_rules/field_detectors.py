@@ -212,11 +212,11 @@ class FieldDetectors(ThreadDrafts):
             return None
         m = INTRO_RE.search(text)
         cue = "introduction"
+        if m is None and msg.idx > 0:
+            return None  # a reply ("starting now" answering "where is the call?"): an introduction is news
         if m is None:
             m = NOW_RE.search(text)
             cue = "broadcast"
-        if m is None and msg.idx > 0:
-            return None  # a reply: only an introduction, a label and a link, or "starting now" is news
         if m is None:
             m = BROADCAST_RE.search(text)
             if m is None or not (LINK_RE.search(text) or EMOJI_HEAD_RE.search(text)):

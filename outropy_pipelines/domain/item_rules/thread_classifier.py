@@ -481,14 +481,10 @@ class _Classifier(FieldDetectors):
             ann = st = None
             if dec is None and inc is None:
                 ann = None if active.isdisjoint(ANNOUNCE_GATES) else self._announcement(msg)
-                if (
-                    ann is None
-                    and not closed
-                    and act is None
-                    and blk is None
-                    and not active.isdisjoint(STATUS_GATES)
-                ):
-                    st = self._status(msg)
+                if ann is None and not closed and blk is None and not active.isdisjoint(STATUS_GATES):
+                    st = self._status(msg)  # "I updated them. ... we'll look into a fix": both
+                    if st is not None and act is not None and st.sentence == act.sentence:
+                        st = None
                 if ann is not None and q is not None and ann.sentence.endswith("?"):
                     ann = None  # "@here does anyone know ...?": a question to everyone, not news
                 if ann is None and blk is None:
