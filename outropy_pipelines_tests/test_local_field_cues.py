@@ -296,3 +296,125 @@ def test_a_question_beside_a_request_and_a_maintainers_question_in_the_tracker()
 def test_a_question_to_everyone_is_not_an_announcement():
     items = classify(thread(("U1ALICE", "<!here> does anyone know how to rotate the signing key?")))
     assert kinds(items) == ["question"]
+
+
+# --- real phrasing: the shapes of the issue's examples, in invented words -------------------------
+
+
+def test_a_question_without_a_question_mark_beside_a_failure():
+    items = classify(
+        thread(
+            (
+                "U1ALICE",
+                "Hi, i got this error when syncing the ledger. how can i fix it. Im moving it to the archive",
+            )
+        )
+    )
+    assert only(items, "blocker").title == "Alice Chen: i got this error when syncing the ledger"
+    q = only(items, "question")
+    assert q.title == "Alice Chen: how can i fix it" and q.owners == [] and q.status == "open"
+    # the same words with nothing asked are no question
+    assert "question" not in kinds(classify(thread(("U2BOB", "I fixed it. It was the archive path"))))
+
+
+def test_a_title_keeps_a_sentence_that_runs_on_after_an_ellipsis():
+    b = only(
+        classify(
+            thread(("U2BOB", "I have an import job that has been running for 3 days... but it does nothing"))
+        ),
+        "blocker",
+    )
+    assert b.title == "Bob Diaz: I have an import job that has been running for 3 days... but it does nothing"
+
+
+def test_an_answer_that_rules_something_out_is_a_decision_and_answers_the_question():
+    items = classify(
+        thread(
+            ("U1ALICE", "Does the exporter run on the managed container service?"),
+            (
+                "U2BOB",
+                "The managed container service is not officially supported and we don't have any plan to support it",
+            ),
+        )
+    )
+    d = only(items, "decision")
+    assert d.title.startswith("Bob Diaz: The managed container service is not officially supported")
+    assert d.detail == "cue: settled_plan" and d.source_ids == ["m2"]
+    assert only(items, "question").status == "resolved"
+
+
+def test_commitments_without_a_subject_or_as_plans_are_owned_by_the_speaker():
+    for text in (
+        "Good point. Will revert that change before posting the patch.",
+        "Going to start drafting the migration chapter.",
+        "I plan to ask the release manager about it tomorrow.",
+        "Sorry about that, we'll look into a fix for the export helper.",
+    ):
+        a = only(classify(thread(("U3CAROL", text))), "action_item")
+        assert a.owners == ["U3CAROL"] and a.title.startswith("Carol Evans: "), text
+    assert classify(thread(("U3CAROL", "Will be there at noon."))) == []  # attendance is no task
+
+
+def test_a_please_in_a_reply_to_several_people_is_asked_of_whom_it_answers():
+    items = classify(
+        thread(
+            ("U1ALICE", "I'll update the contributors page this week"),
+            ("U3CAROL", "nice, the team list needs it too"),
+            ("U4DAN", "I can take the team list then"),
+            ("U2BOB", "as part of your page updates, please also extend the languages table"),
+        )
+    )
+    ask = [i for i in items if i.kind == "action_item" and "m4" in i.source_ids]
+    assert [(a.owners, a.source_ids) for a in ask] == [(["U4DAN"], ["m3", "m4"])]
+    assert (
+        ask[0].title
+        == "Bob Diaz asked Dan Fox: as part of your page updates, please also extend the languages table"
+    )
+    # "please don't worry" asks nothing of anyone
+    assert classify(thread(("U2BOB", "please don't worry about the slides"))) == []
+
+
+def test_wishes_and_feature_requests_are_asks_to_nobody_in_particular():
+    for text in (
+        "My wish is to have a dry-run flag for the importer",
+        "Feature request: a dark theme for the docs site",
+    ):
+        a = only(classify(thread(("U4DAN", text))), "action_item")
+        assert a.owners == [] and a.detail == "cue: request", text
+
+
+def test_a_report_beside_an_ask_is_a_status_update_too():
+    items = classify(
+        thread(
+            (
+                "U1ALICE",
+                "I've updated the team permissions. Could someone from the docs group review the list?",
+            )
+        )
+    )
+    assert kinds(items) == ["action_item", "status_update"]
+    assert only(items, "status_update").title == "Alice Chen: I've updated the team permissions"
+
+
+def test_a_reply_reporting_its_own_failure_is_a_blocker_and_an_answer_is_not():
+    items = classify(
+        thread(
+            ("U1ALICE", "Has anyone built the docs on the new laptop image?"),
+            ("U2BOB", "I'm having one issue: make fails with a missing header on my machine"),
+            ("U3CAROL", "the build fails with a missing header when the SDK is old, upgrade it"),
+        )
+    )
+    assert [i.source_ids for i in items if i.kind == "blocker"] == [["m2"]]
+
+
+def test_a_labelled_link_is_news_but_a_pointer_in_a_reply_is_not():
+    a = only(
+        classify(
+            thread(("U1ALICE", "hi all"), ("U2BOB", "Slides from session 2: https://docs.example.com/s2"))
+        ),
+        "announcement",
+    )
+    assert a.title == "Bob Diaz: Slides from session 2: (link)" and a.detail == "cue: broadcast"
+    assert "announcement" not in kinds(
+        classify(thread(("U1ALICE", "hi all"), ("U2BOB", "I just wrote this: https://docs.example.com/x")))
+    )

@@ -238,8 +238,8 @@ ASK_FIELD_RE = re.compile(
     r"volunteers?|(?:good|nice) (?:first|beginner|starter) issue|if anyone (?:else )?has (?:the )?time to|"
     r"maybe you (?:can|could)|"
     # a wish or feature request to whoever maintains the thing: "My wish is to have ...", "Feature request: ..."
-    r"\b(?:my|a|one)\s+(?:\w+\s+){0,2}?(?:wish|wishlist|wish list|feature request)(?: item)?\s*(?:is|would be|:|that)|"
-    r"^\W*(?:feature request|wishlist)\s*:|i (?:really )?wish (?:there (?:was|were)|we had|\w+ had|\w+ would)|"
+    r"\b(?:my|a|one)\s+(?:\w+\s+){0,2}?(?:wish|wishlist|wish list|feature request)(?: item)?(?=\s*(?:is|would be|:|that)\b)|"
+    r"^\W*(?:feature request|wishlist)(?=\s*:)|i (?:really )?wish (?:there (?:was|were)|we had|\w+ had|\w+ would)|"
     r"it would be (?:nice|great|useful|good|helpful) to have)\b",
     _I,
 )
