@@ -17,6 +17,7 @@ Pure Python: no LLM, no database.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -32,23 +33,26 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(w for w in _SLUG_WORDS_RE.findall(text.lower()) if w not in _PROJECT_WORDS)
 
 
+@functools.lru_cache(maxsize=4)
+def _known_names(names: tuple[str, ...]) -> frozenset[tuple[str, ...]]:
+    """The word tuples of `names`, and each word on its own (a channel named proj-atlas or atlas-eng
+    also stands for the project atlas). Cached: a run classifies day after day with one directory."""
+    known: set[tuple[str, ...]] = set()
+    for name in names:
+        words = _words(name)
+        if words:
+            known.add(words)
+            known.update((word,) for word in words)
+    return frozenset(known)
+
+
 class KnownEntities:
     """The entities a day's answers may name, besides words of the thread itself: conversation
     names, the projects those names stand for (`proj-atlas` -> atlas), projects readers follow,
     and people of the directory."""
 
     def __init__(self, names: Iterable[str] = ()) -> None:
-        self._known: set[tuple[str, ...]] = set()
-        for name in names:
-            self.add(name)
-
-    def add(self, name: str) -> None:
-        words = _words(name)
-        if words:
-            self._known.add(words)
-            # a channel named proj-atlas or atlas-eng also stands for the project atlas
-            for word in words:
-                self._known.add((word,))
+        self._known = _known_names(tuple(names))
 
     @classmethod
     def of(
