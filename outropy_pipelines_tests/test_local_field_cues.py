@@ -418,3 +418,9 @@ def test_a_labelled_link_is_news_but_a_pointer_in_a_reply_is_not():
     assert "announcement" not in kinds(
         classify(thread(("U1ALICE", "hi all"), ("U2BOB", "I just wrote this: https://docs.example.com/x")))
     )
+
+
+def test_a_welcome_is_news_not_a_task_for_anyone():
+    items = classify(thread(("U1ALICE", "<@U3CAROL> please welcome <@U2BOB> who joins the data team today!")))
+    assert kinds(items) == ["announcement"]
+    assert only(items, "announcement").title == "Alice Chen: please welcome Bob Diaz who joins the data team today!"

@@ -103,10 +103,13 @@ _TABLE_CUES = {
     "announcement": "announcement_terms",
     "status_update": "status_terms",
 }
+# what "please" asks of nobody: a welcome, comfort, attendance, a pointer
 _NOT_A_TASK_VERBS = wordset(
-    "don't do be feel join attend gather come enjoy inform note see find let have keep take stay welcome "
-    "bear excuse forgive ignore disregard"
+    "be feel join attend gather come enjoy inform note see find let stay welcome bear excuse forgive ignore "
+    "disregard"
 )
+# and of nobody in particular also: "please don't worry", "please do", "please take care"
+_NO_TASK_ALONE = wordset("don't do have keep take")
 _YOU_RE = re.compile(r"\byou(?:r|rs|rself)?\b", _I)
 _ASKED_RE = re.compile(r"\?|\b(?:please|pls|can you|could you|would you|someone|anyone)\b", _I)
 
@@ -176,8 +179,12 @@ class _Classifier(FieldDetectors):
             if not owners and name == "please" and msg.idx > 0 and _YOU_RE.search(text):
                 answered = self._prev_other(msg)
                 owners = [answered.author] if answered is not None and answered.author else []
-            if not owners and name in NEEDS_OWNER and (name != "please" or req.verb in _NOT_A_TASK_VERBS):
-                return None, False  # "please don't worry", "please join us": no task for anyone
+            if name == "please" and req.verb in (
+                _NOT_A_TASK_VERBS if owners else _NOT_A_TASK_VERBS | _NO_TASK_ALONE
+            ):
+                return None, False  # "please welcome Diego", "please feel free": no task for anyone
+            if not owners and name in NEEDS_OWNER and name != "please":
+                return None, False
             a = ctx.name(msg.author)
             body = self._said(sentence)
             title = f"{a} asked {ctx.names(owners)}: {body}" if owners else f"{a}: {body}"
