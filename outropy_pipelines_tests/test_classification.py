@@ -21,6 +21,7 @@ from outropy_pipelines.domain.contracts import ClassifyThreadOutput, ExtractedIt
 from outropy_pipelines.domain.models import SourceRef, Thread, ThreadMessage
 from outropy_pipelines.llm.base import LLMClient, LLMError, LLMProvider, LLMUsage
 from outropy_pipelines.llm.local_provider import LocalProvider
+from outropy_pipelines.llm.prompts import CLASSIFY_THREAD
 
 NAMES = {"U1ALICE": "Alice Chen", "U2BOB": "Bob Diaz", "U3CAROL": "Carol Evans", "B9DEPLOY": "deploybot"}
 CHANNELS = {"C0ENG": ("engineering", "public"), "C0ATLAS": ("proj-atlas", "public")}
@@ -216,7 +217,7 @@ def test_classify_threads_finds_each_kind_with_sources():
     assert kinds["action_item"].owners == ["U2BOB"] and kinds["action_item"].due == "2026-11-06"
     assert kinds["question"].owners == ["U3CAROL"]
     assert kinds["action_item"].sources == [SourceRef(channel_id=CHANNEL, ts=ts(day, 2))]
-    assert all(i.provider == "local" and i.prompt_version == "classify_thread/v1" for i in result.items)
+    assert all(i.provider == "local" and i.prompt_version == CLASSIFY_THREAD.version for i in result.items)
     assert result.stats["items"] == 6
 
 

@@ -7,6 +7,7 @@ from outropy_pipelines.domain.entity_memory import entity_ids_for_item, fold_ent
 from outropy_pipelines.domain.models import EntitySummary, Item, SourceRef
 from outropy_pipelines.llm.base import LLMClient, LLMError, LLMProvider
 from outropy_pipelines.llm.local_provider import LocalProvider
+from outropy_pipelines.llm.prompts import CLASSIFY_THREAD
 
 CHANNEL_NAMES = {"C0ATLAS": "proj-atlas", "C0ENG": "engineering"}
 USER_NAMES = {"U1ALICE": "Alice Chen", "U2BOB": "Bob Diaz", "U3CAROL": "Carol Evans"}
@@ -39,7 +40,7 @@ def item(
         status=status,  # type: ignore[arg-type]
         is_new=is_new,
         provider="local",
-        prompt_version="classify_thread/v1",
+        prompt_version=CLASSIFY_THREAD.version,
         sources=[SourceRef(channel_id=channel, ts=ts)],
     )
 

@@ -187,7 +187,7 @@ def test_cache_makes_reruns_free_and_repays_only_what_changed(
     rows = store.query("SELECT * FROM llm_calls ORDER BY cache_key")
     assert len(rows) == 3
     assert {(r["provider"], r["model"], r["prompt_version"]) for r in rows} == {
-        ("openai", "gpt-4o-mini", "classify_thread/v1")
+        ("openai", "gpt-4o-mini", CLASSIFY_THREAD.version)
     }
     assert all(r["input_tokens"] > 0 and r["output_tokens"] > 0 for r in rows)
 
@@ -203,7 +203,7 @@ def test_cache_makes_reruns_free_and_repays_only_what_changed(
     run(provider(server), items=changed)
     assert server.request_count() == 4, "only the changed input is paid"
 
-    run(provider(server), prompt=dataclasses.replace(CLASSIFY_THREAD, version="classify_thread/v2"))
+    run(provider(server), prompt=dataclasses.replace(CLASSIFY_THREAD, version="classify_thread/next"))
     assert server.request_count() == 7, "a new prompt version re-pays its calls"
 
     run(provider(server, model="gpt-4.1-mini"))

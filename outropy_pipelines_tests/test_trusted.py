@@ -27,13 +27,14 @@ from outropy_pipelines.domain.models import EntitySummary, Item, OpenItem, Sourc
 from outropy_pipelines.domain.trusted import trusted
 from outropy_pipelines.llm.base import LLMClient
 from outropy_pipelines.llm.local_provider import LocalProvider
+from outropy_pipelines.llm.prompts import CLASSIFY_THREAD
 
 SOURCE = {"channel_id": "C1", "ts": "1793800000.000100"}
 ITEM = {
     "day": "2026-11-04", "item_id": "0123456789abcdef", "thread_id": "C1:1793800000.000100",
     "channel_id": "C1", "kind": "action_item", "title": "Bob to rotate the key", "detail": "",
     "owners": ["U2"], "mentions": [], "due": "2026-11-06", "entities": ["Atlas"], "confidence": 0.85,
-    "status": "open", "is_new": True, "provider": "local", "prompt_version": "classify_thread/v1",
+    "status": "open", "is_new": True, "provider": "local", "prompt_version": CLASSIFY_THREAD.version,
     "sources": [SourceRef(**SOURCE)],
 }  # fmt: skip
 OPEN = {
