@@ -108,7 +108,13 @@ UNMARKED_QUESTION_RE = re.compile(
     r"is there (?:a|any) way to\b|i(?:'m| am| was)? wonder(?:ing)? (?:if|whether)\b)",
     _I,
 )
-QUESTION_GATE_SPEC = "how does do can could any there wonder wondering"
+UNMARKED_QUESTION_GATE_SPEC = "how anyone anybody someone somebody any way wonder wondering"
+# what such a question holds, checked before the pattern runs
+UNMARKED_QUESTION_HINTS = (
+    "how can", "how could", "how do", "how should", "how would", "one know", "body know", "any idea",
+    "any suggestion", "any thought", "any pointer", "any hint", "any advice", "one have", "body have",
+    "one help", "body help", "one tell", "one confirm", "one explain", "way to", "wonder",
+)  # fmt: skip
 INVITE_RE = re.compile(r"^(?:let me know|feel free|happy to|just|hope)\b", _I)
 # small talk asked of the room is not work: food, drinks, leisure, the weather
 SOCIAL_Q_RE = re.compile(

@@ -16,8 +16,8 @@ from outropy_pipelines.domain.item_rules.cue_gates import (
     COMMIT_FIELD_GATE,
     FAILURE_GATE,
     PROGRESS_GATE,
-    QUESTION_GATE,
     SETTLE_GATE,
+    UNMARKED_QUESTION_GATE,
 )
 from outropy_pipelines.domain.item_rules.event_cues import PROPOSAL_RE
 from outropy_pipelines.domain.item_rules.field_cues import (
@@ -47,6 +47,7 @@ from outropy_pipelines.domain.item_rules.field_cues import (
     PROGRESS_RE,
     SETTLE_RE,
     SOCIAL_Q_RE,
+    UNMARKED_QUESTION_HINTS,
     UNMARKED_QUESTION_RE,
 )
 from outropy_pipelines.domain.item_rules.message_text import PreparedMessage, n_words
@@ -178,7 +179,8 @@ class FieldDetectors(ThreadDrafts):
         """A question with nobody named: open for the channel's readers."""
         text = msg.text
         spans = [msg.sentence_at(p) for p in _question_marks(text)]
-        if QUESTION_GATE in msg.active:  # asked without a question mark: "how can I fix it."
+        hinted = UNMARKED_QUESTION_GATE in msg.active and any(h in msg.low for h in UNMARKED_QUESTION_HINTS)
+        if hinted:  # asked without a question mark: "how can I fix it."
             spans += [msg.sentence_at(m.start()) for m in UNMARKED_QUESTION_RE.finditer(text)]
         for s, e in sorted(set(spans)):
             sentence = text[s:e].strip()
@@ -205,7 +207,7 @@ class FieldDetectors(ThreadDrafts):
         """A top-level post to everyone: an introduction or welcome, a call starting now, materials,
         an event, a job or funding post."""
         text = msg.text
-        labelled = LABEL_LINK_RE.match(text)  # "Zoom: <link>", "Slides from session 2: <link>"
+        labelled = LABEL_LINK_RE.match(text) if "://" in text else None  # "Zoom: <link>"
         if labelled is not None:
             return self._cued("announcement", msg, msg.sentence(0), 0.55, "broadcast")
         if BROADCAST_GATE not in msg.active:
@@ -217,9 +219,11 @@ class FieldDetectors(ThreadDrafts):
         if m is None:
             m = NOW_RE.search(text)
             cue = "broadcast"
-        if m is None:
+        if m is None:  # an event, materials, a job: with a link or under an emoji heading
+            if not ("://" in text or ":" in text) or not (LINK_RE.search(text) or EMOJI_HEAD_RE.search(text)):
+                return None
             m = BROADCAST_RE.search(text)
-            if m is None or not (LINK_RE.search(text) or EMOJI_HEAD_RE.search(text)):
+            if m is None:
                 return None
         s, e = msg.sentence_at(m.start())
         return self._cued("announcement", msg, text[s:e], 0.55, cue)
