@@ -90,7 +90,7 @@ def test_planted_items_found_with_the_right_kind(sample_run):
     ]
     missed = [(p["kind"], p["title"]) for p in planted if p not in hits]
     recall = len(hits) / len(planted)
-    assert recall >= 0.9, f"recall {recall:.2f}; missed: {missed}"
+    assert recall >= 0.95, f"recall {recall:.2f}; missed: {missed}"  # issue 12: at least 95% found
 
 
 def test_late_replies_join_their_parent_thread(sample_run):
