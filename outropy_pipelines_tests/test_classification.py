@@ -362,7 +362,7 @@ def test_long_threads_number_their_messages_past_the_prebuilt_ids():
     assert id_map["m300"].ts == ts(day, 299)
 
 
-def test_near_identical_items_of_one_author_become_one_counted_item():
+def test_near_identical_items_become_one_counted_item_asks_per_asker():
     day = "2026-11-04"
 
     def one(n: int, user: str | None, text: str, *, is_bot: bool = False) -> Thread:
@@ -374,14 +374,16 @@ def test_near_identical_items_of_one_author_become_one_counted_item():
         one(1, "U1ALICE", "I've merged the patch for importer 3"),
         one(2, "U1ALICE", "I've merged the patch for importer 4"),
         one(3, "U1ALICE", "I've merged the patch for importer 12"),
-        one(4, "U2BOB", "I've merged the patch for importer 5"),  # someone else: an item of its own
+        one(4, "U2BOB", "I've merged the patch for importer 5"),  # news: said by anyone, one line
+        one(5, "U1ALICE", "Could someone review the patch for importer 3?"),
+        one(6, "U2BOB", "Could someone review the patch for importer 4?"),  # an ask: each asker's own
     ]
     result = classify_threads(threads, local_client(), CHANNELS, NAMES, day)
-    updates = [i for i in result.items if i.kind == "status_update"]
-    assert len(updates) == 2, [i.title for i in updates]
-    grouped = next(i for i in updates if "(3 times)" in i.title)
-    assert grouped.title.endswith("merged the patch for importer 3 (3 times)")
-    assert grouped.sources == [SourceRef(channel_id=CHANNEL, ts=ts(day, n)) for n in (1, 2, 3)]
+    [grouped] = [i for i in result.items if i.kind == "status_update"]
+    assert grouped.title == "Alice Chen and 1 other: I've merged the patch for importer 3 (4 times)"
+    assert grouped.sources == [SourceRef(channel_id=CHANNEL, ts=ts(day, n)) for n in (1, 2, 3, 4)]
+    asks = [i for i in result.items if i.kind in ("question", "action_item")]
+    assert len(asks) == 2 and not any("times)" in i.title for i in asks), [i.title for i in asks]
     assert result.stats["items"] == len(result.items)
 
 
