@@ -278,11 +278,8 @@ def test_pipeline_stores_the_reference_briefings(sample_run):
             [day],
         )
         items = load_items(store, day)
-        rows = store.query(
-            """SELECT DISTINCT r.channel_id, r.ts, r.thread_ts, r.user_id FROM raw_messages r
-               JOIN item_sources s ON s.channel_id = r.channel_id AND s.ts = r.ts WHERE s.day = ?""",
-            [day],
-        )
+        # the thread and author of every message, whichever day's item (or carried item) cites it
+        rows = store.query("SELECT DISTINCT channel_id, ts, thread_ts, user_id FROM raw_messages")
         thread_ts_of = {(r["channel_id"], r["ts"]): r["thread_ts"] for r in rows}
         authors_of = {(r["channel_id"], r["ts"]): r["user_id"] for r in rows}
         uids = [r["user_id"] for r in stored]

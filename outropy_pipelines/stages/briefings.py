@@ -44,11 +44,14 @@ def brief_day(
     channels = members_on_day(day, directory.channel_by_id(), membership_events(store))
     user_names = {u.user_id: u.display_name for u in directory.users}
     items = load_items(store, day)
-    thread_ts_of, authors_of = briefings_store.source_messages(store, day)
     # a person's open asks of every visibility scope; the index shows each only to who may see it
     person_memory: dict[str, list[OpenItem]] = {}
     for summary in load_entity_summaries(store, day, [f"person:{uid}" for uid in user_ids]):
         person_memory.setdefault(summary.entity_id, []).extend(summary.open_items)
+    # the thread and author of every message a line may cite: a carried item's sources were posted
+    # on earlier days, and its reply permalinks need their thread_ts on every day it is shown
+    carried_sources = (s for memory in person_memory.values() for o in memory for s in o.sources)
+    thread_ts_of, authors_of = briefings_store.source_messages(store, day, carried_sources)
     index = BriefingIndex(
         day, items, channels, user_names, workspace_url, thread_ts_of, authors_of=authors_of
     )

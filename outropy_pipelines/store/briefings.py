@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from outropy_pipelines.domain.models import Briefing, SourceRef
 from outropy_pipelines.store.duckdb_store import DuckDBStore, to_json
@@ -16,14 +16,19 @@ def content_hash(b: Briefing) -> str:
 
 
 def source_messages(
-    store: DuckDBStore, day: str
+    store: DuckDBStore, day: str, also: Iterable[SourceRef] = ()
 ) -> tuple[dict[tuple[str, str], str | None], dict[tuple[str, str], str | None]]:
-    """For every message an item of `day` cites: its thread_ts and its author, by (channel_id, ts)."""
+    """For every message an item of `day` cites, and every message in `also` (the sources of open
+    items carried over from earlier days): its thread_ts and its author, by (channel_id, ts)."""
+    extra = sorted({(s.channel_id, s.ts) for s in also})
     rows = store.query(
-        """SELECT DISTINCT r.channel_id, r.ts, r.thread_ts, r.user_id FROM raw_messages r
-           JOIN item_sources s ON s.channel_id = r.channel_id AND s.ts = r.ts
-           WHERE s.day = ?""",
-        [day],
+        """WITH cited AS (
+               SELECT channel_id, ts FROM item_sources WHERE day = ?
+               UNION
+               SELECT unnest(CAST(? AS VARCHAR[])) AS channel_id, unnest(CAST(? AS VARCHAR[])) AS ts)
+           SELECT DISTINCT r.channel_id, r.ts, r.thread_ts, r.user_id FROM raw_messages r
+           JOIN cited c ON c.channel_id = r.channel_id AND c.ts = r.ts""",
+        [day, [c for c, _ in extra], [t for _, t in extra]],
     )
     thread_ts_of = {(r["channel_id"], r["ts"]): r["thread_ts"] for r in rows}
     authors_of = {(r["channel_id"], r["ts"]): r["user_id"] for r in rows}
