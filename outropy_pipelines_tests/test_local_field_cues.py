@@ -423,4 +423,7 @@ def test_a_labelled_link_is_news_but_a_pointer_in_a_reply_is_not():
 def test_a_welcome_is_news_not_a_task_for_anyone():
     items = classify(thread(("U1ALICE", "<@U3CAROL> please welcome <@U2BOB> who joins the data team today!")))
     assert kinds(items) == ["announcement"]
-    assert only(items, "announcement").title == "Alice Chen: please welcome Bob Diaz who joins the data team today!"
+    assert (
+        only(items, "announcement").title
+        == "Alice Chen: please welcome Bob Diaz who joins the data team today!"
+    )

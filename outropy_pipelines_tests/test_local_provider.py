@@ -458,4 +458,6 @@ def test_the_client_calls_the_local_provider_in_order_on_the_calling_thread():
                 for n in range(8)]  # fmt: skip
     outcomes = LLMClient(Recording(), concurrency=4).run_many(CLASSIFY_THREAD, payloads, ClassifyThreadOutput)
     assert calls == [(threading.get_ident(), f"t{n}") for n in range(8)]
-    assert [o.output.items[0].title for o in outcomes] == [f"Alice Chen asked Bob Diaz: can you review PR {n}?" for n in range(8)]
+    assert [o.output.items[0].title for o in outcomes] == [
+        f"Alice Chen asked Bob Diaz: can you review PR {n}?" for n in range(8)
+    ]
