@@ -29,6 +29,7 @@ from dagster import (
 from outropy_pipelines.defs.assets import pipeline_assets
 from outropy_pipelines.defs.definitions import build_definitions, build_resources
 from outropy_pipelines.defs.partitions import SUBSCRIBED_USERS
+from outropy_pipelines.settings import LLMSettings
 from outropy_pipelines.store import DuckDBStore
 from outropy_pipelines_tests.conftest import SAMPLE_EXPORT, make_settings
 
@@ -104,6 +105,34 @@ def test_definitions_match_the_snapshot(tmp_path):
     if os.environ.get("OUTROPY_UPDATE_SNAPSHOTS"):
         SNAPSHOT.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
     assert current == json.loads(SNAPSHOT.read_text())
+
+
+@pytest.mark.parametrize("provider, kind", [("local", "python"), ("openai", "openai")])
+def test_the_llm_assets_carry_the_kind_of_the_provider_in_use(tmp_path, provider, kind):
+    """The UI tags classified_items and entity_summaries with the provider the settings chose, and
+    never with the other one."""
+    defs = build_definitions(make_settings(tmp_path, llm=LLMSettings(provider=provider)))
+    kinds = {s.key.to_user_string(): s.kinds for s in defs.resolve_all_asset_specs()}
+    assert kinds["classified_items"] == kinds["entity_summaries"] == {kind, "duckdb"}
+    if provider == "local":
+        assert not any("openai" in k for k in kinds.values())
+    assert kinds["slack_threads"] == {"python", "duckdb"}  # no LLM: the same whatever the provider
+
+
+def test_the_code_location_tags_the_provider_of_its_environment():
+    """What `dagster dev` loads (outropy_pipelines.definitions, settings from the environment)."""
+    script = (
+        "from outropy_pipelines.definitions import defs; "
+        "print(sorted(next(s for s in defs.resolve_all_asset_specs() "
+        "if s.key.to_user_string() == 'classified_items').kinds))"
+    )
+    for provider, kinds in (("openai", "['duckdb', 'openai']"), ("local", "['duckdb', 'python']")):
+        env = {**os.environ, "OUTROPY_LLM_PROVIDER": provider}
+        proc = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert proc.stdout.strip().splitlines()[-1] == kinds, provider
 
 
 def test_definitions_load_as_dagster_loads_them():

@@ -11,6 +11,7 @@ waits on, yields one `AssetMaterialization` per partition (Dagster checks every
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 from dagster import (
     AssetCheckResult,
@@ -18,6 +19,8 @@ from dagster import (
     AssetDep,
     AssetExecutionContext,
     AssetMaterialization,
+    AssetsDefinition,
+    AssetSpec,
     BackfillPolicy,
     MaterializeResult,
     MetadataValue,
@@ -187,7 +190,7 @@ def slack_threads(
 
 @asset(
     **_DAILY,
-    kinds={"openai", "duckdb"},
+    kinds={"duckdb"},  # + the LLM provider's kind: assets_for_provider
     pool=LLM_POOL,
     deps=[slack_threads],
     check_specs=[
@@ -236,7 +239,7 @@ def classified_items(
 
 @asset(
     **_DAILY,
-    kinds={"openai", "duckdb"},
+    kinds={"duckdb"},  # + the LLM provider's kind: assets_for_provider
     pool=LLM_POOL,
     deps=[
         classified_items,
@@ -346,3 +349,21 @@ pipeline_assets = [
     entity_summaries,
     user_briefings,
 ]
+
+#: the Dagster kind (the UI's tag and icon) of the assets that call the LLM provider, by provider:
+#: `openai` for any OpenAI-compatible endpoint, `python` for the offline local rules
+PROVIDER_KINDS: dict[str, str] = {"openai": "openai", "local": "python"}
+LLM_ASSETS = (classified_items.key, entity_summaries.key)
+
+
+def assets_for_provider(provider: Literal["local", "openai"] | str) -> list[AssetsDefinition]:
+    """`pipeline_assets`, the LLM assets tagged with the kind of `provider` (the one the settings
+    choose when the definitions load), or with no provider kind for a provider not in PROVIDER_KINDS."""
+    kind = PROVIDER_KINDS.get(provider)
+
+    def tagged(spec: AssetSpec) -> AssetSpec:
+        if spec.key not in LLM_ASSETS or kind is None:
+            return spec
+        return spec.replace_attributes(kinds={*spec.kinds, kind})
+
+    return [a.map_asset_specs(tagged) if any(k in LLM_ASSETS for k in a.keys) else a for a in pipeline_assets]

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from dagster import Definitions, EnvVar
 
-from outropy_pipelines.defs.assets import pipeline_assets
+from outropy_pipelines.defs.assets import assets_for_provider
 from outropy_pipelines.defs.delivery import deliver_briefings, deliver_briefings_sensor
 from outropy_pipelines.defs.executors import build_executor
 from outropy_pipelines.defs.jobs import daily_pipeline, user_briefings_job
@@ -136,7 +136,7 @@ def build_definitions(settings: Settings, resources: Mapping[str, object] | None
             "set OUTROPY_START_DATE and OUTROPY_TIMEZONE in the environment instead"
         )
     return Definitions(
-        assets=pipeline_assets,
+        assets=assets_for_provider(settings.llm.provider),
         jobs=[daily_pipeline, user_briefings_job, deliver_briefings],
         schedules=[daily_briefing_schedule],
         sensors=[
