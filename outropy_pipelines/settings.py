@@ -1,7 +1,10 @@
 """Every setting of outropy-pipelines in one typed object, read from the environment.
 
-This is the only code that reads the environment. `Settings()` reads it once; the Dagster
-definitions, the CLI and the benchmarks hand the values on to resources and stages as arguments.
+This is the only code that reads our settings from the environment. `Settings()` reads it once;
+the Dagster definitions, the CLI and the benchmarks hand the values on to resources and stages as
+arguments. (Elsewhere the package reads only library variables: the BLAS thread counts it defaults
+in `outropy_pipelines/__init__.py`, tiktoken's cache folders in `llm/token_count.py`; the README
+documents them, and `test_settings_documented.py` finds every variable read by name.)
 Environment variables keep their documented names: `OUTROPY_*` for our own settings, and the
 names the ecosystem uses for the rest (`SLACK_BOT_TOKEN`, `SLACK_API_BASE_URL`, `OPENAI_API_KEY`,
 `OPENAI_BASE_URL`, `SMTP_*`, `DAGSTER_HOME`). An empty variable counts as unset.
