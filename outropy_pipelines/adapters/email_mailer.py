@@ -31,7 +31,13 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, pass_eval_contex
 from markupsafe import Markup
 
 from outropy_pipelines.domain.briefing_rendering import title_of
-from outropy_pipelines.domain.delivery_plan import DeliveryError, Found, Outgoing, SendResult
+from outropy_pipelines.domain.delivery_plan import (
+    DeliveryError,
+    Found,
+    Outgoing,
+    SendResult,
+    is_email_address,
+)
 from outropy_pipelines.domain.models import Briefing
 
 DEFAULT_FROM = "Outropy briefings <briefings@localhost>"
@@ -66,6 +72,12 @@ _HTML = _TEMPLATES.get_template("briefing_email.html.j2")
 _TEXT = _TEMPLATES.get_template("briefing_email.txt.j2")
 
 
+def sender_problem(from_addr: str | None) -> str | None:
+    """Why no email can be sent from `from_addr` (SMTP_FROM; unset: DEFAULT_FROM), or None."""
+    _, sender = parseaddr(from_addr or DEFAULT_FROM)
+    return None if "@" in sender else f"SMTP_FROM is not an email address: {from_addr!r}"
+
+
 class EmailComposer:
     """Builds the email of a briefing (no network): headers, plain-text and HTML parts from templates."""
 
@@ -73,9 +85,10 @@ class EmailComposer:
         self, from_addr: str | None, unsubscribe_url: str | None = None, unsubscribe_mailto: str | None = None
     ) -> None:
         self.from_addr = from_addr or DEFAULT_FROM
+        problem = sender_problem(self.from_addr)
+        if problem:
+            raise ValueError(problem)
         _, sender = parseaddr(self.from_addr)
-        if "@" not in sender:
-            raise ValueError(f"SMTP_FROM is not an email address: {self.from_addr!r}")
         self.sender = sender
         self.domain = sender.rsplit("@", 1)[1]
         self.unsubscribe_url = unsubscribe_url
@@ -94,7 +107,7 @@ class EmailComposer:
         return url, mailto
 
     def compose(self, item: Outgoing) -> EmailMessage:
-        if not item.email_address or "@" not in item.email_address:
+        if not is_email_address(item.email_address):
             raise DeliveryError(
                 f"no email address for {item.user_id}: set email_address in the subscriptions file",
                 permanent=True,

@@ -49,20 +49,30 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     if args.ledger:
         show_ledger()
         return 0
+    problems = {
+        "slack": resources["slack_delivery"].problem(),
+        "email": resources["email_delivery"].problem(),
+    }
     if args.dry_run:
         due = dl.due_deliveries(store, channels, policy, days=days, users=users)
         for d in due:
             print(f"due: {d.day} {d.user_id} {d.channel}")
-        print(f"{len(due)} deliveries due")
+        per_channel = [f"{ch} {n}" for ch in CHANNELS if (n := sum(d.channel == ch for d in due))]
+        print(f"{len(due)} deliveries due" + (f" ({', '.join(per_channel)})" if per_channel else ""))
+        for problem in dl.preflight(store, due, problems):
+            print(problem.line())
         return 0
     configured = {"slack": resources["slack_delivery"].enabled, "email": resources["email_delivery"].enabled}
     for ch in channels:
         if not configured[ch]:
             waiting = len(dl.due_deliveries(store, [ch], policy, days=days, users=users))
-            hint = "SLACK_BOT_TOKEN" if ch == "slack" else "SMTP_HOST"
-            print(f"{ch}: not configured (set {hint}); {waiting} deliveries waiting", file=sys.stderr)
+            if waiting:
+                print(f"{ch}: {waiting} deliveries waiting: {problems[ch]}", file=sys.stderr)
     if not any(configured[ch] for ch in channels):
         raise CliError("no delivery channel configured: set SLACK_BOT_TOKEN (Slack) and/or SMTP_HOST (email)")
+    broken = [f"{ch}: {problems[ch]}" for ch in channels if configured[ch] and problems[ch]]
+    if broken:
+        raise CliError("; ".join(broken))
     instance, _ = dagster_instance(settings)
     config = DeliverConfig(
         days=days or [], users=users or [], channels=channels, max_age_days=args.max_age_days

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from dagster import ConfigurableResource
 
-from outropy_pipelines.adapters.email_mailer import SmtpConfig, SmtpMailer
+from outropy_pipelines.adapters.email_mailer import SmtpConfig, SmtpMailer, sender_problem
 from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
 from outropy_pipelines.adapters.slack_messenger import SlackMessenger, build_web_client
 from outropy_pipelines.adapters.slack_source import SlackSource
@@ -162,6 +162,10 @@ class SlackDeliveryResource(ConfigurableResource):
     def enabled(self) -> bool:
         return bool(self.bot_token)
 
+    def problem(self) -> str | None:
+        """Why no Slack delivery can be sent with this configuration, or None."""
+        return None if self.bot_token else "no Slack bot token is configured (set SLACK_BOT_TOKEN)"
+
     def transport(self) -> Transport:
         if not self.bot_token:
             raise ValueError("Slack delivery needs a bot token: set SLACK_BOT_TOKEN")
@@ -189,6 +193,12 @@ class EmailDeliveryResource(ConfigurableResource):
     @property
     def enabled(self) -> bool:
         return bool(self.host)
+
+    def problem(self) -> str | None:
+        """Why no email can be sent with this configuration, or None."""
+        if not self.host:
+            return "no SMTP server is configured (set SMTP_HOST)"
+        return sender_problem(self.sender)
 
     def transport(self) -> Transport:
         if not self.host:

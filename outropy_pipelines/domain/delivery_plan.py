@@ -163,6 +163,11 @@ class Found:
     complete: bool
 
 
+def is_email_address(address: str | None) -> bool:
+    """Whether an email can be sent to `address` at all (the mailer refuses anything else, for good)."""
+    return bool(address) and "@" in str(address)
+
+
 def delivery_key(day: str, user_id: str, channel: str) -> str:
     """The ordering and cursor key of a (day, user, channel): `2026-11-03|U123|slack`."""
     return f"{day}|{user_id}|{channel}"

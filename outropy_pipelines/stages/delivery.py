@@ -182,6 +182,58 @@ def due_deliveries(
     return out
 
 
+@dataclass(frozen=True)
+class Problem:
+    """Something that keeps `deliveries` of the due ones on `channel` from going out, and why."""
+
+    channel: str
+    deliveries: int
+    why: str
+
+    def line(self) -> str:
+        noun = "delivery" if self.deliveries == 1 else "deliveries"
+        return f"would fail: {self.deliveries} {self.channel} {noun}: {self.why}"
+
+
+def _some(user_ids: Sequence[str], shown: int = 5) -> str:
+    more = f" and {len(user_ids) - shown} more" if len(user_ids) > shown else ""
+    return ", ".join(user_ids[:shown]) + more
+
+
+def preflight(
+    store: DuckDBStore, due: Sequence[Due], channel_problems: Mapping[str, str | None]
+) -> list[Problem]:
+    """What would keep `due` deliveries from going out, one `Problem` per cause, without sending:
+    a channel that cannot send at all (`channel_problems[channel]`: why, e.g. not configured),
+    and, on a working email channel, readers without an email address (a permanent failure)."""
+    by_channel: dict[str, list[Due]] = {}
+    for d in due:
+        by_channel.setdefault(d.channel, []).append(d)
+    problems: list[Problem] = []
+    for channel in plan.CHANNELS:
+        dues = by_channel.get(channel, [])
+        why = channel_problems.get(channel)
+        if not dues:
+            continue
+        if why:
+            problems.append(Problem(channel, len(dues), why))
+            continue
+        if channel == "email":
+            addresses = ledger.email_addresses(store, [d.user_id for d in dues])
+            unreachable = [d for d in dues if not plan.is_email_address(addresses.get(d.user_id))]
+            readers = sorted({d.user_id for d in unreachable})
+            if readers:
+                who = f"{len(readers)} reader{'s have' if len(readers) > 1 else ' has'} no email address"
+                problems.append(
+                    Problem(
+                        channel,
+                        len(unreachable),
+                        f"{who} ({_some(readers)}; set email_address in the subscriptions file)",
+                    )
+                )
+    return problems
+
+
 # -- delivering --------------------------------------------------------------------------------
 
 

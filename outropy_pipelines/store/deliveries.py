@@ -192,6 +192,17 @@ def candidates(
     ]
 
 
+def email_addresses(store: DuckDBStore, user_ids: Sequence[str]) -> dict[str, str | None]:
+    """The address each reader's email goes to (their subscription's), by user id."""
+    if not user_ids:
+        return {}
+    rows = store.query(
+        "SELECT user_id, email_address FROM subscriptions WHERE user_id IN (SELECT unnest(?))",
+        [sorted(set(user_ids))],
+    )
+    return {r["user_id"]: r["email_address"] for r in rows}
+
+
 def outgoing(
     store: DuckDBStore, keys: Sequence[tuple[str, str, str]]
 ) -> dict[tuple[str, str, str], Outgoing]:
