@@ -2,7 +2,8 @@
 
 This is the ranking the product had before the day index: every item of the day classified for
 every reader (`_classify` restates the product's `placement` and `reason` in one function, branch
-by branch), the best line per item_id kept, sorted, and cut to the section caps. It is kept here,
+by branch), sorted, one line per item_id and per set of sources kept, and cut to the section caps.
+It is kept here,
 in the tests only, so the fast path can be checked against a second, independent statement of the
 same rules.
 """
@@ -147,12 +148,15 @@ def rank_items_for_reader(
     - Only items with `is_new` (that day's news) are considered, plus `open_items` (older asks carried
       in memory) that are still open and owned by the reader, which go to "needs_you" only.
     - Every candidate passes the visibility check first, whatever its origin.
-    - Each item appears once, in its highest-priority section; resolved items the reader authored are
-      dropped (`authors_of` maps (channel_id, ts) to the author's user id).
+    - Each item appears once, in its highest-priority section, and no two lines cite the same set of
+      messages: in briefing order, a line whose item_id or set of sources an earlier line has is
+      dropped (before the caps; on a tie, the first considered stays).
+    - Resolved items the reader authored are dropped (`authors_of` maps (channel_id, ts) to the
+      author's user id).
     - `section_caps` (default DEFAULT_SECTION_CAPS) caps each section, `max_lines` the total.
     """
     caps = dict(DEFAULT_SECTION_CAPS if section_caps is None else section_caps)
-    best: dict[str, ScoredItem] = {}
+    candidates: list[ScoredItem] = []
 
     def consider(item: Item, open_since: str | None) -> None:
         if not is_visible_to(reader, item.channel_id, item.sources):
@@ -163,11 +167,8 @@ def rank_items_for_reader(
         scored = _classify(
             reader, item, label=label, user_names=user_names, authors_of=authors_of, open_since=open_since
         )
-        if scored is None:
-            return
-        current = best.get(item.item_id)
-        if current is None or _sort_key(scored) < _sort_key(current):
-            best[item.item_id] = scored
+        if scored is not None:
+            candidates.append(scored)
 
     new_items = [i for i in items if i.is_new]
     new_ids = {i.item_id for i in new_items}
@@ -178,7 +179,17 @@ def rank_items_for_reader(
             continue
         consider(open_item_as_item(oi), oi.since_day)
 
-    ranked = sorted(best.values(), key=_sort_key)
+    ranked: list[ScoredItem] = []
+    shown_ids: set[str] = set()
+    shown_sources: set[frozenset[tuple[str, str]]] = set()
+    for s in sorted(candidates, key=_sort_key):  # a stable sort: the first considered wins a tie
+        sources = frozenset((src.channel_id, src.ts) for src in s.item.sources)
+        if s.item.item_id in shown_ids or (sources and sources in shown_sources):
+            continue
+        shown_ids.add(s.item.item_id)
+        if sources:
+            shown_sources.add(sources)
+        ranked.append(s)
     out: list[ScoredItem] = []
     per_section: dict[str, int] = {}
     for s in ranked:

@@ -5,7 +5,7 @@ briefing shows the same item, or two items with the same sources, twice."""
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from outropy_pipelines.domain.permalinks import permalink
 
@@ -69,3 +69,24 @@ def test_a_carried_reply_links_into_its_thread_every_day_it_is_shown(sample_run)
         ["https://acme.slack.com/archives/C02ENGINRG/p1793613991084812"],
     )
     assert plain[0]["n"] == 0
+
+
+def test_no_briefing_shows_an_item_or_a_set_of_messages_twice(sample_run):
+    """The issue counted 18 sample briefings holding one title twice; titles are quotes now
+    ("Speaker: words"), so the same message read as two items (an announcement, and an action item
+    in the same words) showed as two lines with different titles and the same sources."""
+    lines = sample_run.store.query(
+        "SELECT CAST(day AS VARCHAR) AS day, user_id, item_id, text, sources FROM briefing_lines"
+    )
+    by_briefing: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for line in lines:
+        by_briefing[(line["day"], line["user_id"])].append(line)
+    assert len(by_briefing) > 150
+    for key, shown in by_briefing.items():
+        for field in ("item_id", "text"):
+            twice = [v for v, n in Counter(ln[field] for ln in shown).items() if n > 1]
+            assert not twice, (key, field, twice)
+        sources = Counter(
+            frozenset((s["channel_id"], s["ts"]) for s in json.loads(ln["sources"])) for ln in shown
+        )
+        assert not [s for s, n in sources.items() if n > 1], key

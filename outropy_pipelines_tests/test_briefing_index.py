@@ -62,7 +62,9 @@ def _random_day(seed: int):
         kind = rng.choice(kinds)
         people = channels[cid].members if cid in channels and rng.random() < 0.7 else uids
         sources = []
-        for _ in range(rng.choice([0, 1, 1, 1, 2, 3])):
+        if items and rng.random() < 0.05:  # the same messages as another item (another kind or title)
+            sources = list(rng.choice(items).sources)
+        for _ in range(0 if sources else rng.choice([0, 1, 1, 1, 2, 3])):
             ts += 1
             src_channel = cid if rng.random() < 0.85 else rng.choice(conversations)
             sources.append(SourceRef(channel_id=src_channel, ts=f"1762128000.{ts:06d}"))
@@ -100,6 +102,16 @@ def _random_day(seed: int):
         for k in range(rng.randint(0, 4)):
             cid = rng.choice(conversations)
             old = rng.choice(items) if rng.random() < 0.2 else None  # same id as an item of the day
+            # the messages of an item of the day (a question asked again, titled otherwise), mostly one
+            # that reaches the reader
+            theirs = [i for i in items if uid in i.owners or uid in i.mentions] or items
+            cites = rng.choice(theirs if rng.random() < 0.8 else items) if rng.random() < 0.3 else None
+            if cites is not None:
+                cid, sources = cites.channel_id, list(cites.sources)
+            elif rng.random() < 0.9:
+                sources = [SourceRef(channel_id=cid, ts=f"1761800000.{k:06d}")]
+            else:
+                sources = []
             carried.append(
                 OpenItem(
                     item_id=old.item_id if old else f"old-{uid}-{k}",
@@ -109,9 +121,7 @@ def _random_day(seed: int):
                     owners=[uid] if rng.random() < 0.9 else [rng.choice(uids)],
                     since_day="2026-10-30",
                     last_seen_day="2026-11-02",
-                    sources=[SourceRef(channel_id=cid, ts=f"1761800000.{k:06d}")]
-                    if rng.random() < 0.9
-                    else [],
+                    sources=sources,
                 )
             )
         open_items[uid] = carried

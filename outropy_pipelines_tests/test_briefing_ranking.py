@@ -312,6 +312,74 @@ def test_open_item_already_in_todays_news_appears_once():
     assert "open since" not in b.lines[0].reason
 
 
+def test_two_items_citing_the_same_message_make_one_line():
+    """As in the sample: one message read as an announcement and, in the same words, as an action
+    item for Cat. Each reader gets one line for it, the better placed."""
+    message = [SourceRef(channel_id="CGEN", ts="1762128000.009001")]
+    news = make_item("n-news", "CGEN", "announcement", "Bob: enrolment closes on Nov 30", sources=message)
+    ask = make_item(
+        "a-ask",
+        "CGEN",
+        "action_item",
+        "Bob asked Cat: enrolment closes on Nov 30",
+        owners=("UCAT",),
+        sources=list(message),
+    )
+    b = briefing_for("UBOB", [ask, news])
+    assert [(ln.item_id, ln.section) for ln in b.lines] == [("n-news", "updates")]
+    c = briefing_for("UCAT", [news, ask])
+    assert [(ln.item_id, ln.section) for ln in c.lines] == [("a-ask", "needs_you")]
+    # an item citing more messages than that one is another line
+    more = make_item(
+        "m-more",
+        "CGEN",
+        "status_update",
+        sources=[*message, SourceRef(channel_id="CGEN", ts="1762128000.009002")],
+    )
+    b = briefing_for("UBOB", [ask, news, more])
+    assert [ln.item_id for ln in b.lines] == ["n-news", "m-more"]
+
+
+def test_a_carried_item_and_a_new_one_citing_the_same_messages_make_one_line():
+    message = [SourceRef(channel_id="CENG", ts="1761800000.000700")]
+    carried = OpenItem(
+        item_id="old-q",
+        kind="question",
+        title="Dan asked Ann: which region?",
+        channel_id="CENG",
+        owners=["UANN"],
+        since_day="2026-10-30",
+        last_seen_day="2026-11-02",
+        sources=message,
+    )
+    today = make_item(
+        "new-q",
+        "CENG",
+        "question",
+        "Dan asked Ann: which region for the cluster?",
+        owners=("UANN",),
+        sources=list(message),
+    )
+    b = briefing_for("UANN", [today], [carried])
+    assert [(ln.item_id, ln.reason) for ln in b.lines] == [
+        ("old-q", "question for you in #eng, open since 2026-10-30")
+    ]
+    # Bob, not an owner, gets today's item (the carried one is Ann's alone)
+    assert [ln.item_id for ln in briefing_for("UBOB", [today], [carried]).lines] == ["new-q"]
+
+
+def test_a_dropped_duplicate_leaves_no_hole_under_the_cap():
+    shared = [SourceRef(channel_id="CENG", ts="1762128000.009100")]
+    items = [
+        make_item("u-0", "CENG", "announcement", sources=shared, confidence=0.9),
+        make_item("u-1", "CENG", "announcement", sources=list(shared), confidence=0.8),
+        *[make_item(f"u-{n}", "CENG", "announcement", confidence=0.5) for n in range(2, 6)],
+    ]
+    reader = reader_context("UANN", CHANNELS.values())
+    ranked = rank(reader, items, channels=CHANNELS, section_caps={"updates": 3})
+    assert [s.item.item_id for s in ranked] == ["u-0", "u-2", "u-3"]
+
+
 # --- sections and ordering ---------------------------------------------------------------------------
 
 

@@ -21,9 +21,12 @@ cut to its cap, sections in BRIEFING_SECTIONS order, at most `max_lines` lines i
   non-personal candidates, and nothing further down can make the cut.
 - Every accepted entry passes the access-control rule (channel and all source channels visible) and
   the "resolved and authored by the reader" rule, both checked per reader.
-- Rare items are placed one by one for each reader: items whose `item_id` occurs twice in the day
-  (the best placement of an id counts, the first one on a tie) and the reader's carried `OpenItem`s
-  (older asks from entity memory that are still theirs).
+- Rare items are placed one by one for each reader: items whose `item_id` or set of sources occurs
+  twice in the day, the reader's carried `OpenItem`s (older asks from entity memory that are still
+  theirs), and the day's items citing the same messages as one of those. Among them, in briefing
+  order, a line whose item_id or sources an earlier one has is dropped (the best placement counts,
+  the first one on a tie), so no briefing shows one item, or one set of messages, twice. Every
+  other item shares neither with any candidate, so the routes' first `cap` entries stay exact.
 
 Reasons are worded only for the lines that make the briefing. `outropy_pipelines_tests/
 reference_ranking.py` keeps a slow reference (every item classified for every reader) that the
@@ -57,6 +60,7 @@ from outropy_pipelines.domain.briefing_ranking import (
     reason,
     score,
     sorted_sources,
+    source_key,
 )
 from outropy_pipelines.domain.briefing_render_cache import RenderCache
 from outropy_pipelines.domain.briefing_rendering import render_into
@@ -139,10 +143,18 @@ class BriefingIndex:
         self._new_ids = frozenset(i.item_id for i in new_items)
         seen: set[str] = set()
         dup_ids: set[str] = set()
-        for i in new_items:
+        seen_keys: set[frozenset] = set()
+        dup_keys: set[frozenset] = set()
+        keys = [source_key(i.sources) for i in new_items]
+        for i, key in zip(new_items, keys, strict=True):
             (dup_ids if i.item_id in seen else seen).add(i.item_id)
-        # Items sharing an item_id: placed one by one for each reader, the best placement per id counts.
-        self._dup_items = [i for i in new_items if i.item_id in dup_ids]
+            if key is not None:
+                (dup_keys if key in seen_keys else seen_keys).add(key)
+        # Items sharing an item_id or their sources: placed one by one for each reader (`_rare`).
+        rare = [i.item_id in dup_ids or k in dup_keys for i, k in zip(new_items, keys, strict=True)]
+        self._dup_items = [i for i, r in zip(new_items, rare, strict=True) if r]
+        # the other items by their sources, to find those a reader's carried item cites too
+        self._idx_by_key: dict[frozenset, int] = {}
 
         self._items: list[Item] = []
         self._owners: list[frozenset[str]] = []
@@ -159,10 +171,12 @@ class BriefingIndex:
         other_incidents: dict[str, list[Entry]] = defaultdict(list)
         other_decisions: dict[str, list[Entry]] = defaultdict(list)
 
-        for item in new_items:
-            if item.item_id in dup_ids:
+        for item, key, is_rare in zip(new_items, keys, rare, strict=True):
+            if is_rare:
                 continue
             idx = len(self._items)
+            if key is not None:
+                self._idx_by_key[key] = idx
             cid = item.channel_id
             owners, mentions = frozenset(item.owners), frozenset(item.mentions)
             foreign = tuple(dict.fromkeys(s.channel_id for s in item.sources if s.channel_id != cid))
@@ -264,8 +278,20 @@ class BriefingIndex:
         # (section, -score, item_id, origin, payload): payload is (idx, why, project) or a ScoredItem.
         candidates: list[tuple] = []
 
+        # The reader's carried open items, and the day's items citing the same messages as one of
+        # them: both are placed one by one (step 3), so the routes skip the latter.
+        carried = [o for o in open_items if o.item_id not in self._new_ids and uid in o.owners]
+        same: set[int] = set()
+        for o in carried:
+            key = source_key(o.sources)
+            if key is not None and key in self._idx_by_key:
+                same.add(self._idx_by_key[key])
+        same_sources = frozenset(same)
+
         # 1. Personal candidates: every item the reader owns or is mentioned in.
         for idx in self._by_user.get(uid, ()):
+            if idx in same_sources:
+                continue
             item = items[idx]
             cid = item.channel_id
             if cid not in visible or any(c not in visible for c in foreign_of[idx]):
@@ -290,6 +316,8 @@ class BriefingIndex:
 
         # 2. Non-personal candidates, per section the first `cap` accepted entries of each route.
         def plain_ok(entry: Entry) -> bool:
+            if same_sources and entry[2] in same_sources:
+                return False  # placed with the reader's carried items
             check = check_of[entry[2]]
             if check is None:
                 return True
@@ -338,10 +366,10 @@ class BriefingIndex:
             project = _project_of(self._entities[idx], projects) if why == "decision_project" else None
             candidates.append((section, neg_score, item_id, _ROUTE, (idx, why, project)))
 
-        # 3. Rare items, placed one by one: duplicated item_ids and the reader's carried open items.
-        carried = [o for o in open_items if o.item_id not in self._new_ids and uid in o.owners]
+        # 3. Rare items, placed one by one: items sharing an item_id or sources, the reader's carried
+        # open items and the day's items citing the same messages as those.
         if carried or self._dup_items:
-            for s in self._rare(reader, carried):
+            for s in self._rare(reader, carried, [items[idx] for idx in sorted(same_sources)]):
                 candidates.append((_SECTION_INDEX[s.section], -s.score, s.item.item_id, _RARE, s))
 
         # 4. The caps, then reasons for the chosen lines only.
@@ -395,13 +423,17 @@ class BriefingIndex:
             out.append(scored)
         return out
 
-    def _rare(self, reader: ReaderContext, carried: Sequence[OpenItem]) -> list[ScoredItem]:
-        """The day's items with a duplicated item_id and the reader's carried open items, each
-        checked and placed for this reader; of several with one item_id, the best placement (the
-        first on a tie)."""
+    def _rare(
+        self, reader: ReaderContext, carried: Sequence[OpenItem], also: Sequence[Item] = ()
+    ) -> list[ScoredItem]:
+        """The day's items sharing an item_id or sources with another, `also` (items citing the
+        messages of a carried one) and the reader's carried open items, each checked and placed for
+        this reader; then, in briefing order, those whose item_id or sources an earlier line has
+        are dropped (the best placement counts, the first one on a tie)."""
         uid = reader.user_id
-        best: dict[str, ScoredItem] = {}
-        considered = [(item, None) for item in self._dup_items]
+        placed_items: list[ScoredItem] = []
+        considered: list[tuple[Item, str | None]] = [(item, None) for item in self._dup_items]
+        considered += [(item, None) for item in also]
         considered += [(open_item_as_item(o), o.since_day) for o in carried]
         for item, open_since in considered:
             if not is_visible_to(reader, item.channel_id, item.sources):
@@ -435,11 +467,21 @@ class BriefingIndex:
                 user_names=self.user_names,
                 authors_of=self.authors_of,
             )
-            scored = ScoredItem(item, BRIEFING_SECTIONS[section], score(tier, item, member), text, open_since)
-            current = best.get(item.item_id)
-            if current is None or _line_key(scored) < _line_key(current):
-                best[item.item_id] = scored
-        return list(best.values())
+            placed_items.append(
+                ScoredItem(item, BRIEFING_SECTIONS[section], score(tier, item, member), text, open_since)
+            )
+        kept: list[ScoredItem] = []
+        ids: set[str] = set()
+        keys: set[frozenset] = set()
+        for s in sorted(placed_items, key=_line_key):  # stable: the first considered wins a tie
+            key = source_key(s.item.sources)
+            if s.item.item_id in ids or (key is not None and key in keys):
+                continue
+            ids.add(s.item.item_id)
+            if key is not None:
+                keys.add(key)
+            kept.append(s)
+        return kept
 
     # -----------------------------------------------------------------------------------------------
     # Briefings

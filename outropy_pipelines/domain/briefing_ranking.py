@@ -8,6 +8,9 @@ channel of every one of its sources are visible to that reader (public channels,
 channels, DMs and group DMs the reader is a member of). Everything that ends up in a briefing
 (lines, reasons, counts, intro) is derived from eligible items only.
 
+One line per item: a briefing never shows two lines for one item_id, nor two lines citing the same
+set of messages (`source_key`); of such lines, the first in briefing order is kept.
+
 - `placement`: the section and priority tier of an item for a reader, and why (`Why`);
 - `score`: the tier plus small boosts for status, confidence and membership (they add up to less
   than 1, so tiers are strict);
@@ -152,6 +155,13 @@ def _ts_key(ts: str) -> tuple[Decimal, str]:
 def sorted_sources(sources: Iterable[SourceRef]) -> list[SourceRef]:
     unique = {(s.channel_id, s.ts): s for s in sources}
     return [unique[k] for k in sorted(unique, key=lambda k: (_ts_key(k[1]), k[0]))]
+
+
+def source_key(sources: Iterable[SourceRef]) -> frozenset[tuple[str, str]] | None:
+    """The set of messages an item cites, which no two lines of a briefing share; None for an item
+    that cites none (nothing to compare)."""
+    key = frozenset((s.channel_id, s.ts) for s in sources)
+    return key or None
 
 
 def _asker(item: Item, reader_id: str, authors_of: Mapping[tuple[str, str], str | None] | None) -> str | None:
