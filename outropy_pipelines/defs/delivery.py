@@ -180,7 +180,7 @@ def deliver_briefings_sensor(
     delivery_policy: DeliveryPolicyResource,
 ):
     db = store.store()
-    if not db.path.exists():
+    if not db.exists():
         return SkipReason(f"no DuckDB file at {db.path} yet")
     channels = [ch for ch, r in (("slack", slack_delivery), ("email", email_delivery)) if r.enabled]
     if not channels:

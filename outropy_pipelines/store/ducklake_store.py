@@ -26,16 +26,15 @@ import importlib.util
 import random
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
-from outropy_pipelines.store.duckdb_store import DEFAULT_MEMORY_LIMIT, DuckDBStore
+from outropy_pipelines.store.duckdb_store import DEFAULT_MEMORY_LIMIT, DuckDBStore, T
 from outropy_pipelines.store.schema import schema_statements
-from outropy_pipelines.store.spill import ParquetSpill, rows_to_arrow
+from outropy_pipelines.store.spill import rows_to_arrow
 
 LAKE = "lake"
 EXTENSION_PACKAGES = ("duckdb_extension_postgres_scanner", "duckdb_extension_ducklake")
@@ -139,20 +138,18 @@ class DuckLakeStore(DuckDBStore):
                 _backoff(attempt)
         raise LakeUnavailableError("could not create the lake schema: conflicting writers")
 
-    def replace_partitions(
-        self,
-        writes: Sequence[
-            tuple[str, Mapping[str, Any], Sequence[Mapping[str, Any]] | pa.Table | ParquetSpill]
-        ],
-    ) -> dict[str, int]:
-        """One lake transaction per call, retried on a write-write conflict with another writer."""
-        prepared = [
-            (table, where, rows if isinstance(rows, ParquetSpill) else rows_to_arrow(rows))
-            for table, where, rows in writes
-        ]
+    def exists(self) -> bool:
+        """A lake is always there to read: attaching the catalog creates it (and the schema)."""
+        return True
+
+    def in_transaction(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """One lake transaction (one snapshot); a write-write conflict with another writer rolls it
+        back and `work` runs again, on a new connection, after a jittered backoff (up to
+        `_CONFLICT_RETRIES` times). Every write of this store goes through here: partition writes,
+        the LLM cache, the delivery ledger."""
         for attempt in range(_CONFLICT_RETRIES):
             try:
-                return super().replace_partitions(prepared)
+                return super().in_transaction(work)
             except duckdb.Error as exc:
                 if not _is_conflict(exc) or attempt == _CONFLICT_RETRIES - 1:
                     raise
@@ -164,21 +161,17 @@ class DuckLakeStore(DuckDBStore):
         if not rows:
             return
         arrow = rows_to_arrow(rows)
-        for attempt in range(_CONFLICT_RETRIES):
-            try:
-                with self.connect() as con:
-                    con.register("_new_calls", arrow)
-                    con.execute(
-                        "INSERT INTO llm_calls BY NAME SELECT * FROM (SELECT * FROM _new_calls "
-                        "QUALIFY row_number() OVER (PARTITION BY cache_key) = 1) AS n "
-                        "WHERE n.cache_key NOT IN (SELECT cache_key FROM llm_calls)"
-                    )
-                    con.unregister("_new_calls")
-                return
-            except duckdb.Error as exc:
-                if not _is_conflict(exc) or attempt == _CONFLICT_RETRIES - 1:
-                    raise
-                _backoff(attempt)
+
+        def insert_new(con: duckdb.DuckDBPyConnection) -> None:
+            con.register("_new_calls", arrow)
+            con.execute(
+                "INSERT INTO llm_calls BY NAME SELECT * FROM (SELECT * FROM _new_calls "
+                "QUALIFY row_number() OVER (PARTITION BY cache_key) = 1) AS n "
+                "WHERE n.cache_key NOT IN (SELECT cache_key FROM llm_calls)"
+            )
+            con.unregister("_new_calls")
+
+        self.in_transaction(insert_new)
 
     def import_duckdb_file(self, source: str | Path) -> dict[str, int]:
         """Move an existing DuckDB file's tables into this lake (README, "Running at scale"): in one
