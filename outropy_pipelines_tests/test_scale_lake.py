@@ -17,14 +17,9 @@ import threading
 import duckdb
 import pytest
 
-from outropy_pipelines.store.ducklake_store import (
-    DuckLakeStore,
-    LakeUnavailableError,
-    _is_conflict,
-    extension_files,
-)
+from outropy_pipelines.store.ducklake_store import DuckLakeStore, _is_conflict
 from outropy_pipelines_tests.conftest import REPO
-from outropy_pipelines_tests.scale_support import BIN, DIRECTORY_TABLES
+from outropy_pipelines_tests.scale_support import BIN, DIRECTORY_TABLES, lake_catalog, lake_or_skip
 
 pytestmark = pytest.mark.scale
 
@@ -38,13 +33,6 @@ PER_DAY = [
     "item_sources",
     "llm_failures",
 ]
-
-
-def _lake_or_skip() -> None:
-    try:
-        extension_files()
-    except LakeUnavailableError as exc:
-        pytest.skip(str(exc))
 
 
 def _materialize(env: dict[str, str], select: str, partition: str | None) -> subprocess.Popen:
@@ -71,11 +59,9 @@ def _all_succeed(procs: list[subprocess.Popen]) -> None:
 
 
 def test_concurrent_runs_write_the_lake_like_the_single_file(tmp_path, postgres_server, sample_run):
-    _lake_or_skip()
+    lake_or_skip()
     db = postgres_server.create_database("lake_catalog")
-    catalog = (
-        f"dbname={db} host={postgres_server.host} port={postgres_server.port} user={postgres_server.user}"
-    )
+    catalog = lake_catalog(postgres_server, db)
     data = tmp_path / "lake_data"
     data.mkdir()
     env = {
@@ -119,11 +105,9 @@ def test_concurrent_runs_write_the_lake_like_the_single_file(tmp_path, postgres_
 
 
 def test_an_existing_duckdb_file_moves_into_the_lake(tmp_path, postgres_server, sample_run):
-    _lake_or_skip()
+    lake_or_skip()
     db = postgres_server.create_database("lake_import")
-    catalog = (
-        f"dbname={db} host={postgres_server.host} port={postgres_server.port} user={postgres_server.user}"
-    )
+    catalog = lake_catalog(postgres_server, db)
     (tmp_path / "data").mkdir()
     lake = DuckLakeStore(
         catalog, str(tmp_path / "data"), scratch_dir=tmp_path, password=postgres_server.password
@@ -140,11 +124,9 @@ def test_an_existing_duckdb_file_moves_into_the_lake(tmp_path, postgres_server, 
 
 
 def test_partition_writes_that_conflict_are_retried(tmp_path, postgres_server):
-    _lake_or_skip()
+    lake_or_skip()
     db = postgres_server.create_database("lake_conflicts")
-    catalog = (
-        f"dbname={db} host={postgres_server.host} port={postgres_server.port} user={postgres_server.user}"
-    )
+    catalog = lake_catalog(postgres_server, db)
     (tmp_path / "data").mkdir()
     lake = DuckLakeStore(
         catalog, str(tmp_path / "data"), scratch_dir=tmp_path, password=postgres_server.password
