@@ -8,13 +8,19 @@ stages and store modules do not know which backend they write.
 - Extensions: `ducklake` and `postgres_scanner` are loaded from their Python packages (the `lake`
   extra: duckdb-extension-ducklake, duckdb-extension-postgres-scanner, built for the DuckDB version
   the project pins), never downloaded.
-- Writes: each `replace_partitions` is one lake transaction (one snapshot); a write-write conflict
-  with another host (DuckLake's optimistic concurrency) rolls it back and it is retried with
-  jittered backoff, so partition writes from many runs at once neither lose nor duplicate rows.
-- No file lock: the catalog serialises commits. DuckLake has no primary keys; the two statements
-  that relied on one (`llm_calls`' ON CONFLICT) are written as anti-joins.
-- Not covered: the delivery ledger (`deliveries`) needs its primary key for exactly-once sends; keep
-  `deliver_briefings` on the DuckDB file or a single writer.
+- Writes: every write is one lake transaction (one snapshot) through `in_transaction`: a partition
+  write (`replace_partitions`), the LLM cache, each write of the delivery ledger. A write-write
+  conflict with another host (DuckLake's optimistic concurrency) rolls it back and it is run again
+  with jittered backoff, so partition writes from many runs at once neither lose nor duplicate rows.
+- No file lock: the catalog serialises commits. DuckLake has no primary keys (the schema's are
+  dropped here, `_lake_statement`); the LLM cache's ON CONFLICT is an anti-join.
+- The delivery ledger (`deliveries`) keeps one row per (day, user, channel) by having one writer:
+  concurrent INSERTs into one lake table do not conflict, so two claimers could both claim a
+  delivery. Every `deliver_briefings` run carries the run tag `outropy/workload=delivery` and the
+  production run queue (deploy/dagster.yaml) lets one such run go at a time; inside it claims are
+  made one at a time, each a lake transaction that reads the row before writing it. Tested on a
+  real PostgreSQL catalog (test_scale_lake_delivery.py): each DM sent once, a second run sends
+  nothing, two runs queued at once run one after the other.
 """
 
 from __future__ import annotations
