@@ -11,12 +11,15 @@ nothing duplicated.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import threading
+import time
 
 import duckdb
 import pytest
 
+from outropy_pipelines.cli import main
 from outropy_pipelines.store.ducklake_store import DuckLakeStore, _is_conflict
 from outropy_pipelines_tests.conftest import REPO
 from outropy_pipelines_tests.scale_support import BIN, DIRECTORY_TABLES, lake_catalog, lake_or_skip
@@ -121,6 +124,39 @@ def test_an_existing_duckdb_file_moves_into_the_lake(tmp_path, postgres_server, 
         assert lake.query(f"SELECT * FROM {table} ORDER BY ALL") == single.query(
             f"SELECT * FROM {table} ORDER BY ALL"
         )
+
+
+def test_outropy_lake_import_moves_a_duckdb_file(tmp_path, monkeypatch, capsys, postgres_server, sample_run):
+    lake_or_skip()
+    catalog = lake_catalog(postgres_server, postgres_server.create_database("lake_cli_import"))
+    data = tmp_path / "lake_data"
+    data.mkdir()
+    for name, value in {
+        "OUTROPY_DUCKLAKE_CATALOG": catalog,
+        "OUTROPY_DUCKLAKE_DATA_PATH": str(data),
+        "OUTROPY_DUCKLAKE_PASSWORD": postgres_server.password,
+        "OUTROPY_DUCKDB_PATH": str(tmp_path / "scratch" / "outropy.duckdb"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    source = sample_run.settings.duckdb_path
+    expected = sample_run.store.table_counts()
+    started = time.monotonic()
+    assert main(["lake", "import", str(source)]) == 0
+    took = time.monotonic() - started
+    out = capsys.readouterr().out
+    lake = DuckLakeStore(catalog, str(data), scratch_dir=tmp_path, password=postgres_server.password)
+    assert lake.table_counts() == expected
+    assert expected["briefings"] > 100 and expected["raw_messages"] > 1000
+    for table, n in expected.items():  # what it moved, table by table
+        assert re.search(rf"^  {table} +{n:,}$", out, re.MULTILINE), (table, out)
+    assert f"{len(expected)} tables, {sum(expected.values()):,} rows." in out
+    assert "set OUTROPY_STORE_BACKEND=ducklake" in out and postgres_server.password not in out
+    # the lake holds rows now: a second import replaces them only when asked to
+    assert main(["lake", "import", str(source)]) == 2
+    assert "add --replace" in capsys.readouterr().err
+    assert main(["lake", "import", "--replace", str(source)]) == 0
+    assert lake.table_counts() == expected
+    print(f"scale figures: outropy lake import of the sample's DuckDB file: {took:.1f}s")
 
 
 def test_partition_writes_that_conflict_are_retried(tmp_path, postgres_server):

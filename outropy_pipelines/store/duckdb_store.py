@@ -26,7 +26,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from outropy_pipelines.store.schema import schema_statements
+from outropy_pipelines.store.schema import schema_statements, schema_tables
 from outropy_pipelines.store.spill import ParquetSpill, remove_leftover_spills, rows_to_arrow
 
 _LOCK_RETRY_SECONDS = 120.0
@@ -208,6 +208,11 @@ class DuckDBStore:
         with self.connect() as con:
             row = con.execute(sql, params or []).fetchone()
             return row[0] if row else None
+
+    def table_counts(self) -> dict[str, int]:
+        """Rows per table of the schema, in schema order."""
+        with self.connect() as con:
+            return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in schema_tables()}
 
     # -- LLM cache ---------------------------------------------------------------------------
     def get_llm_calls(self, cache_keys: Sequence[str]) -> dict[str, str]:

@@ -39,7 +39,7 @@ from typing import Any
 import duckdb
 
 from outropy_pipelines.store.duckdb_store import DEFAULT_MEMORY_LIMIT, DuckDBStore, T
-from outropy_pipelines.store.schema import schema_statements
+from outropy_pipelines.store.schema import schema_statements, schema_tables
 from outropy_pipelines.store.spill import rows_to_arrow
 
 LAKE = "lake"
@@ -49,6 +49,10 @@ _CONFLICT_RETRIES = 8
 
 class LakeUnavailableError(RuntimeError):
     """The lake extensions are not installed, or the catalog cannot be attached."""
+
+
+class SourceFileError(ValueError):
+    """`import_duckdb_file` cannot open the file it is given as a DuckDB database."""
 
 
 @functools.cache
@@ -183,12 +187,12 @@ class DuckLakeStore(DuckDBStore):
         """Move an existing DuckDB file's tables into this lake (README, "Running at scale"): in one
         lake transaction, each table of the store's schema is replaced by the file's rows. The file
         is only read. Returns rows copied per table."""
-        tables = [
-            m.group(1) for s in schema_statements() if (m := re.match(r"CREATE TABLE IF NOT EXISTS (\w+)", s))
-        ]
         counts: dict[str, int] = {}
         with self.connect() as con:
-            con.execute(f"ATTACH '{_quote(str(source))}' AS source_file (READ_ONLY)")
+            try:
+                con.execute(f"ATTACH '{_quote(str(source))}' AS source_file (READ_ONLY)")
+            except duckdb.Error as exc:
+                raise SourceFileError(f"cannot open {source} as a DuckDB file: {exc}") from None
             present = {
                 r[0]
                 for r in con.execute(
@@ -197,7 +201,7 @@ class DuckLakeStore(DuckDBStore):
             }
             con.execute("BEGIN TRANSACTION")
             try:
-                for table in tables:
+                for table in schema_tables():
                     con.execute(f"DELETE FROM {LAKE}.{table}")
                     if table in present:
                         con.execute(f"INSERT INTO {LAKE}.{table} BY NAME SELECT * FROM source_file.{table}")
