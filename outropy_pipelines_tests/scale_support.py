@@ -51,3 +51,30 @@ def day_rows(store: DuckDBStore, day: str) -> dict[str, list[dict]]:
     rows = {t: store.query(f"SELECT * FROM {t} WHERE day = ? ORDER BY ALL", [day]) for t in DAY_TABLES}
     rows.update({t: store.query(f"SELECT * FROM {t} ORDER BY ALL") for t in DIRECTORY_TABLES})
     return rows
+
+
+def max_overlap(intervals: list[tuple[float, float]]) -> int:
+    """The most (start, end) intervals in progress at one instant."""
+    edges = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
+    running = peak = 0
+    for _, step in edges:  # an end sorts before a start at the same instant
+        running += step
+        peak = max(peak, running)
+    return peak
+
+
+def lake_or_skip() -> None:
+    """Skip when the lake extensions (the `lake` extra) are not installed."""
+    import pytest
+
+    from outropy_pipelines.store.ducklake_store import LakeUnavailableError, extension_files
+
+    try:
+        extension_files()
+    except LakeUnavailableError as exc:
+        pytest.skip(str(exc))
+
+
+def lake_catalog(pg: PostgresServer, db: str) -> str:
+    """OUTROPY_DUCKLAKE_CATALOG of a lake whose catalog is the database `db` (password apart)."""
+    return f"dbname={db} host={pg.host} port={pg.port} user={pg.user}"

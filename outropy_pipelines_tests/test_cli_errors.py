@@ -18,7 +18,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from outropy_pipelines.cli import build_parser, main
+from outropy_pipelines.store import DuckDBStore, ducklake_store
 from outropy_pipelines_tests.conftest import SAMPLE_EXPORT
+from outropy_pipelines_tests.local_http_server import free_port
 
 #: the console script `pip install` made (the entry point outropy_pipelines.cli:main)
 OUTROPY = Path(sys.executable).with_name("outropy")
@@ -214,6 +216,69 @@ def test_bench_tokens_db_that_does_not_exist(workspace, tmp_path, capsys):
     assert_user_error(code, stderr, 2, "argument --db:", "nope.duckdb does not exist")
 
 
+# -- lake import: the file, the lake's settings, the lake extra, the catalog -------------------------
+LAKE_SETTINGS = ("OUTROPY_DUCKLAKE_CATALOG", "OUTROPY_DUCKLAKE_DATA_PATH", "OUTROPY_DUCKLAKE_PASSWORD")
+
+
+@pytest.fixture
+def lake_workspace(workspace, tmp_path, monkeypatch) -> Path:
+    """A workspace whose lake settings point at a catalog nobody serves; returns a real DuckDB file."""
+    monkeypatch.setenv("OUTROPY_DUCKLAKE_CATALOG", f"dbname=lake host=127.0.0.1 port={free_port()} user=u")
+    monkeypatch.setenv("OUTROPY_DUCKLAKE_DATA_PATH", str(tmp_path / "lake_data"))
+    monkeypatch.setenv("OUTROPY_DUCKLAKE_PASSWORD", "not-this-secret")
+    source = tmp_path / "outropy.duckdb"
+    DuckDBStore(source).ensure_schema()
+    return source
+
+
+def test_lake_import_of_a_missing_file(workspace, tmp_path, capsys):
+    code, _, stderr = run_main(capsys, "lake", "import", str(tmp_path / "nope.duckdb"))
+    assert_user_error(code, stderr, 2, "argument FILE.duckdb:", "nope.duckdb does not exist")
+
+
+def test_lake_import_without_a_lake_names_the_settings(workspace, tmp_path, monkeypatch, capsys):
+    for name in LAKE_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    source = tmp_path / "outropy.duckdb"
+    DuckDBStore(source).ensure_schema()
+    code, _, stderr = run_main(capsys, "lake", "import", str(source))
+    assert_user_error(
+        code,
+        stderr,
+        2,
+        "the lake is not configured: set OUTROPY_DUCKLAKE_CATALOG and OUTROPY_DUCKLAKE_DATA_PATH",
+    )
+
+
+def test_lake_import_without_the_lake_extra(lake_workspace, monkeypatch, capsys):
+    def not_installed():
+        raise ducklake_store.LakeUnavailableError(
+            "the lake backend needs the Python package duckdb-extension-ducklake (pip install -e '.[lake]')"
+        )
+
+    monkeypatch.setattr(ducklake_store, "extension_files", not_installed)
+    code, _, stderr = run_main(capsys, "lake", "import", str(lake_workspace))
+    assert_user_error(code, stderr, 2, "duckdb-extension-ducklake", "pip install -e '.[lake]'")
+
+
+def test_lake_import_of_a_file_that_is_not_duckdb(lake_workspace, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(ducklake_store, "extension_files", lambda: ())  # checked before any lake
+    text = tmp_path / "notes.duckdb"
+    text.write_text("not a database\n")
+    code, _, stderr = run_main(capsys, "lake", "import", str(text))
+    assert_user_error(code, stderr, 2, f"{text} is not a DuckDB file this DuckDB can open")
+
+
+def test_lake_import_when_the_catalog_cannot_be_reached(lake_workspace, capsys):
+    try:
+        ducklake_store.extension_files()
+    except ducklake_store.LakeUnavailableError as exc:
+        pytest.skip(str(exc))
+    code, _, stderr = run_main(capsys, "lake", "import", str(lake_workspace))
+    assert_user_error(code, stderr, 1, "cannot attach the lake catalog", "Unable to connect to Postgres")
+    assert "not-this-secret" not in stderr
+
+
 # -- briefings: unknown user, a day without briefings, a user without one that day -----------------
 @pytest.fixture(scope="module")
 def briefed(tmp_path_factory) -> tuple[dict[str, str], Path]:
@@ -324,6 +389,8 @@ def test_every_argument_of_every_command_has_help():
         "outropy deliver",
         "outropy bench",
         "outropy bench tokens",
+        "outropy lake",
+        "outropy lake import",
     }
     missing = [
         f"{p.prog} {'/'.join(a.option_strings) or a.dest}"

@@ -64,6 +64,8 @@ def describe(defs: Definitions) -> dict:
         jobs[job.name] = {
             "nodes": sorted(n.name for n in job.nodes),
             "partitions": _partitions(job.partitions_def),
+            # the run tags the production run queue limits on (deploy/dagster.yaml)
+            "tags": {k: v for k, v in sorted(job.tags.items()) if k.startswith("outropy/")},
         }
     schedules = {
         s.name: {"cron": s.cron_schedule, "timezone": s.execution_timezone, "job": s.job_name}

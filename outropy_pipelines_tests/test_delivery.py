@@ -599,6 +599,8 @@ def test_sensor_requests_one_run_per_due_set_and_the_run_delivers_everything_onc
 
             result = deliver_run(defs, instance, run_config=request.run_config, tags=request.tags)
             assert result.success
+            # the tag the production run queue holds to one run at a time (deploy/dagster.yaml)
+            assert result.dagster_run.tags["outropy/workload"] == "delivery"
             assert result.output_for_node("deliver_due_briefings")["sent"] == expected
             assert {(e.check_name, e.passed) for e in result.get_asset_check_evaluations()} == {
                 ("no_duplicate_deliveries", True),

@@ -51,7 +51,11 @@ def test_production_profile_is_a_postgres_instance_with_queue_limits(tmp_path, m
         queue = instance.get_concurrency_config().run_queue_config
         assert queue.max_concurrent_runs == 8
         limits = {(lim["key"], lim.get("value")): lim["limit"] for lim in queue.tag_concurrency_limits}
-        assert limits == {("outropy/workload", "llm"): 2, ("outropy/workload", "briefings"): 6}
+        assert limits == {
+            ("outropy/workload", "llm"): 2,
+            ("outropy/workload", "briefings"): 6,
+            ("outropy/workload", "delivery"): 1,
+        }
         # no default pool limit (dagster-io/dagster#33552): the deployment sets each pool once
         assert instance.get_concurrency_config().pool_config.default_pool_limit is None
         instance.event_log_storage.set_concurrency_slots("llm", 2)
@@ -82,6 +86,13 @@ def test_cluster_profiles_and_run_config_validate(
     result = process_config(cls.config_type(), launcher["config"])
     assert result.success, result.errors
     assert config["storage"]["postgres"]["postgres_db"]["password"] == {"env": "DAGSTER_PG_PASSWORD"}
+    # the same run queue as deploy/dagster.yaml: one delivery run at a time (the ledger's one writer)
+    limits = config["concurrency"]["runs"]["tag_concurrency_limits"]
+    assert {(lim["key"], lim["value"]): lim["limit"] for lim in limits} == {
+        ("outropy/workload", "llm"): 2,
+        ("outropy/workload", "briefings"): 6,
+        ("outropy/workload", "delivery"): 1,
+    }
 
     # every job of the code location accepts the run config with the executor it would run on
     defs = build_definitions(make_settings(tmp_path, executor=executor))

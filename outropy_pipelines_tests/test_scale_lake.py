@@ -11,20 +11,18 @@ nothing duplicated.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import threading
+import time
 
 import duckdb
 import pytest
 
-from outropy_pipelines.store.ducklake_store import (
-    DuckLakeStore,
-    LakeUnavailableError,
-    _is_conflict,
-    extension_files,
-)
+from outropy_pipelines.cli import main
+from outropy_pipelines.store.ducklake_store import DuckLakeStore, _is_conflict
 from outropy_pipelines_tests.conftest import REPO
-from outropy_pipelines_tests.scale_support import BIN, DIRECTORY_TABLES
+from outropy_pipelines_tests.scale_support import BIN, DIRECTORY_TABLES, lake_catalog, lake_or_skip
 
 pytestmark = pytest.mark.scale
 
@@ -38,13 +36,6 @@ PER_DAY = [
     "item_sources",
     "llm_failures",
 ]
-
-
-def _lake_or_skip() -> None:
-    try:
-        extension_files()
-    except LakeUnavailableError as exc:
-        pytest.skip(str(exc))
 
 
 def _materialize(env: dict[str, str], select: str, partition: str | None) -> subprocess.Popen:
@@ -71,11 +62,9 @@ def _all_succeed(procs: list[subprocess.Popen]) -> None:
 
 
 def test_concurrent_runs_write_the_lake_like_the_single_file(tmp_path, postgres_server, sample_run):
-    _lake_or_skip()
+    lake_or_skip()
     db = postgres_server.create_database("lake_catalog")
-    catalog = (
-        f"dbname={db} host={postgres_server.host} port={postgres_server.port} user={postgres_server.user}"
-    )
+    catalog = lake_catalog(postgres_server, db)
     data = tmp_path / "lake_data"
     data.mkdir()
     env = {
@@ -119,11 +108,9 @@ def test_concurrent_runs_write_the_lake_like_the_single_file(tmp_path, postgres_
 
 
 def test_an_existing_duckdb_file_moves_into_the_lake(tmp_path, postgres_server, sample_run):
-    _lake_or_skip()
+    lake_or_skip()
     db = postgres_server.create_database("lake_import")
-    catalog = (
-        f"dbname={db} host={postgres_server.host} port={postgres_server.port} user={postgres_server.user}"
-    )
+    catalog = lake_catalog(postgres_server, db)
     (tmp_path / "data").mkdir()
     lake = DuckLakeStore(
         catalog, str(tmp_path / "data"), scratch_dir=tmp_path, password=postgres_server.password
@@ -139,12 +126,43 @@ def test_an_existing_duckdb_file_moves_into_the_lake(tmp_path, postgres_server, 
         )
 
 
+def test_outropy_lake_import_moves_a_duckdb_file(tmp_path, monkeypatch, capsys, postgres_server, sample_run):
+    lake_or_skip()
+    catalog = lake_catalog(postgres_server, postgres_server.create_database("lake_cli_import"))
+    data = tmp_path / "lake_data"
+    data.mkdir()
+    for name, value in {
+        "OUTROPY_DUCKLAKE_CATALOG": catalog,
+        "OUTROPY_DUCKLAKE_DATA_PATH": str(data),
+        "OUTROPY_DUCKLAKE_PASSWORD": postgres_server.password,
+        "OUTROPY_DUCKDB_PATH": str(tmp_path / "scratch" / "outropy.duckdb"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    source = sample_run.settings.duckdb_path
+    expected = sample_run.store.table_counts()
+    started = time.monotonic()
+    assert main(["lake", "import", str(source)]) == 0
+    took = time.monotonic() - started
+    out = capsys.readouterr().out
+    lake = DuckLakeStore(catalog, str(data), scratch_dir=tmp_path, password=postgres_server.password)
+    assert lake.table_counts() == expected
+    assert expected["briefings"] > 100 and expected["raw_messages"] > 1000
+    for table, n in expected.items():  # what it moved, table by table
+        assert re.search(rf"^  {table} +{n:,}$", out, re.MULTILINE), (table, out)
+    assert f"{len(expected)} tables, {sum(expected.values()):,} rows." in out
+    assert "set OUTROPY_STORE_BACKEND=ducklake" in out and postgres_server.password not in out
+    # the lake holds rows now: a second import replaces them only when asked to
+    assert main(["lake", "import", str(source)]) == 2
+    assert "add --replace" in capsys.readouterr().err
+    assert main(["lake", "import", "--replace", str(source)]) == 0
+    assert lake.table_counts() == expected
+    print(f"scale figures: outropy lake import of the sample's DuckDB file: {took:.1f}s")
+
+
 def test_partition_writes_that_conflict_are_retried(tmp_path, postgres_server):
-    _lake_or_skip()
+    lake_or_skip()
     db = postgres_server.create_database("lake_conflicts")
-    catalog = (
-        f"dbname={db} host={postgres_server.host} port={postgres_server.port} user={postgres_server.user}"
-    )
+    catalog = lake_catalog(postgres_server, db)
     (tmp_path / "data").mkdir()
     lake = DuckLakeStore(
         catalog, str(tmp_path / "data"), scratch_dir=tmp_path, password=postgres_server.password

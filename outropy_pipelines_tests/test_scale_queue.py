@@ -15,21 +15,12 @@ import pytest
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 from outropy_pipelines_tests.conftest import REPO
-from outropy_pipelines_tests.scale_support import BIN, process_env, production_home
+from outropy_pipelines_tests.scale_support import BIN, max_overlap, process_env, production_home
 
 pytestmark = pytest.mark.scale
 
 DAYS = ["2026-11-02", "2026-11-03", "2026-11-04"]
 LLM_RUN_LIMIT = 2  # deploy/dagster.yaml, tag_concurrency_limits of outropy/workload=llm
-
-
-def _max_overlap(intervals: list[tuple[float, float]]) -> int:
-    edges = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
-    running = peak = 0
-    for _, step in edges:  # an end sorts before a start at the same instant
-        running += step
-        peak = max(peak, running)
-    return peak
 
 
 def test_daemon_holds_llm_runs_to_the_tag_limit(tmp_path, monkeypatch, postgres_server):
@@ -91,7 +82,7 @@ def test_daemon_holds_llm_runs_to_the_tag_limit(tmp_path, monkeypatch, postgres_
         ).read_text()[-3000:]
         assert {r.dagster_run.tags["outropy/workload"] for r in records} == {"llm"}
         intervals = [(r.start_time, r.end_time) for r in records]
-        overlap = _max_overlap(intervals)
+        overlap = max_overlap(intervals)
         print(
             f"scale figures: {len(DAYS)} daily_pipeline runs, limit {LLM_RUN_LIMIT}: at most {overlap} at once "
             f"(polled: {peak_in_progress}); wall {max(e for _, e in intervals) - min(s for s, _ in intervals):.1f}s"

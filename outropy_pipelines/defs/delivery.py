@@ -7,6 +7,10 @@ and a retry whose time has come is a new request. The run sends, records each ou
 ledger at once, logs failures, retries itself on a crash (`RetryPolicy`; a claimed delivery is
 reconciled, never sent twice), and reports the ledger's health as the `user_briefings` checks
 `no_duplicate_deliveries` and `no_failed_deliveries`. `outropy deliver` executes the same job.
+
+Every run of the job carries the tag `outropy/workload=delivery`; the production profiles
+(deploy/*dagster.yaml) let one such run go at a time in the whole deployment, so the ledger has one
+writer on either store (the DuckLake store has no primary key to stop a second claimer).
 """
 
 import hashlib
@@ -33,6 +37,7 @@ from dagster import (
     sensor,
 )
 
+from outropy_pipelines.defs.jobs import WORKLOAD_TAG
 from outropy_pipelines.defs.metadata import counts_table
 from outropy_pipelines.defs.resources import (
     DeliveryPolicyResource,
@@ -53,6 +58,8 @@ from outropy_pipelines.store import DuckDBStore
 from outropy_pipelines.store import deliveries as ledger
 
 DELIVER_JOB = "deliver_briefings"
+#: the value of WORKLOAD_TAG on every deliver run: the run queue allows one at a time (deploy/dagster.yaml)
+DELIVERY_WORKLOAD = "delivery"
 BRIEFINGS_ASSET = AssetKey("user_briefings")
 
 
@@ -142,7 +149,11 @@ def deliver_due_briefings(
     return Output(outcome, metadata=metadata)
 
 
-@job(name=DELIVER_JOB, description="Delivers the due briefings by Slack DM and email (see the ledger).")
+@job(
+    name=DELIVER_JOB,
+    description="Delivers the due briefings by Slack DM and email (see the ledger).",
+    tags={WORKLOAD_TAG: DELIVERY_WORKLOAD},
+)
 def deliver_briefings() -> None:
     deliver_due_briefings()
 
@@ -169,7 +180,7 @@ def deliver_briefings_sensor(
     delivery_policy: DeliveryPolicyResource,
 ):
     db = store.store()
-    if not db.path.exists():
+    if not db.exists():
         return SkipReason(f"no DuckDB file at {db.path} yet")
     channels = [ch for ch, r in (("slack", slack_delivery), ("email", email_delivery)) if r.enabled]
     if not channels:

@@ -19,7 +19,8 @@ from outropy_pipelines.defs.assets import (
 from outropy_pipelines.defs.partitions import daily_partitions, daily_user_partitions
 
 #: run tag the production profile's run queue limits on (deploy/dagster.yaml): the day's pipeline
-#: calls the LLM for every thread and entity, so those runs get their own, smaller limit
+#: calls the LLM for every thread and entity, so those runs get their own, smaller limit; delivery
+#: (`defs/delivery.py`, value "delivery") is held to one run at a time, the ledger's only writer
 WORKLOAD_TAG = "outropy/workload"
 
 daily_pipeline = define_asset_job(

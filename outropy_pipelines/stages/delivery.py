@@ -9,8 +9,12 @@ reconcile, or changed content with resend-on-change). That rule lives only there
 Protocol per delivery, one delivery at a time (see `domain/delivery_plan.py` for the states):
 1. claim, just before sending: in one short transaction, re-read the ledger row, confirm it is
    still due, write `sending` (attempts + 1, leased for `lease_seconds`, `claimed_by` this
-   process). The store's file lock serialises claimers, so two processes never claim the same
-   row, and no row is claimed before its turn: a crash strands only the delivery in flight.
+   process). Claims are made one at a time, so no row is claimed before its turn: a crash strands
+   only the delivery in flight. Two processes never claim the same row: on the DuckDB file the
+   store's file lock serialises claimers; the DuckLake store has no lock and no primary key, so
+   there the run queue keeps one claimer (one `deliver_briefings` run at a time: the tag
+   `outropy/workload=delivery`, limit 1 in deploy/dagster.yaml), and each ledger write is one lake
+   transaction, retried on a write conflict.
 2. send, with no DuckDB connection held.
 3. record `sent` (message ids, address), `retry`/`failed` (error, next attempt), or `unknown`
    for an email in doubt (its DATA went out, the reply did not come back) at once.
@@ -29,7 +33,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from outropy_pipelines.domain import delivery_plan as plan
 from outropy_pipelines.domain.delivery_plan import (
@@ -44,6 +48,9 @@ from outropy_pipelines.processes import Owner, current
 from outropy_pipelines.store import DuckDBStore
 from outropy_pipelines.store import deliveries as ledger
 from outropy_pipelines.store.deliveries import utcnow
+
+if TYPE_CHECKING:
+    from duckdb import DuckDBPyConnection
 
 # how far back before the previous attempt the Slack history is searched when reconciling
 RECONCILE_MARGIN_SECONDS = 300
@@ -257,26 +264,22 @@ def _claim_one(
 ) -> _Claim | None:
     """In one transaction: re-check one due delivery against its ledger row (another process may
     have got there first) and mark it `sending`, held by `owner`. None: no longer due."""
-    with store.connect() as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            previous = ledger.read_row(con, d.day, d.user_id, d.channel)
-            decision = plan.decide(previous, outgoing.content_hash, now, policy, claimer_gone(previous))
-            row: LedgerRow | None = None
-            if decision == "send":
-                row = plan.claim(
-                    previous, d.day, d.user_id, d.channel, outgoing.content_hash, now, policy, owner
-                )
-            elif decision == "reconcile" and previous is not None:
-                # keep the crashed attempt's state; just take the lease while we look
-                lease = now + dt.timedelta(seconds=policy.lease_seconds)
-                row = replace(previous, next_attempt_at=lease, updated_at=now, claimed_by=owner)
-            if row is not None:
-                ledger.write_row(con, row, exists=previous is not None)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+
+    def claim(con: DuckDBPyConnection) -> tuple[LedgerRow | None, LedgerRow | None, str]:
+        previous = ledger.read_row(con, d.day, d.user_id, d.channel)
+        decision = plan.decide(previous, outgoing.content_hash, now, policy, claimer_gone(previous))
+        row: LedgerRow | None = None
+        if decision == "send":
+            row = plan.claim(previous, d.day, d.user_id, d.channel, outgoing.content_hash, now, policy, owner)
+        elif decision == "reconcile" and previous is not None:
+            # keep the crashed attempt's state; just take the lease while we look
+            lease = now + dt.timedelta(seconds=policy.lease_seconds)
+            row = replace(previous, next_attempt_at=lease, updated_at=now, claimed_by=owner)
+        if row is not None:
+            ledger.write_row(con, row, exists=previous is not None)
+        return previous, row, decision
+
+    previous, row, decision = store.in_transaction(claim)
     if row is None:
         return None
     due = replace(d, content_hash=outgoing.content_hash, previous=previous)
@@ -285,11 +288,14 @@ def _claim_one(
 
 def _release(store: DuckDBStore, cl: _Claim) -> None:
     """Undo a claim that was not acted on (interrupted before sending): the row as it was."""
-    with store.connect() as con:
+
+    def undo(con: DuckDBPyConnection) -> None:
         if cl.previous is None:
             ledger.delete_row(con, cl.row)
         else:
             ledger.write_row(con, cl.previous, exists=True)
+
+    store.in_transaction(undo)
 
 
 def _since(previous: LedgerRow | None, now: dt.datetime, policy: DeliveryPolicy) -> dt.datetime:

@@ -2,6 +2,13 @@
 
 Reads and writes only; what a row means and when it is due is `domain/delivery_plan.py`'s
 business (`decide`), applied by `stages/delivery.py`.
+
+Every write is one transaction of the store (`in_transaction`; on the DuckLake store retried on a
+write conflict) that reads the row before writing it: an INSERT only where the row is missing, an
+UPDATE or DELETE by its key. Nothing here relies on the primary key the DuckDB file declares (no
+ON CONFLICT, no upsert): the DuckLake store has none, and one row per key holds there because the
+ledger has one writer, the single deliver run the run queue lets go at a time (README, "Running at
+scale").
 """
 
 from __future__ import annotations
@@ -88,23 +95,21 @@ def delete_row(con: duckdb.DuckDBPyConnection, row: LedgerRow) -> None:
 
 def record(store: DuckDBStore, row: LedgerRow) -> None:
     """Write one ledger row now (its own short transaction)."""
-    with store.connect() as con:
-        write_row(con, row, read_row(con, row.day, row.user_id, row.channel) is not None)
+    store.in_transaction(
+        lambda con: write_row(con, row, read_row(con, row.day, row.user_id, row.channel) is not None)
+    )
 
 
 def write_rows(store: DuckDBStore, rows: Sequence[LedgerRow]) -> None:
     """Update existing ledger rows, in one transaction."""
     if not rows:
         return
-    with store.connect() as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            for row in rows:
-                write_row(con, row, exists=True)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+
+    def update(con: duckdb.DuckDBPyConnection) -> None:
+        for row in rows:
+            write_row(con, row, exists=True)
+
+    store.in_transaction(update)
 
 
 # -- the whole ledger ----------------------------------------------------------------------------

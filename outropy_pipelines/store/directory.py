@@ -54,7 +54,7 @@ def read_subscriptions(store: DuckDBStore, active_only: bool = True) -> list[Sub
 
 def subscribed_user_ids(store: DuckDBStore) -> list[str]:
     """Active subscribers in user-id order (none before the first directory snapshot)."""
-    if not store.path.exists():
+    if not store.exists():
         return []
     return [
         r["user_id"] for r in store.query("SELECT user_id FROM subscriptions WHERE active ORDER BY user_id")

@@ -18,19 +18,21 @@ import fcntl
 import json
 import random
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from outropy_pipelines.store.schema import schema_statements
+from outropy_pipelines.store.schema import schema_statements, schema_tables
 from outropy_pipelines.store.spill import ParquetSpill, remove_leftover_spills, rows_to_arrow
 
 _LOCK_RETRY_SECONDS = 120.0
 DEFAULT_MEMORY_LIMIT = "512MB"
+
+T = TypeVar("T")
 
 
 def _is_lock_conflict(exc: Exception) -> bool:
@@ -86,6 +88,26 @@ class DuckDBStore:
         with self.connect():
             pass
 
+    def exists(self) -> bool:
+        """Whether there is a store to read yet: the DuckDB file has been written."""
+        return self.path.exists()
+
+    def in_transaction(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """`work(con)` in one transaction: committed when it returns, rolled back when it raises.
+        On the DuckLake store a write conflict with another writer re-runs `work` from the start,
+        so it must read what it decides on inside (it does not keep state between attempts)."""
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                result = work(con)
+                con.execute("COMMIT")
+            except BaseException:
+                # a COMMIT that failed (a lake write conflict) has rolled back already
+                with contextlib.suppress(duckdb.Error):
+                    con.execute("ROLLBACK")
+                raise
+        return result
+
     # -- writes ------------------------------------------------------------------------------
     def replace_partitions(
         self,
@@ -100,34 +122,26 @@ class DuckDBStore:
             (table, where, rows if isinstance(rows, ParquetSpill) else rows_to_arrow(rows))
             for table, where, rows in writes
         ]
-        counts: dict[str, int] = {}
-        with self.connect() as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                for n, (table, where, data) in enumerate(prepared):
-                    self._delete_where(con, table, where)
-                    if isinstance(data, ParquetSpill):
-                        if data.paths:
-                            con.execute(
-                                f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet(?, union_by_name = true)",
-                                [[str(p) for p in data.paths]],
-                            )
-                        inserted = data.num_rows
-                    else:
-                        if data.num_rows:
-                            view = f"_incoming_{n}"
-                            con.register(view, data)
-                            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view}")
-                            con.unregister(view)
-                        inserted = data.num_rows
-                    counts[table] = counts.get(table, 0) + inserted
-                con.execute("COMMIT")
-            except BaseException:
-                # a COMMIT that failed (a lake write conflict) has rolled back already: keep its error
-                with contextlib.suppress(duckdb.Error):
-                    con.execute("ROLLBACK")
-                raise
-        return counts
+
+        def write(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+            counts: dict[str, int] = {}
+            for n, (table, where, data) in enumerate(prepared):
+                self._delete_where(con, table, where)
+                if isinstance(data, ParquetSpill):
+                    if data.paths:
+                        con.execute(
+                            f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet(?, union_by_name = true)",
+                            [[str(p) for p in data.paths]],
+                        )
+                elif data.num_rows:
+                    view = f"_incoming_{n}"
+                    con.register(view, data)
+                    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view}")
+                    con.unregister(view)
+                counts[table] = counts.get(table, 0) + data.num_rows
+            return counts
+
+        return self.in_transaction(write)
 
     @staticmethod
     def _delete_where(con: duckdb.DuckDBPyConnection, table: str, where: Mapping[str, Any]) -> None:
@@ -194,6 +208,11 @@ class DuckDBStore:
         with self.connect() as con:
             row = con.execute(sql, params or []).fetchone()
             return row[0] if row else None
+
+    def table_counts(self) -> dict[str, int]:
+        """Rows per table of the schema, in schema order."""
+        with self.connect() as con:
+            return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in schema_tables()}
 
     # -- LLM cache ---------------------------------------------------------------------------
     def get_llm_calls(self, cache_keys: Sequence[str]) -> dict[str, str]:

@@ -8,13 +8,19 @@ stages and store modules do not know which backend they write.
 - Extensions: `ducklake` and `postgres_scanner` are loaded from their Python packages (the `lake`
   extra: duckdb-extension-ducklake, duckdb-extension-postgres-scanner, built for the DuckDB version
   the project pins), never downloaded.
-- Writes: each `replace_partitions` is one lake transaction (one snapshot); a write-write conflict
-  with another host (DuckLake's optimistic concurrency) rolls it back and it is retried with
-  jittered backoff, so partition writes from many runs at once neither lose nor duplicate rows.
-- No file lock: the catalog serialises commits. DuckLake has no primary keys; the two statements
-  that relied on one (`llm_calls`' ON CONFLICT) are written as anti-joins.
-- Not covered: the delivery ledger (`deliveries`) needs its primary key for exactly-once sends; keep
-  `deliver_briefings` on the DuckDB file or a single writer.
+- Writes: every write is one lake transaction (one snapshot) through `in_transaction`: a partition
+  write (`replace_partitions`), the LLM cache, each write of the delivery ledger. A write-write
+  conflict with another host (DuckLake's optimistic concurrency) rolls it back and it is run again
+  with jittered backoff, so partition writes from many runs at once neither lose nor duplicate rows.
+- No file lock: the catalog serialises commits. DuckLake has no primary keys (the schema's are
+  dropped here, `_lake_statement`); the LLM cache's ON CONFLICT is an anti-join.
+- The delivery ledger (`deliveries`) keeps one row per (day, user, channel) by having one writer:
+  concurrent INSERTs into one lake table do not conflict, so two claimers could both claim a
+  delivery. Every `deliver_briefings` run carries the run tag `outropy/workload=delivery` and the
+  production run queue (deploy/dagster.yaml) lets one such run go at a time; inside it claims are
+  made one at a time, each a lake transaction that reads the row before writing it. Tested on a
+  real PostgreSQL catalog (test_scale_lake_delivery.py): each DM sent once, a second run sends
+  nothing, two runs queued at once run one after the other.
 """
 
 from __future__ import annotations
@@ -26,16 +32,15 @@ import importlib.util
 import random
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
-from outropy_pipelines.store.duckdb_store import DEFAULT_MEMORY_LIMIT, DuckDBStore
-from outropy_pipelines.store.schema import schema_statements
-from outropy_pipelines.store.spill import ParquetSpill, rows_to_arrow
+from outropy_pipelines.store.duckdb_store import DEFAULT_MEMORY_LIMIT, DuckDBStore, T
+from outropy_pipelines.store.schema import schema_statements, schema_tables
+from outropy_pipelines.store.spill import rows_to_arrow
 
 LAKE = "lake"
 EXTENSION_PACKAGES = ("duckdb_extension_postgres_scanner", "duckdb_extension_ducklake")
@@ -44,6 +49,10 @@ _CONFLICT_RETRIES = 8
 
 class LakeUnavailableError(RuntimeError):
     """The lake extensions are not installed, or the catalog cannot be attached."""
+
+
+class SourceFileError(ValueError):
+    """`import_duckdb_file` cannot open the file it is given as a DuckDB database."""
 
 
 @functools.cache
@@ -139,20 +148,18 @@ class DuckLakeStore(DuckDBStore):
                 _backoff(attempt)
         raise LakeUnavailableError("could not create the lake schema: conflicting writers")
 
-    def replace_partitions(
-        self,
-        writes: Sequence[
-            tuple[str, Mapping[str, Any], Sequence[Mapping[str, Any]] | pa.Table | ParquetSpill]
-        ],
-    ) -> dict[str, int]:
-        """One lake transaction per call, retried on a write-write conflict with another writer."""
-        prepared = [
-            (table, where, rows if isinstance(rows, ParquetSpill) else rows_to_arrow(rows))
-            for table, where, rows in writes
-        ]
+    def exists(self) -> bool:
+        """A lake is always there to read: attaching the catalog creates it (and the schema)."""
+        return True
+
+    def in_transaction(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """One lake transaction (one snapshot); a write-write conflict with another writer rolls it
+        back and `work` runs again, on a new connection, after a jittered backoff (up to
+        `_CONFLICT_RETRIES` times). Every write of this store goes through here: partition writes,
+        the LLM cache, the delivery ledger."""
         for attempt in range(_CONFLICT_RETRIES):
             try:
-                return super().replace_partitions(prepared)
+                return super().in_transaction(work)
             except duckdb.Error as exc:
                 if not _is_conflict(exc) or attempt == _CONFLICT_RETRIES - 1:
                     raise
@@ -164,32 +171,28 @@ class DuckLakeStore(DuckDBStore):
         if not rows:
             return
         arrow = rows_to_arrow(rows)
-        for attempt in range(_CONFLICT_RETRIES):
-            try:
-                with self.connect() as con:
-                    con.register("_new_calls", arrow)
-                    con.execute(
-                        "INSERT INTO llm_calls BY NAME SELECT * FROM (SELECT * FROM _new_calls "
-                        "QUALIFY row_number() OVER (PARTITION BY cache_key) = 1) AS n "
-                        "WHERE n.cache_key NOT IN (SELECT cache_key FROM llm_calls)"
-                    )
-                    con.unregister("_new_calls")
-                return
-            except duckdb.Error as exc:
-                if not _is_conflict(exc) or attempt == _CONFLICT_RETRIES - 1:
-                    raise
-                _backoff(attempt)
+
+        def insert_new(con: duckdb.DuckDBPyConnection) -> None:
+            con.register("_new_calls", arrow)
+            con.execute(
+                "INSERT INTO llm_calls BY NAME SELECT * FROM (SELECT * FROM _new_calls "
+                "QUALIFY row_number() OVER (PARTITION BY cache_key) = 1) AS n "
+                "WHERE n.cache_key NOT IN (SELECT cache_key FROM llm_calls)"
+            )
+            con.unregister("_new_calls")
+
+        self.in_transaction(insert_new)
 
     def import_duckdb_file(self, source: str | Path) -> dict[str, int]:
         """Move an existing DuckDB file's tables into this lake (README, "Running at scale"): in one
         lake transaction, each table of the store's schema is replaced by the file's rows. The file
         is only read. Returns rows copied per table."""
-        tables = [
-            m.group(1) for s in schema_statements() if (m := re.match(r"CREATE TABLE IF NOT EXISTS (\w+)", s))
-        ]
         counts: dict[str, int] = {}
         with self.connect() as con:
-            con.execute(f"ATTACH '{_quote(str(source))}' AS source_file (READ_ONLY)")
+            try:
+                con.execute(f"ATTACH '{_quote(str(source))}' AS source_file (READ_ONLY)")
+            except duckdb.Error as exc:
+                raise SourceFileError(f"cannot open {source} as a DuckDB file: {exc}") from None
             present = {
                 r[0]
                 for r in con.execute(
@@ -198,7 +201,7 @@ class DuckLakeStore(DuckDBStore):
             }
             con.execute("BEGIN TRANSACTION")
             try:
-                for table in tables:
+                for table in schema_tables():
                     con.execute(f"DELETE FROM {LAKE}.{table}")
                     if table in present:
                         con.execute(f"INSERT INTO {LAKE}.{table} BY NAME SELECT * FROM source_file.{table}")

@@ -7,6 +7,7 @@ schema is applied on the first connection of each process and upgrades an older 
 from __future__ import annotations
 
 import functools
+import re
 from importlib import resources
 
 
@@ -21,3 +22,11 @@ def schema_statements() -> tuple[str, ...]:
         lines = [ln for ln in entry.read_text("utf-8").splitlines() if not ln.lstrip().startswith("--")]
         statements += [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
     return tuple(statements)
+
+
+@functools.cache
+def schema_tables() -> tuple[str, ...]:
+    """The tables the schema creates, in file order."""
+    return tuple(
+        m.group(1) for s in schema_statements() if (m := re.match(r"CREATE TABLE IF NOT EXISTS (\w+)", s))
+    )
