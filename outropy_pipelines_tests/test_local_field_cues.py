@@ -427,3 +427,19 @@ def test_a_welcome_is_news_not_a_task_for_anyone():
         only(items, "announcement").title
         == "Alice Chen: please welcome Bob Diaz who joins the data team today!"
     )
+
+
+def test_support_channel_phrasings_of_failures_questions_decisions_and_releases():
+    cases = {
+        "I'm trying to load the orders table but the connection test keeps timing out": "blocker",
+        "Getting `Permission denied` when the exporter writes to the spool folder": "blocker",
+        "Our nightly loads are failing since the upgrade, every run errors out": "blocker",
+        "Anyone know how to set a custom prefix for the output files": "question",
+        "This is a known issue, it will be fixed in 4.2": "decision",
+        "We'll add a fix for this in the next release": "decision",
+        "Version 4.1 is out with incremental loads :tada:": "announcement",
+    }
+    for text, kind in cases.items():
+        assert kinds(classify(thread(("U3CAROL", text)))) == [kind], text
+    # the same words about someone else's hypothetical, or a fix already done, are no blocker
+    assert "blocker" not in kinds(classify(thread(("U3CAROL", "if the load times out, raise the limit"))))

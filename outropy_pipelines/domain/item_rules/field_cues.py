@@ -18,6 +18,7 @@ _I = re.IGNORECASE
 # gate specs (see `cue_gates`): a detector runs only on messages holding one of these words
 FAILURE_GATE_SPEC = (
     "error errors error: fails fail failed failing failure crash crashes crashed crashing hangs hung freezes "
+    "timing times timed erroring erroring denied refused exception traceback timeout memory code "
     "froze segfault segfaults segmentation stuck broken doesn't didn't isn't won't not longer stopped nothing "
     "wrong incorrect misleading unable can't cannot couldn't could trouble problem problems issue issues bug "
     "down offline outage stalled died struggling struggle struggles allow let reflected picked recognized "
@@ -31,7 +32,7 @@ PROGRESS_GATE_SPEC = (
 )
 SETTLE_GATE_SPEC = (
     "we'll will going plan plans decided don't won't i'll i've postpone postponed cancel cancelled canceled "
-    "supported sense "
+    "supported sense fixed added included released shipped available "
     "reschedule rescheduled moved fine good ok okay approved works go let's lets agreed sense hoping planning "
     "forward"
 )
@@ -40,14 +41,20 @@ BROADCAST_GATE_SPEC = (
     "talk call meetup workshop conference hackathon office hours news newsletter digest looking hiring job "
     "position vacancy role funding grant fellowship opportunity call applications application apply "
     "deadline register registration session speaking presenting talking join interesting drafted release "
-    "version live online started starting gather here tables room"
+    "version live online started starting gather here tables room out available release"
 )
 FAILURE_RE = re.compile(
     r"\b(?:i|we|i'm|we're|i've|we've)\s+(?:am\s+|are\s+|have\s+|had\s+|keep\s+|still\s+|now\s+|just\s+|"
     r"also\s+|been\s+|always\s+)*(?:getting|get|got|gets|seeing|see|saw|hitting|hit|having|had|running into|"
     r"ran into|run into|encounter(?:ed|ing)?|facing|struggling)\b[^.?!\n]{0,60}?\b(?:error|errors|issue|"
     r"issues|problem|problems|trouble|failures?|crash(?:es)?|segfaults?|bug)\b"
-    r"|\b(?:fails?|failed|failing)\s+(?:with|to|on|at|when|because|for|in|during)\b"
+    r"|\b(?:fails?|failed|failing)\s+(?:with|to|on|at|when|because|for|in|during|since|after|again|every|randomly|"
+    r"intermittently|consistently)\b"
+    # timeouts and errors by name: "keeps timing out", "every run errors out", "getting Permission denied"
+    r"|\b(?:keeps?|kept|is|are|was|were|still)\s+(?:timing out|failing|crashing|erroring|hanging)\b"
+    r"|\b(?:times|timed|timing) out\b|\berror(?:s|ed|ing)? out\b"
+    r"|\b(?:getting|got|seeing|hitting|throws?|threw|raises?|raised)\b[^.?!\n]{0,60}?\b(?:permission denied|"
+    r"access denied|connection refused|no such file|out of memory|exit code \d+|exception|traceback|timeout)\b"
     r"|\b(?:crash(?:es|ed|ing)?|hangs|hung|freezes|froze|segfaults?|segmentation fault)\b"
     r"|\b(?:is|am|'m|are|'re|got|get|still|been|gets|getting)\s+stuck\b|^stuck\b"
     r"|\b(?:doesn't|does not|didn't|did not|isn't|is not|won't|not|no longer|stopped)\s+(?:seem(?:s)? to\s+)?"
@@ -103,7 +110,8 @@ BUG_WISH_RE = re.compile(
 # a question asked without its question mark, in the forms that can only be questions
 UNMARKED_QUESTION_RE = re.compile(
     r"(?:^|(?<=[.!;] )|(?<=\n))\W*(?:hi|hey|hello)?[\s,!]*(?:how (?:can|could|do|should|would) (?:i|we|one)\b|"
-    r"(?:does|do|can|could) (?:anyone|anybody|someone|somebody) (?:know|have|help|tell|confirm|explain)\b|"
+    r"(?:does|do|can|could)? ?(?:anyone|anybody|someone|somebody) (?:know|knows|have|has|help|tell|confirm|explain|"
+    r"tried|seen|managed)\b|"
     r"any (?:ideas?|suggestions?|thoughts|pointers|hints|advice) (?:on|about|how|why|what)\b|"
     r"is there (?:a|any) way to\b|i(?:'m| am| was)? wonder(?:ing)? (?:if|whether)\b)",
     _I,
@@ -112,6 +120,7 @@ UNMARKED_QUESTION_GATE_SPEC = "how anyone anybody someone somebody any way wonde
 # what such a question holds, checked before the pattern runs
 UNMARKED_QUESTION_HINTS = (
     "how can", "how could", "how do", "how should", "how would", "one know", "body know", "any idea",
+    "one tried", "body tried", "one seen", "body seen", "one managed", "body managed", "one has", "body has",
     "any suggestion", "any thought", "any pointer", "any hint", "any advice", "one have", "body have",
     "one help", "body help", "one tell", "one confirm", "one explain", "way to", "wonder",
 )  # fmt: skip
@@ -145,7 +154,8 @@ EMOJI_HEAD_RE = re.compile(r"(?:^|\n)\s*:[a-z0-9_+-]+:\s*\S")
 LINK_RE = re.compile(r"https?://")
 # happening now, for whoever is around: no link needed
 NOW_RE = re.compile(
-    r"\b(?:starting now|on now|(?:back )?online now|(?:has|have) (?:just )?started|is starting|gather (?:in|at|for)|"
+    r"\b(?:(?:release|version|v?\d+\.\d+(?:\.\d+)*)\b[^.?!\n]{0,40}?\b(?:is|are) (?:now )?(?:out|available|live)|"
+    r"starting now|on now|(?:back )?online now|(?:has|have) (?:just )?started|is starting|gather (?:in|at|for)|"
     r"we(?:'re| are) (?:here )?(?:in|on|at) (?:the )?(?:room|side room|tables?|hall|lobby|foyer|corner))\b",
     _I,
 )
@@ -202,7 +212,9 @@ SETTLE_RE = re.compile(
     # what will not be done: "X is not officially supported and we don't have any plan to support it"
     r"|\b(?:is|are|will be) (?:not|no longer|never) (?:\w+ly )?(?:supported|planned|accepted)\b"
     r"|\b(?:we|i) (?:don't|do not|currently don't|currently do not) have (?:any |a )?plans? to\b"
-    r"|\b(?:there are|we have|we've got) no (?:current )?plans? to\b|\bwon't be (?:fixed|supported|added)\b",
+    r"|\b(?:there are|we have|we've got) no (?:current )?plans? to\b|\bwon't be (?:fixed|supported|added)\b"
+    r"|\bwill be (?:fixed|added|included|released|shipped|supported|available) in (?:the )?(?:next|upcoming|coming|"
+    r"v?\d+(?:\.\d+)+)\b",
     _I,
 )
 APPROVE_RE = re.compile(

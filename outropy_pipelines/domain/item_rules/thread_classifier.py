@@ -481,8 +481,10 @@ class _Classifier(FieldDetectors):
                 if blk is not None and blk.kind == "incident":
                     inc, blk = blk, None
                     self.incident = inc
-            if dec is None and act is None:
-                dec = self._settled(msg)
+            if dec is None:
+                dec = self._settled(msg)  # "we'll add a fix in the next release": settled, not a task
+                if dec is not None and act is not None and dec.sentence == act.sentence:
+                    act = None
             if q is None and not (act is not None and act.sentence.endswith("?")):
                 q = self._channel_question(msg)  # a question beside a request is an item of its own
             ann = st = None
