@@ -268,3 +268,43 @@ def test_the_pipeline_writes_while_the_server_runs(db, tmp_path):
     )
     assert before != changed and after == changed
     assert written and written[0] < 10  # not held up by the server
+
+
+def test_on_the_sample_a_planted_decision_is_found_and_the_private_secret_reaches_only_members(sample_run):
+    """The shared sample store: a planted public decision with its permalink, and the private
+    #leadership secret only for its members, through every tool."""
+    key = sample_run.answer_key
+    db = sample_run.settings.duckdb_path
+    planted = next(p for p in key["planted_items"] if p["kind"] == "decision" and p["id"] == "P002")
+    secret = key["private_secret"]
+    first, last = sample_run.days[0], sample_run.days[-1]
+    calls = [
+        ("channel_decisions", {"channel": "#engineering", "start": planted["day"], "end": planted["day"]}),
+        ("channel_decisions", {"channel": "leadership", "start": first, "end": last}),
+        ("channel_decisions", {"channel": secret["channel_id"], "start": first, "end": last}),
+        ("channel_decisions", {"channel": "no-such-channel", "start": first, "end": last}),
+        ("search_items", {"query": "zephyr labs"}),
+        ("search_items", {"query": "per-icon imports", "kind": "decision"}),
+        ("my_briefing", {"day": last}),
+        ("open_for_me", {}),
+        ("search_items", {"query": "e", "limit": 50}),
+    ]
+    outsider = next(u for u in ("U002BOB", "U003CAROL", "U004DAN") if u not in secret["members"])
+    for reader in (secret["members"][0], outsider):
+        answers = session(db, reader, calls)
+        engineering, by_name, by_id, unknown, zephyr, icons, briefing, _, _ = answers
+        source = planted["sources"][0]
+        link = f"{WS}/archives/{source['channel_id']}/p{source['ts'].replace('.', '')}"
+        assert any(link in d["permalinks"] for d in engineering["decisions"]), engineering
+        assert icons["count"] >= 1 and any("per-icon imports" in i["title"] for i in icons["items"])
+        assert briefing == _stored_markdown(db, last, reader)
+        text = json.dumps(answers)
+        if reader in secret["members"]:
+            assert zephyr["count"] == 1 and by_name["count"] == 1 and by_id["count"] == 1
+            assert secret["phrase"] in zephyr["items"][0]["title"]
+        else:
+            assert "PRIVATE-SECRET" not in text and "Zephyr" not in text
+            assert zephyr["count"] == 0
+            unknown_answer = unknown["error"].replace("no-such-channel", "X")
+            assert by_name["error"].replace("leadership", "X") == unknown_answer
+            assert by_id["error"].replace(secret["channel_id"], "X") == unknown_answer
