@@ -391,6 +391,7 @@ def test_every_argument_of_every_command_has_help():
         "outropy bench tokens",
         "outropy lake",
         "outropy lake import",
+        "outropy mcp",
     }
     missing = [
         f"{p.prog} {'/'.join(a.option_strings) or a.dest}"

@@ -6,6 +6,9 @@
 - Concurrency: DuckDB allows one process to hold the file. Every connection is taken under an
   exclusive file lock (`<db>.lock`), held only for the duration of the read or write, and a
   conflicting lock from a process that does not use ours is retried with jitter.
+- Read-only stores (`read_only=True`, the MCP server): the same short-lived connections, opened
+  read-only under a shared lock, so readers overlap one another but never a write, and they never
+  create the schema.
 - Memory: each connection caps DuckDB's own memory at `memory_limit` (OUTROPY_DUCKDB_MEMORY_LIMIT,
   default 512MB); big sorts, joins and inserts spill to disk beyond it instead of growing the process.
 - The LLM cache (`llm_calls`), as the `LLMCache` protocol of `outropy_pipelines.llm.base`.
@@ -43,10 +46,14 @@ def _is_lock_conflict(exc: Exception) -> bool:
 class DuckDBStore:
     """All reads and writes of the pipeline's DuckDB file."""
 
-    def __init__(self, path: str | Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> None:
+    def __init__(
+        self, path: str | Path, memory_limit: str = DEFAULT_MEMORY_LIMIT, *, read_only: bool = False
+    ) -> None:
         self.path = Path(path)
         self.memory_limit = memory_limit
-        self._schema_ready = False
+        self.read_only = read_only
+        # a read-only store never writes the schema: it reads what the pipeline wrote
+        self._schema_ready = read_only
 
     # -- connections -------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -54,7 +61,9 @@ class DuckDBStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         lock_path = self.path.with_name(self.path.name + ".lock")
         with open(lock_path, "a+") as fh:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            # readers share the lock (DuckDB lets many processes open a file read-only), a writer
+            # holds it alone (DuckDB refuses a reader while another process writes, and vice versa)
+            fcntl.flock(fh.fileno(), fcntl.LOCK_SH if self.read_only else fcntl.LOCK_EX)
             try:
                 yield
             finally:
@@ -68,7 +77,9 @@ class DuckDBStore:
             delay = 0.05
             while True:
                 try:
-                    con = duckdb.connect(str(self.path), config={"memory_limit": self.memory_limit})
+                    con = duckdb.connect(
+                        str(self.path), read_only=self.read_only, config={"memory_limit": self.memory_limit}
+                    )
                     break
                 except duckdb.IOException as exc:
                     if not _is_lock_conflict(exc) or time.monotonic() > deadline:

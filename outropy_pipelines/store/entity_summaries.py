@@ -90,3 +90,26 @@ def _open_item(o: dict) -> OpenItem:
             ],
         },
     )
+
+
+def latest_summary_day(store: DuckDBStore, on_or_before: str | None = None) -> str | None:
+    """The last day with entity summaries (on or before `on_or_before`), or None."""
+    if on_or_before is None:
+        day = store.scalar("SELECT max(day) FROM entity_summaries")
+    else:
+        day = store.scalar(
+            "SELECT max(day) FROM entity_summaries WHERE day <= CAST(? AS DATE)", [on_or_before]
+        )
+    return None if day is None else str(day)
+
+
+def channel_open_items(store: DuckDBStore, day: str, channel_ids: Sequence[str]) -> list[OpenItem]:
+    """The open items the memory of `channel_ids` carries at the end of `day` (every item folds
+    into its own conversation's `channel:` entity, so these are all of them), once each."""
+    entity_ids = [f"channel:{c}" for c in channel_ids]
+    seen: dict[str, OpenItem] = {}
+    with store.connect() as con:
+        for summary in entity_summaries_from(con, day, entity_ids):
+            for o in summary.open_items:
+                seen.setdefault(o.item_id, o)
+    return sorted(seen.values(), key=lambda o: (o.since_day, o.item_id))

@@ -94,3 +94,67 @@ def items_from(con: duckdb.DuckDBPyConnection, day: str, new_only: bool = False)
             confidence, status, is_new, provider, prompt_version,
         ) in rows
     ]  # fmt: skip
+
+
+def find_items(
+    store: DuckDBStore,
+    *,
+    channel_ids: Sequence[str],
+    words: Sequence[str] = (),
+    kinds: Sequence[str] = (),
+    start: str | None = None,
+    end: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[Item]:
+    """Items of `channel_ids` whose title holds every one of `words` (any case), of `kinds` (all
+    when empty), on days `start` .. `end` (both included, open when None), with their sources;
+    newest day first, then item_id; `limit` rows from `offset` (one row per item and day)."""
+    clauses = ["i.channel_id IN (SELECT unnest(?))"]
+    params: list = [list(channel_ids)]
+    for word in words:
+        clauses.append("contains(lower(i.title), lower(?))")
+        params.append(word)
+    if kinds:
+        clauses.append("i.kind IN (SELECT unnest(?))")
+        params.append(list(kinds))
+    if start is not None:
+        clauses.append("i.day >= CAST(? AS DATE)")
+        params.append(start)
+    if end is not None:
+        clauses.append("i.day <= CAST(? AS DATE)")
+        params.append(end)
+    sql = (
+        f"SELECT {', '.join('i.' + c.strip() for c in _ITEM_COLUMNS.split(','))} FROM items i "
+        f"WHERE {' AND '.join(clauses)} ORDER BY i.day DESC, i.item_id LIMIT ? OFFSET ?"
+    )
+    with store.connect() as con:
+        rows = con.execute(sql, [*params, limit, offset]).fetchall()
+        keys = sorted({(str(r[0]), r[1]) for r in rows})
+        sources: dict[tuple[str, str], list[SourceRef]] = {}
+        if keys:
+            for d, item_id, channel_id, ts in con.execute(
+                """SELECT CAST(s.day AS VARCHAR), s.item_id, s.channel_id, s.ts FROM item_sources s
+                   JOIN (SELECT unnest(CAST(? AS VARCHAR[])) AS day, unnest(CAST(? AS VARCHAR[])) AS item_id) k
+                   ON CAST(s.day AS VARCHAR) = k.day AND s.item_id = k.item_id ORDER BY s.item_id, s.ts""",
+                [[d for d, _ in keys], [i for _, i in keys]],
+            ).fetchall():
+                sources.setdefault((d, item_id), []).append(
+                    trusted(SourceRef, {"channel_id": channel_id, "ts": ts})
+                )
+    names = [c.strip() for c in _ITEM_COLUMNS.split(",")]
+    out = []
+    for row in rows:
+        values = dict(zip(names, row, strict=True))
+        values["day"] = str(values["day"])
+        for column in ("owners", "mentions", "entities"):
+            values[column] = values[column] or []
+        values["sources"] = sources.get((values["day"], values["item_id"]), [])
+        out.append(trusted(Item, values))
+    return out
+
+
+def item_day_range(store: DuckDBStore) -> tuple[str, str] | None:
+    """The first and last day with items, or None before the first classified day."""
+    rows = store.query("SELECT CAST(min(day) AS VARCHAR) AS a, CAST(max(day) AS VARCHAR) AS b FROM items")
+    return (rows[0]["a"], rows[0]["b"]) if rows and rows[0]["a"] else None

@@ -41,3 +41,21 @@ def membership_events(store: DuckDBStore, channel_ids: Sequence[str] | None = No
         sql += " AND channel_id IN (SELECT unnest(?))"
         params.append(list(channel_ids))
     return [MembershipEvent(**row) for row in store.query(sql, params)]
+
+
+def cited_messages(
+    store: DuckDBStore, messages: Sequence[tuple[str, str]]
+) -> tuple[dict[tuple[str, str], str | None], dict[tuple[str, str], str | None]]:
+    """For each (channel_id, ts) of `messages`: its thread_ts (for reply permalinks) and its author."""
+    keys = sorted(set(messages))
+    if not keys:
+        return {}, {}
+    rows = store.query(
+        """WITH cited AS (SELECT unnest(CAST(? AS VARCHAR[])) AS channel_id, unnest(CAST(? AS VARCHAR[])) AS ts)
+           SELECT DISTINCT r.channel_id, r.ts, r.thread_ts, r.user_id FROM raw_messages r
+           JOIN cited c ON c.channel_id = r.channel_id AND c.ts = r.ts""",
+        [[c for c, _ in keys], [t for _, t in keys]],
+    )
+    thread_ts_of = {(r["channel_id"], r["ts"]): r["thread_ts"] for r in rows}
+    authors_of = {(r["channel_id"], r["ts"]): r["user_id"] for r in rows}
+    return thread_ts_of, authors_of
