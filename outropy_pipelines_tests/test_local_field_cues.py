@@ -443,3 +443,14 @@ def test_support_channel_phrasings_of_failures_questions_decisions_and_releases(
         assert kinds(classify(thread(("U3CAROL", text)))) == [kind], text
     # the same words about someone else's hypothetical, or a fix already done, are no blocker
     assert "blocker" not in kinds(classify(thread(("U3CAROL", "if the load times out, raise the limit"))))
+
+
+def test_who_is_around_is_talk_and_works_for_me_now_is_no_decision():
+    for text in ("who's in the office today?", "who wants to join a climbing session on Friday?"):
+        assert classify(thread(("U1ALICE", text))) == [], text
+    items = classify(thread(("U1ALICE", "does the export page load for you?"), ("U2BOB", "works for me now")))
+    assert "decision" not in kinds(items)
+    agreed = classify(
+        thread(("U1ALICE", "shall we move the sync to Tuesdays?"), ("U2BOB", "Tuesday works for me"))
+    )
+    assert "decision" in kinds(agreed)

@@ -128,7 +128,9 @@ INVITE_RE = re.compile(r"^(?:let me know|feel free|happy to|just|hope)\b", _I)
 # small talk asked of the room is not work: food, drinks, leisure, the weather
 SOCIAL_Q_RE = re.compile(
     r"\b(?:lunch|dinner|breakfast|coffee|tea|pizza|beer|drinks?|snacks?|cake|food|restaurant|place to eat|"
-    r"weekend|vacation|holidays?|movie|film|show|game|match|party|weather)\b",
+    r"weekend|vacation|holidays?|movie|film|show|game|match|party|weather)\b"
+    # who is around or joins in: "who's in the office today?", "who wants to ...", "anyone up for ...?"
+    r"|^\W*(?:who(?:'s| is) (?:in|around|at|coming|joining)\b|who wants to\b|(?:who's|anyone|anybody) up for\b)",
     _I,
 )
 
@@ -223,7 +225,7 @@ APPROVE_RE = re.compile(
     r"(?:(?:those|these|the|this|that|your|both)\s+)?[\w-]+(?:\s+[\w-]+)?\s+(?:is|are|looks?|seems?|sounds?))\s+"
     r"(?:(?:totally|perfectly|absolutely|all)\s+)?(?:fine|good|ok|okay|approved)\b(?!\s+now)"
     r"|^(?:(?:yes|yeah|yep|sure|ok|okay)[\s,!.]*)*(?:they|these|those|both) (?:make|makes) sense\b"
-    r"|^[^.?!\n]{0,60}\bworks for (?:me|us)\b"
+    r"|^[^.?!\n]{0,60}\bworks for (?:me|us)\b(?!\s+(?:now|again|too))"  # "works for me now": it runs again
     r"|^(?:(?:yes|yeah|yep|sure|ok|okay)[\s,!.]*)+(?:works for me|go ahead|let'?s do (?:it|that))"
     r"|^(?:(?:yes|yeah|yep|sure|ok|okay|cool)[\s,!.]*)*(?:seems|sounds|looks) (?:fine|good|great|ok|okay)"
     r"(?: to me)?\s*[.!]|^(?:(?:yes|yeah|cool)[\s,!.]*)*sounds like a good (?:way|plan|idea|approach)",
