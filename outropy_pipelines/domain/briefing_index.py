@@ -64,6 +64,7 @@ from outropy_pipelines.domain.briefing_ranking import (
 )
 from outropy_pipelines.domain.briefing_render_cache import RenderCache
 from outropy_pipelines.domain.briefing_rendering import render_into
+from outropy_pipelines.domain.briefing_waiting import Waiting, waiting_for, waiting_line
 from outropy_pipelines.domain.models import (
     BRIEFING_SECTIONS,
     Briefing,
@@ -160,6 +161,7 @@ class BriefingIndex:
         self._owners: list[frozenset[str]] = []
         self._mentions: list[frozenset[str]] = []
         self._foreign: list[tuple[str, ...]] = []  # source channels other than the item's own
+        self._keys: list[frozenset | None] = []  # source_key
         self._author: list[object] = []  # the single author of a resolved item, else _NOBODY
         self._entities: list[tuple[tuple[str, str], ...]] = []
         self._check: list[tuple | None] = []  # None: nothing per-reader to check beyond the channel
@@ -191,6 +193,7 @@ class BriefingIndex:
             self._owners.append(owners)
             self._mentions.append(mentions)
             self._foreign.append(foreign)
+            self._keys.append(key)
             self._author.append(author)
             self._entities.append(entities)
             self._check.append(
@@ -264,11 +267,13 @@ class BriefingIndex:
         max_lines: int = 25,
         open_items: Sequence[OpenItem] = (),
         section_caps: Mapping[str, int] | None = None,
+        shown: Waiting | None = None,
     ) -> list[ScoredItem]:
         """The reader's lines in briefing order: by section (BRIEFING_SECTIONS), then score (highest
         first), then item_id; each section cut to its cap (`section_caps`, default
         DEFAULT_SECTION_CAPS), at most `max_lines` in all. `open_items` are the reader's carried
-        asks from entity memory (those whose id is not among the day's new items count)."""
+        asks from entity memory (those whose id is not among the day's new items count). Items
+        whose item_id or set of sources `shown` (the waiting sections above) holds are left out."""
         caps = dict(DEFAULT_SECTION_CAPS if section_caps is None else section_caps)
         uid = reader.user_id
         visible, member_channels, projects = reader.visible_channels, reader.member_channels, reader.projects
@@ -277,6 +282,14 @@ class BriefingIndex:
 
         # (section, -score, item_id, origin, payload): payload is (idx, why, project) or a ScoredItem.
         candidates: list[tuple] = []
+
+        # Shown above (the waiting sections): by item_id or sources, never again below.
+        shown_ids = shown.ids if shown is not None else frozenset()
+        shown_keys = shown.keys if shown is not None else frozenset()
+        keys_of = self._keys
+
+        def hidden(idx: int) -> bool:
+            return bool(shown_ids) and (items[idx].item_id in shown_ids or keys_of[idx] in shown_keys)
 
         # The reader's carried open items, and the day's items citing the same messages as one of
         # them: both are placed one by one (step 3), so the routes skip the latter.
@@ -290,7 +303,7 @@ class BriefingIndex:
 
         # 1. Personal candidates: every item the reader owns or is mentioned in.
         for idx in self._by_user.get(uid, ()):
-            if idx in same_sources:
+            if idx in same_sources or hidden(idx):
                 continue
             item = items[idx]
             cid = item.channel_id
@@ -318,6 +331,8 @@ class BriefingIndex:
         def plain_ok(entry: Entry) -> bool:
             if same_sources and entry[2] in same_sources:
                 return False  # placed with the reader's carried items
+            if hidden(entry[2]):
+                return False
             check = check_of[entry[2]]
             if check is None:
                 return True
@@ -369,7 +384,8 @@ class BriefingIndex:
         # 3. Rare items, placed one by one: items sharing an item_id or sources, the reader's carried
         # open items and the day's items citing the same messages as those.
         if carried or self._dup_items:
-            for s in self._rare(reader, carried, [items[idx] for idx in sorted(same_sources)]):
+            also = [items[idx] for idx in sorted(same_sources)]
+            for s in self._rare(reader, carried, also, shown_ids=shown_ids, shown_keys=shown_keys):
                 candidates.append((_SECTION_INDEX[s.section], -s.score, s.item.item_id, _RARE, s))
 
         # 4. The caps, then reasons for the chosen lines only.
@@ -424,7 +440,13 @@ class BriefingIndex:
         return out
 
     def _rare(
-        self, reader: ReaderContext, carried: Sequence[OpenItem], also: Sequence[Item] = ()
+        self,
+        reader: ReaderContext,
+        carried: Sequence[OpenItem],
+        also: Sequence[Item] = (),
+        *,
+        shown_ids: frozenset[str] = frozenset(),
+        shown_keys: frozenset[frozenset] = frozenset(),
     ) -> list[ScoredItem]:
         """The day's items sharing an item_id or sources with another, `also` (items citing the
         messages of a carried one) and the reader's carried open items, each checked and placed for
@@ -471,8 +493,8 @@ class BriefingIndex:
                 ScoredItem(item, BRIEFING_SECTIONS[section], score(tier, item, member), text, open_since)
             )
         kept: list[ScoredItem] = []
-        ids: set[str] = set()
-        keys: set[frozenset] = set()
+        ids: set[str] = set(shown_ids)
+        keys: set[frozenset] = set(shown_keys)
         for s in sorted(placed_items, key=_line_key):  # stable: the first considered wins a tie
             key = source_key(s.item.sources)
             if s.item.item_id in ids or (key is not None and key in keys):
@@ -510,21 +532,36 @@ class BriefingIndex:
         max_lines: int = 25,
         section_caps: Mapping[str, int] | None = None,
         render: bool = True,
+        waiting_items: Sequence[OpenItem] = (),
+        partial: str = "",
     ) -> Briefing:
-        """The user's briefing of this index's day: `rank_for` their reader context, lines assembled.
+        """The user's briefing of this index's day: the waiting sections of `waiting_items` (open
+        items of any entity's memory, `briefing_waiting.waiting_for`), then `rank_for` their reader
+        context without the items shown there, lines assembled; `partial` is the day's note.
 
         Rendered by `self.renderer` (per-line fragments shared across the day's briefings);
         `render=False` leaves markdown, blocks and HTML empty.
         """
         reader = self.reader_context(user.user_id, projects)
-        ranked = self.rank_for(reader, max_lines=max_lines, open_items=open_items, section_caps=section_caps)
-        briefing = self.assemble(user, ranked)
+        waiting = waiting_for(self.day, reader, waiting_items, self.authors_of, self.user_names)
+        ranked = self.rank_for(
+            reader, max_lines=max_lines, open_items=open_items, section_caps=section_caps, shown=waiting
+        )
+        briefing = self.assemble(user, ranked, waiting, partial)
         return render_into(briefing, renderer=self.renderer) if render else briefing
 
-    def assemble(self, user: User, ranked: Sequence[ScoredItem]) -> Briefing:
-        """The (unrendered) briefing of `ranked` lines: sources, permalinks, labels and intro."""
+    def assemble(
+        self, user: User, ranked: Sequence[ScoredItem], waiting: Waiting | None = None, partial: str = ""
+    ) -> Briefing:
+        """The (unrendered) briefing of `waiting`'s lines then `ranked` lines: sources, permalinks,
+        labels and intro."""
         lines: list[BriefingLine] = []
-        for position, s in enumerate(ranked):
+        for w in waiting.lines if waiting is not None else ():
+            sources, links = self._sources_and_links(open_item_as_item(w.item))
+            label = self.label(w.item.channel_id, user.user_id)
+            lines.append(waiting_line(len(lines), w, sources, links, label))
+        for s in ranked:
+            position = len(lines)
             sources, links = self._sources_and_links(s.item)
             lines.append(
                 briefing_line(position, s, sources, links, self.label(s.item.channel_id, user.user_id))
@@ -534,7 +571,9 @@ class BriefingIndex:
             user_id=user.user_id,
             user_name=user.display_name,
             intro=default_intro(self.day, lines),
+            partial=partial,
             lines=lines,
+            more=dict(waiting.more) if waiting is not None else {},
         )
 
 
