@@ -8,7 +8,7 @@ from pathlib import Path
 
 from outropy_pipelines.domain.briefing_index import BriefingIndex
 from outropy_pipelines.domain.briefing_rendering import render_plain_text
-from outropy_pipelines.domain.briefing_waiting import WAITING_KINDS, partial_note
+from outropy_pipelines.domain.briefing_waiting import WAITING_KINDS, asker_of, partial_note
 from outropy_pipelines.domain.membership import members_on_day
 from outropy_pipelines.domain.models import Briefing, Directory, OpenItem
 from outropy_pipelines.store import DuckDBStore
@@ -65,6 +65,12 @@ def brief_day(
     index = BriefingIndex(
         day, items, channels, user_names, workspace_url, thread_ts_of, authors_of=authors_of
     )
+    # the open asks and questions each reader asked (the author of the first source)
+    asked_by: dict[str, list[OpenItem]] = {}
+    for o in asked:
+        asker = asker_of(o, authors_of)
+        if asker is not None:
+            asked_by.setdefault(asker, []).append(o)
     partial = partial_note(*briefings_store.day_gaps(store, day))
     report = BriefingsReport(day=day)
     plain_texts: list[str] = []
@@ -75,7 +81,9 @@ def brief_day(
         open_items: list[OpenItem] = [
             o for o in person_memory.get(f"person:{uid}", []) if uid in o.owners and o.since_day < day
         ]
-        b = index.build_briefing(user, open_items, waiting_items=[*open_items, *asked], partial=partial)
+        b = index.build_briefing(
+            user, open_items, waiting_items=[*open_items, *asked_by.get(uid, [])], partial=partial
+        )
         report.briefings.append(b)
         plain_texts.append(render_plain_text(b, renderer=index.renderer))
     report.lines = briefings_store.replace_day_users(store, day, user_ids, report.briefings, plain_texts)
