@@ -148,8 +148,8 @@ def rank_items_for_reader(
 ) -> list[ScoredItem]:
     """The reader's lines, in briefing order (section, then score, then item_id).
 
-    - `shown` are the items of the waiting sections above: no line has an item_id or a set of
-      sources one of them has (they count as lines shown before every other).
+    - `shown` are the items of the waiting sections above: no line has an item_id, a set of sources,
+      or a conversation and title one of them has (they count as lines shown before every other).
 
     - Only items with `is_new` (that day's news) are considered, plus `open_items` (older asks carried
       in memory) that are still open and owned by the reader, which go to "needs_you" only.
@@ -164,7 +164,11 @@ def rank_items_for_reader(
     caps = dict(DEFAULT_SECTION_CAPS if section_caps is None else section_caps)
     candidates: list[ScoredItem] = []
 
+    shown_titles = {(o.channel_id, o.title) for o in shown}
+
     def consider(item: Item, open_since: str | None) -> None:
+        if (item.channel_id, item.title) in shown_titles:
+            return
         if not is_visible_to(reader, item.channel_id, item.sources):
             return
         if item.status == "resolved" and authored_by_reader(item, reader.user_id, authors_of):
@@ -224,7 +228,8 @@ def waiting_sections(
     """The waiting sections, restated: open action items and questions first seen before `day` that
     the reader may see; owned by the reader -> "waiting_on_you" (reason: age, who asked unless the
     reader); else asked by the reader (author of the earliest source) -> "waiting_on_others" (age,
-    the owners or "nobody assigned"). One per item_id and per set of sources, oldest first (then
+    the owners or "nobody assigned"). One per item_id, set of sources and (conversation, title),
+    oldest first (then
     item_id); each section's first `cap` shown, the rest counted. Also returns every waiting item."""
     found: dict[str, list[WaitingItem]] = {s: [] for s in _WAITING}
     everyone: list[OpenItem] = []
@@ -237,6 +242,7 @@ def waiting_sections(
         if any(
             e.item_id == o.item_id
             or (sources and sources == frozenset((x.channel_id, x.ts) for x in e.sources))
+            or (e.channel_id, e.title) == (o.channel_id, o.title)
             for e in everyone
         ):
             continue

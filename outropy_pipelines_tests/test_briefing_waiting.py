@@ -205,6 +205,27 @@ def test_waiting_sections_come_first_and_win_over_the_ranked_sections():
     assert "+2 more" in sent and "Partial: 1 conversation" in sent and "title w4" in sent
 
 
+def test_an_ask_posted_again_in_the_same_words_is_one_line_aged_from_the_first():
+    """Ann asked the same question on the 2nd and the 4th (two items, two messages) and again today."""
+    first = _open("q-first", "2026-11-02", [], "700.1", kind="question")
+    again = _open("q-again", "2026-11-04", [], "700.2", kind="question")
+    first.title = again.title = "Ann: does anyone have a spare adapter?"
+    today = _day_item("q-today", "700.3", kind="question", owners=())
+    today.title = first.title
+    authors = {("CENG", "700.1"): "UANN", ("CENG", "700.2"): "UANN", ("CENG", "700.3"): "UANN"}
+    w = waiting_for(DAY, _reader(), [again, first], authors, NAMES)
+    assert [(x.item.item_id, x.reason) for x in w.lines] == [("q-first", "open 3 days · nobody assigned")]
+    index = BriefingIndex(DAY, [today], CHANNELS, NAMES, WS, {}, authors_of=authors)
+    b = index.build_briefing(ANN, waiting_items=[first, again])
+    assert [ln.item_id for ln in b.lines] == ["q-first"]
+    ref = build_briefing(
+        DAY, ANN, [today], CHANNELS, NAMES, [], WS, {}, authors_of=authors, waiting_items=[first, again]
+    )
+    assert ref.lines == b.lines
+    # without the waiting line, today's question is in the ranked sections
+    assert [ln.item_id for ln in index.build_briefing(ANN).lines] == ["q-today"]
+
+
 def test_a_complete_day_has_no_partial_line_and_no_waiting_sections_without_open_items():
     index = BriefingIndex(DAY, [_day_item("fresh", "600.1")], CHANNELS, NAMES, WS, {}, authors_of={})
     b = index.build_briefing(ANN)

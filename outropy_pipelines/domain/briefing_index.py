@@ -28,6 +28,10 @@ cut to its cap, sections in BRIEFING_SECTIONS order, at most `max_lines` lines i
   the first one on a tie), so no briefing shows one item, or one set of messages, twice. Every
   other item shares neither with any candidate, so the routes' first `cap` entries stay exact.
 
+- The waiting sections (`briefing_waiting`) come first: `rank_for(shown=...)` leaves their items out
+  (by item_id, set of sources, or conversation and title) of every route, the personal candidates
+  and the rare items.
+
 Reasons are worded only for the lines that make the briefing. `outropy_pipelines_tests/
 reference_ranking.py` keeps a slow reference (every item classified for every reader) that the
 tests compare this with.
@@ -35,10 +39,10 @@ tests compare this with.
 
 from __future__ import annotations
 
-import heapq
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
+from outropy_pipelines.domain.briefing_merge import Entry, take, unique
 from outropy_pipelines.domain.briefing_ranking import (
     BLOCKERS_INCIDENTS,
     DECISIONS,
@@ -81,27 +85,10 @@ _SECTION_INDEX = {s: i for i, s in enumerate(BRIEFING_SECTIONS)}
 _NOBODY = object()  # "no single author" (never equal to a user id)
 _ROUTE, _PERSONAL, _RARE = 0, 1, 2  # where a candidate came from
 
-# A list entry: (-score, item_id, idx). Entries compare on the first two fields (item_ids are unique).
-Entry = tuple[float, str, int]
-
 
 def _project_of(entities: tuple[tuple[str, str], ...], projects: frozenset[str]) -> str | None:
     """`followed_project` of an item's (sorted entity, lower-cased entity) pairs."""
     return next((e for e, norm in entities if norm in projects), None)
-
-
-def _take(lists: Sequence[Sequence[Entry]], k: int, ok) -> list[Entry]:
-    """The first `k` entries accepted by `ok(entry)` in the merged order of sorted `lists`."""
-    out: list[Entry] = []
-    if k <= 0 or not lists:
-        return out
-    merged: Iterable[Entry] = lists[0] if len(lists) == 1 else heapq.merge(*lists)
-    for entry in merged:
-        if ok(entry):
-            out.append(entry)
-            if len(out) >= k:
-                break
-    return out
 
 
 class BriefingIndex:
@@ -286,10 +273,18 @@ class BriefingIndex:
         # Shown above (the waiting sections): by item_id or sources, never again below.
         shown_ids = shown.ids if shown is not None else frozenset()
         shown_keys = shown.keys if shown is not None else frozenset()
+        shown_titles = shown.titles if shown is not None else frozenset()
         keys_of = self._keys
 
         def hidden(idx: int) -> bool:
-            return bool(shown_ids) and (items[idx].item_id in shown_ids or keys_of[idx] in shown_keys)
+            if not shown_ids:
+                return False
+            item = items[idx]
+            return (
+                item.item_id in shown_ids
+                or keys_of[idx] in shown_keys
+                or (item.channel_id, item.title) in shown_titles
+            )
 
         # The reader's carried open items, and the day's items citing the same messages as one of
         # them: both are placed one by one (step 3), so the routes skip the latter.
@@ -362,19 +357,19 @@ class BriefingIndex:
         picked: list[tuple[int, Entry, Why | None]] = []
         for section, section_lists in zip((DECISIONS, BLOCKERS_INCIDENTS, UPDATES), routes, strict=True):
             k = limit[BRIEFING_SECTIONS[section]]
-            picked += [(section, e, None) for e in _take(section_lists, k, plain_ok)]
+            picked += [(section, e, None) for e in take(section_lists, k, plain_ok)]
         # Visible conversations the reader is not a member of: public ones, and any others the
         # reader context grants (none for contexts built from the membership snapshot).
         others = (visible - self._public) - member_channels
         k = limit["blockers_incidents"]
         incident_lists = [self._public_incidents] if self._public_incidents else []
         incident_lists += [self._other_incidents[c] for c in others if c in self._other_incidents]
-        picked += [(BLOCKERS_INCIDENTS, e, "incident") for e in _take(incident_lists, k, outside_ok)]
+        picked += [(BLOCKERS_INCIDENTS, e, "incident") for e in take(incident_lists, k, outside_ok)]
         if projects:
             k = limit["decisions"]
             decision_lists = [self._public_decisions[p] for p in projects if p in self._public_decisions]
             decision_lists += [self._other_decisions[c] for c in others if c in self._other_decisions]
-            decisions = _take(_unique(decision_lists), k, project_ok)
+            decisions = take(unique(decision_lists), k, project_ok)
             picked += [(DECISIONS, e, "decision_project") for e in decisions]
         for section, (neg_score, item_id, idx), route_why in picked:
             why = self._member_why[idx] if route_why is None else route_why
@@ -385,7 +380,8 @@ class BriefingIndex:
         # open items and the day's items citing the same messages as those.
         if carried or self._dup_items:
             also = [items[idx] for idx in sorted(same_sources)]
-            for s in self._rare(reader, carried, also, shown_ids=shown_ids, shown_keys=shown_keys):
+            shown_all = (shown_ids, shown_keys, shown_titles)
+            for s in self._rare(reader, carried, also, shown_all):
                 candidates.append((_SECTION_INDEX[s.section], -s.score, s.item.item_id, _RARE, s))
 
         # 4. The caps, then reasons for the chosen lines only.
@@ -444,9 +440,7 @@ class BriefingIndex:
         reader: ReaderContext,
         carried: Sequence[OpenItem],
         also: Sequence[Item] = (),
-        *,
-        shown_ids: frozenset[str] = frozenset(),
-        shown_keys: frozenset[frozenset] = frozenset(),
+        shown: tuple[frozenset, frozenset, frozenset] = (frozenset(), frozenset(), frozenset()),
     ) -> list[ScoredItem]:
         """The day's items sharing an item_id or sources with another, `also` (items citing the
         messages of a carried one) and the reader's carried open items, each checked and placed for
@@ -457,7 +451,10 @@ class BriefingIndex:
         considered: list[tuple[Item, str | None]] = [(item, None) for item in self._dup_items]
         considered += [(item, None) for item in also]
         considered += [(open_item_as_item(o), o.since_day) for o in carried]
+        shown_ids, shown_keys, shown_titles = shown  # the waiting sections'
         for item, open_since in considered:
+            if (item.channel_id, item.title) in shown_titles:
+                continue
             if not is_visible_to(reader, item.channel_id, item.sources):
                 continue
             if item.status == "resolved" and authored_by_reader(item, uid, self.authors_of):
@@ -575,21 +572,6 @@ class BriefingIndex:
             lines=lines,
             more=dict(waiting.more) if waiting is not None else {},
         )
-
-
-def _unique(lists: list[list[Entry]]) -> list[Iterator[Entry] | list[Entry]]:
-    """The merged entries of `lists` without repeats (a decision can be in several project lists)."""
-    if len(lists) <= 1:
-        return lists
-
-    def merged() -> Iterator[Entry]:
-        last = None
-        for entry in heapq.merge(*lists):
-            if entry != last:
-                yield entry
-            last = entry
-
-    return [merged()]
 
 
 def _candidate_key(candidate: tuple) -> tuple[int, float, str]:

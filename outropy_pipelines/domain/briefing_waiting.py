@@ -11,9 +11,10 @@ carried across days until a later message closes them), not from the day's ranki
 Only items first seen before the briefing's day count (a day's new asks are in "Needs you"); the
 age is the days from the day the item was first seen (`OpenItem.since_day`) to the briefing day.
 Every item passes the access-control rule (`is_visible_to`). Each section lists the oldest first
-(then by item_id), at most `WAITING_CAP` lines; the rest are counted ("+N more"). These sections
-come first: the ranked sections then drop every item shown here, by item_id or set of sources
-(`shown_keys`), so a briefing never shows one item twice.
+(then by item_id), at most `WAITING_CAP` lines; the rest are counted ("+N more"). One line per
+item_id, set of sources, and (conversation, title): an ask posted again in the same words is the
+same ask, shown once with the age of the first. These sections come first: the ranked sections
+then drop every item they hold by the same three keys, so a briefing never shows one item twice.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ class Waiting:
     #: the ranked sections leave out
     ids: frozenset[str] = frozenset()
     keys: frozenset[frozenset] = frozenset()
+    #: their (channel_id, title): the same ask posted again is the same ask
+    titles: frozenset[tuple[str, str]] = frozenset()
 
 
 def age_days(since_day: str, day: str) -> int:
@@ -91,11 +94,12 @@ def waiting_for(
     by_section: dict[str, list[WaitingItem]] = {"waiting_on_you": [], "waiting_on_others": []}
     ids: set[str] = set()
     keys: set[frozenset] = set()
+    titles: set[tuple[str, str]] = set()
     for o in sorted(open_items, key=lambda o: (o.since_day, o.item_id)):
         if o.kind not in WAITING_KINDS or o.since_day >= day:
             continue
         key = source_key(o.sources)
-        if o.item_id in ids or (key is not None and key in keys):
+        if o.item_id in ids or (key is not None and key in keys) or (o.channel_id, o.title) in titles:
             continue
         if not is_visible_to(reader, o.channel_id, o.sources):
             continue
@@ -114,6 +118,7 @@ def waiting_for(
         else:
             continue
         ids.add(o.item_id)
+        titles.add((o.channel_id, o.title))
         if key is not None:
             keys.add(key)
         by_section[section].append(WaitingItem(section, o, age, reason))
@@ -123,7 +128,7 @@ def waiting_for(
         lines += found[:cap]
         if len(found) > cap:
             more[section] = len(found) - cap
-    return Waiting(lines=lines, more=more, ids=frozenset(ids), keys=frozenset(keys))
+    return Waiting(lines=lines, more=more, ids=frozenset(ids), keys=frozenset(keys), titles=frozenset(titles))
 
 
 def partial_note(unreadable_conversations: int, unclassified_threads: int, quarantined_records: int) -> str:
