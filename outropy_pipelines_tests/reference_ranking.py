@@ -10,6 +10,7 @@ same rules.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 
 from outropy_pipelines.domain.briefing_ranking import (
@@ -34,6 +35,7 @@ from outropy_pipelines.domain.briefing_ranking import (
     sorted_sources,
 )
 from outropy_pipelines.domain.briefing_rendering import render_into
+from outropy_pipelines.domain.briefing_waiting import WaitingItem, age_text, waiting_line
 from outropy_pipelines.domain.models import (
     BRIEFING_SECTIONS,
     Briefing,
@@ -142,8 +144,12 @@ def rank_items_for_reader(
     user_names: Mapping[str, str] | None = None,
     authors_of: Mapping[tuple[str, str], str | None] | None = None,
     section_caps: Mapping[str, int] | None = None,
+    shown: Sequence[OpenItem] = (),
 ) -> list[ScoredItem]:
     """The reader's lines, in briefing order (section, then score, then item_id).
+
+    - `shown` are the items of the waiting sections above: no line has an item_id, a set of sources,
+      or a conversation and title one of them has (they count as lines shown before every other).
 
     - Only items with `is_new` (that day's news) are considered, plus `open_items` (older asks carried
       in memory) that are still open and owned by the reader, which go to "needs_you" only.
@@ -158,7 +164,11 @@ def rank_items_for_reader(
     caps = dict(DEFAULT_SECTION_CAPS if section_caps is None else section_caps)
     candidates: list[ScoredItem] = []
 
+    shown_titles = {(o.channel_id, o.title) for o in shown}
+
     def consider(item: Item, open_since: str | None) -> None:
+        if (item.channel_id, item.title) in shown_titles:
+            return
         if not is_visible_to(reader, item.channel_id, item.sources):
             return
         if item.status == "resolved" and authored_by_reader(item, reader.user_id, authors_of):
@@ -180,8 +190,10 @@ def rank_items_for_reader(
         consider(open_item_as_item(oi), oi.since_day)
 
     ranked: list[ScoredItem] = []
-    shown_ids: set[str] = set()
-    shown_sources: set[frozenset[tuple[str, str]]] = set()
+    shown_ids: set[str] = {o.item_id for o in shown}
+    shown_sources: set[frozenset[tuple[str, str]]] = {
+        frozenset((src.channel_id, src.ts) for src in o.sources) for o in shown if o.sources
+    }
     for s in sorted(candidates, key=_sort_key):  # a stable sort: the first considered wins a tie
         sources = frozenset((src.channel_id, src.ts) for src in s.item.sources)
         if s.item.item_id in shown_ids or (sources and sources in shown_sources):
@@ -202,6 +214,59 @@ def rank_items_for_reader(
     return out
 
 
+_WAITING = ("waiting_on_you", "waiting_on_others")
+
+
+def waiting_sections(
+    day: str,
+    reader: ReaderContext,
+    open_items: Sequence[OpenItem],
+    authors_of: Mapping[tuple[str, str], str | None] | None,
+    user_names: Mapping[str, str] | None,
+    cap: int = 5,
+) -> tuple[list[WaitingItem], dict[str, int], list[OpenItem]]:
+    """The waiting sections, restated: open action items and questions first seen before `day` that
+    the reader may see; owned by the reader -> "waiting_on_you" (reason: age, who asked unless the
+    reader); else asked by the reader (author of the earliest source) -> "waiting_on_others" (age,
+    the owners or "nobody assigned"). One per item_id, set of sources and (conversation, title),
+    oldest first (then
+    item_id); each section's first `cap` shown, the rest counted. Also returns every waiting item."""
+    found: dict[str, list[WaitingItem]] = {s: [] for s in _WAITING}
+    everyone: list[OpenItem] = []
+    for o in sorted(open_items, key=lambda o: (o.since_day, o.item_id)):
+        if o.kind not in ("action_item", "question") or not o.since_day < day:
+            continue
+        if not is_visible_to(reader, o.channel_id, o.sources):
+            continue
+        sources = frozenset((x.channel_id, x.ts) for x in o.sources)
+        if any(
+            e.item_id == o.item_id
+            or (sources and sources == frozenset((x.channel_id, x.ts) for x in e.sources))
+            or (e.channel_id, e.title) == (o.channel_id, o.title)
+            for e in everyone
+        ):
+            continue
+        first = sorted_sources(o.sources)
+        asker = (authors_of or {}).get((first[0].channel_id, first[0].ts)) if first else None
+        age = (dt.date.fromisoformat(day) - dt.date.fromisoformat(o.since_day)).days
+        if reader.user_id in o.owners:
+            section = "waiting_on_you"
+            why = age_text(age) + (
+                f" · asked by {_name(asker, user_names)}" if asker and asker != reader.user_id else ""
+            )
+        elif asker is not None and asker == reader.user_id:
+            section = "waiting_on_others"
+            owners = ", ".join(_name(u, user_names) for u in o.owners)
+            why = age_text(age) + (f" · waiting on {owners}" if owners else " · nobody assigned")
+        else:
+            continue
+        everyone.append(o)
+        found[section].append(WaitingItem(section, o, age, why))
+    lines = [w for s in _WAITING for w in found[s][:cap]]
+    more = {s: len(found[s]) - cap for s in _WAITING if len(found[s]) > cap}
+    return lines, more, everyone
+
+
 def build_briefing(
     day: str,
     user: User,
@@ -216,14 +281,18 @@ def build_briefing(
     projects: Iterable[str] = (),
     max_lines: int = 25,
     section_caps: Mapping[str, int] | None = None,
+    waiting_items: Sequence[OpenItem] = (),
+    partial: str = "",
 ) -> Briefing:
-    """The user's briefing for `day`, rendered (markdown, Slack blocks, HTML).
+    """The user's briefing for `day`, rendered (markdown, Slack blocks, HTML): the waiting sections
+    of `waiting_items`, then the ranked lines without the items shown there.
 
     Visibility comes from `channels` (the membership snapshot). `thread_ts_of[(channel_id, ts)]` is a
     message's thread root, used for reply permalinks. To replace the intro, set `intro` and call
     `briefing_rendering.render_into` again.
     """
     reader = reader_context(user.user_id, channels.values(), projects)
+    waiting, more, shown = waiting_sections(day, reader, waiting_items, authors_of, user_names)
     ranked = rank_items_for_reader(
         reader,
         items,
@@ -233,9 +302,22 @@ def build_briefing(
         user_names=user_names,
         authors_of=authors_of,
         section_caps=section_caps,
+        shown=shown,
     )
+
+    def links_of(sources):
+        return [
+            permalink(workspace_url, x.channel_id, x.ts, (thread_ts_of or {}).get((x.channel_id, x.ts)))
+            for x in sources
+        ]
+
     lines: list[BriefingLine] = []
-    for position, s in enumerate(ranked):
+    for w in waiting:
+        sources = sorted_sources(w.item.sources)
+        label = channel_label(w.item.channel_id, channels, user.user_id, user_names)
+        lines.append(waiting_line(len(lines), w, sources, links_of(sources), label))
+    for s in ranked:
+        position = len(lines)
         sources = sorted_sources(s.item.sources)
         links = [
             permalink(
@@ -250,6 +332,8 @@ def build_briefing(
         user_id=user.user_id,
         user_name=user.display_name,
         intro=default_intro(day, lines),
+        partial=partial,
         lines=lines,
+        more=more,
     )
     return render_into(briefing)

@@ -264,7 +264,9 @@ def test_render_cache_with_a_smaller_slack_budget():
 
 def test_pipeline_stores_the_reference_briefings(sample_run):
     """Every briefing the pipeline stored (through `brief_day` and the index) equals the reference's."""
+    from outropy_pipelines.domain.briefing_waiting import partial_note
     from outropy_pipelines.store import to_json
+    from outropy_pipelines.store.briefings import day_gaps
     from outropy_pipelines.store.directory import read_directory
     from outropy_pipelines.store.entity_summaries import load_entity_summaries
     from outropy_pipelines.store.items import load_items
@@ -296,6 +298,11 @@ def test_pipeline_stores_the_reference_briefings(sample_run):
         memory: dict[str, list] = {}
         for s in load_entity_summaries(store, day, [f"person:{u}" for u in uids]):
             memory.setdefault(s.entity_id, []).extend(s.open_items)
+        # every conversation's open items: the readers' "You're waiting on" are among them
+        asked = [
+            o for s in load_entity_summaries(store, day) if s.entity_kind == "channel" for o in s.open_items
+        ]
+        partial = partial_note(*day_gaps(store, day))
         expected_lines = []
         for row in stored:
             uid = row["user_id"]
@@ -310,6 +317,8 @@ def test_pipeline_stores_the_reference_briefings(sample_run):
                 sample_run.settings.workspace_url,
                 thread_ts_of,
                 authors_of=authors_of,
+                waiting_items=[*open_items, *asked],
+                partial=partial,
             )
             assert row["markdown"] == expected.markdown
             assert row["html"] == expected.html

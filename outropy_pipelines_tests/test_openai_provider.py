@@ -656,6 +656,10 @@ def test_pipeline_on_openai_provider_then_a_second_run_costs_nothing(
     assert meta["llm_provider"] == "openai" and meta["llm_failures"] == len(failed)
     other_day = next(d for d in DAYS if d != failed_day)  # each day shows its own accounting
     assert _materialization_metadata(instance, "classified_items", other_day)["llm_failures"] == 0
+    # that day's briefings open with the Partial line (a count, no thread named); the other day's do not
+    partial = "Partial: 1 thread could not be classified (LLM errors)."
+    notes = store.query("SELECT CAST(day AS VARCHAR) AS day, plain_text FROM briefings")
+    assert notes and all((partial in n["plain_text"]) == (n["day"] == failed_day) for n in notes)
     assert meta["llm_requests"] > 0 and meta["llm_input_tokens"] > 0 and meta["llm_estimated_cost_usd"] > 0
     assert store.scalar("SELECT count(*) FROM items WHERE provider <> 'openai'") == 0
     assert store.scalar("SELECT count(*) FROM items") > 0
@@ -669,6 +673,7 @@ def test_pipeline_on_openai_provider_then_a_second_run_costs_nothing(
     assert len(repaid) == len(failed)
     assert all(sent_payload(r)["thread_id"] == target["thread_id"] for r in repaid)
     assert store.scalar("SELECT count(*) FROM llm_failures") == 0
+    assert store.scalar("SELECT count(*) FROM briefings WHERE contains(markdown, 'Partial:')") == 0
 
     before = server.request_count()
     third = runner.run(DAYS)

@@ -13,7 +13,7 @@ from dagster import (
     TableSchema,
 )
 
-from outropy_pipelines.domain.models import BRIEFING_SECTIONS, Briefing
+from outropy_pipelines.domain.models import PAGE_SECTIONS, Briefing
 
 PREVIEW_CHARS = 6000
 
@@ -40,7 +40,7 @@ def briefing_metadata(b: Briefing) -> dict[str, object]:
     text = b.markdown
     if len(text) > PREVIEW_CHARS:
         text = text[:PREVIEW_CHARS] + "\n\n…(truncated)"
-    per_section = {section: 0 for section in BRIEFING_SECTIONS}
+    per_section = {section: 0 for section in PAGE_SECTIONS}
     for line in b.lines:
         per_section[line.section] = per_section.get(line.section, 0) + 1
     return {

@@ -28,6 +28,10 @@ cut to its cap, sections in BRIEFING_SECTIONS order, at most `max_lines` lines i
   the first one on a tie), so no briefing shows one item, or one set of messages, twice. Every
   other item shares neither with any candidate, so the routes' first `cap` entries stay exact.
 
+- The waiting sections (`briefing_waiting`) come first: `rank_for(shown=...)` leaves their items out
+  (by item_id, set of sources, or conversation and title) of every route, the personal candidates
+  and the rare items.
+
 Reasons are worded only for the lines that make the briefing. `outropy_pipelines_tests/
 reference_ranking.py` keeps a slow reference (every item classified for every reader) that the
 tests compare this with.
@@ -35,10 +39,10 @@ tests compare this with.
 
 from __future__ import annotations
 
-import heapq
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
+from outropy_pipelines.domain.briefing_merge import Entry, take, unique
 from outropy_pipelines.domain.briefing_ranking import (
     BLOCKERS_INCIDENTS,
     DECISIONS,
@@ -64,6 +68,7 @@ from outropy_pipelines.domain.briefing_ranking import (
 )
 from outropy_pipelines.domain.briefing_render_cache import RenderCache
 from outropy_pipelines.domain.briefing_rendering import render_into
+from outropy_pipelines.domain.briefing_waiting import Waiting, waiting_for, waiting_line
 from outropy_pipelines.domain.models import (
     BRIEFING_SECTIONS,
     Briefing,
@@ -80,27 +85,10 @@ _SECTION_INDEX = {s: i for i, s in enumerate(BRIEFING_SECTIONS)}
 _NOBODY = object()  # "no single author" (never equal to a user id)
 _ROUTE, _PERSONAL, _RARE = 0, 1, 2  # where a candidate came from
 
-# A list entry: (-score, item_id, idx). Entries compare on the first two fields (item_ids are unique).
-Entry = tuple[float, str, int]
-
 
 def _project_of(entities: tuple[tuple[str, str], ...], projects: frozenset[str]) -> str | None:
     """`followed_project` of an item's (sorted entity, lower-cased entity) pairs."""
     return next((e for e, norm in entities if norm in projects), None)
-
-
-def _take(lists: Sequence[Sequence[Entry]], k: int, ok) -> list[Entry]:
-    """The first `k` entries accepted by `ok(entry)` in the merged order of sorted `lists`."""
-    out: list[Entry] = []
-    if k <= 0 or not lists:
-        return out
-    merged: Iterable[Entry] = lists[0] if len(lists) == 1 else heapq.merge(*lists)
-    for entry in merged:
-        if ok(entry):
-            out.append(entry)
-            if len(out) >= k:
-                break
-    return out
 
 
 class BriefingIndex:
@@ -160,6 +148,7 @@ class BriefingIndex:
         self._owners: list[frozenset[str]] = []
         self._mentions: list[frozenset[str]] = []
         self._foreign: list[tuple[str, ...]] = []  # source channels other than the item's own
+        self._keys: list[frozenset | None] = []  # source_key
         self._author: list[object] = []  # the single author of a resolved item, else _NOBODY
         self._entities: list[tuple[tuple[str, str], ...]] = []
         self._check: list[tuple | None] = []  # None: nothing per-reader to check beyond the channel
@@ -191,6 +180,7 @@ class BriefingIndex:
             self._owners.append(owners)
             self._mentions.append(mentions)
             self._foreign.append(foreign)
+            self._keys.append(key)
             self._author.append(author)
             self._entities.append(entities)
             self._check.append(
@@ -264,11 +254,13 @@ class BriefingIndex:
         max_lines: int = 25,
         open_items: Sequence[OpenItem] = (),
         section_caps: Mapping[str, int] | None = None,
+        shown: Waiting | None = None,
     ) -> list[ScoredItem]:
         """The reader's lines in briefing order: by section (BRIEFING_SECTIONS), then score (highest
         first), then item_id; each section cut to its cap (`section_caps`, default
         DEFAULT_SECTION_CAPS), at most `max_lines` in all. `open_items` are the reader's carried
-        asks from entity memory (those whose id is not among the day's new items count)."""
+        asks from entity memory (those whose id is not among the day's new items count). Items
+        whose item_id or set of sources `shown` (the waiting sections above) holds are left out."""
         caps = dict(DEFAULT_SECTION_CAPS if section_caps is None else section_caps)
         uid = reader.user_id
         visible, member_channels, projects = reader.visible_channels, reader.member_channels, reader.projects
@@ -277,6 +269,22 @@ class BriefingIndex:
 
         # (section, -score, item_id, origin, payload): payload is (idx, why, project) or a ScoredItem.
         candidates: list[tuple] = []
+
+        # Shown above (the waiting sections): by item_id or sources, never again below.
+        shown_ids = shown.ids if shown is not None else frozenset()
+        shown_keys = shown.keys if shown is not None else frozenset()
+        shown_titles = shown.titles if shown is not None else frozenset()
+        keys_of = self._keys
+
+        def hidden(idx: int) -> bool:
+            if not shown_ids:
+                return False
+            item = items[idx]
+            return (
+                item.item_id in shown_ids
+                or keys_of[idx] in shown_keys
+                or (item.channel_id, item.title) in shown_titles
+            )
 
         # The reader's carried open items, and the day's items citing the same messages as one of
         # them: both are placed one by one (step 3), so the routes skip the latter.
@@ -290,7 +298,7 @@ class BriefingIndex:
 
         # 1. Personal candidates: every item the reader owns or is mentioned in.
         for idx in self._by_user.get(uid, ()):
-            if idx in same_sources:
+            if idx in same_sources or hidden(idx):
                 continue
             item = items[idx]
             cid = item.channel_id
@@ -318,6 +326,8 @@ class BriefingIndex:
         def plain_ok(entry: Entry) -> bool:
             if same_sources and entry[2] in same_sources:
                 return False  # placed with the reader's carried items
+            if hidden(entry[2]):
+                return False
             check = check_of[entry[2]]
             if check is None:
                 return True
@@ -347,19 +357,19 @@ class BriefingIndex:
         picked: list[tuple[int, Entry, Why | None]] = []
         for section, section_lists in zip((DECISIONS, BLOCKERS_INCIDENTS, UPDATES), routes, strict=True):
             k = limit[BRIEFING_SECTIONS[section]]
-            picked += [(section, e, None) for e in _take(section_lists, k, plain_ok)]
+            picked += [(section, e, None) for e in take(section_lists, k, plain_ok)]
         # Visible conversations the reader is not a member of: public ones, and any others the
         # reader context grants (none for contexts built from the membership snapshot).
         others = (visible - self._public) - member_channels
         k = limit["blockers_incidents"]
         incident_lists = [self._public_incidents] if self._public_incidents else []
         incident_lists += [self._other_incidents[c] for c in others if c in self._other_incidents]
-        picked += [(BLOCKERS_INCIDENTS, e, "incident") for e in _take(incident_lists, k, outside_ok)]
+        picked += [(BLOCKERS_INCIDENTS, e, "incident") for e in take(incident_lists, k, outside_ok)]
         if projects:
             k = limit["decisions"]
             decision_lists = [self._public_decisions[p] for p in projects if p in self._public_decisions]
             decision_lists += [self._other_decisions[c] for c in others if c in self._other_decisions]
-            decisions = _take(_unique(decision_lists), k, project_ok)
+            decisions = take(unique(decision_lists), k, project_ok)
             picked += [(DECISIONS, e, "decision_project") for e in decisions]
         for section, (neg_score, item_id, idx), route_why in picked:
             why = self._member_why[idx] if route_why is None else route_why
@@ -369,7 +379,9 @@ class BriefingIndex:
         # 3. Rare items, placed one by one: items sharing an item_id or sources, the reader's carried
         # open items and the day's items citing the same messages as those.
         if carried or self._dup_items:
-            for s in self._rare(reader, carried, [items[idx] for idx in sorted(same_sources)]):
+            also = [items[idx] for idx in sorted(same_sources)]
+            shown_all = (shown_ids, shown_keys, shown_titles)
+            for s in self._rare(reader, carried, also, shown_all):
                 candidates.append((_SECTION_INDEX[s.section], -s.score, s.item.item_id, _RARE, s))
 
         # 4. The caps, then reasons for the chosen lines only.
@@ -424,7 +436,11 @@ class BriefingIndex:
         return out
 
     def _rare(
-        self, reader: ReaderContext, carried: Sequence[OpenItem], also: Sequence[Item] = ()
+        self,
+        reader: ReaderContext,
+        carried: Sequence[OpenItem],
+        also: Sequence[Item] = (),
+        shown: tuple[frozenset, frozenset, frozenset] = (frozenset(), frozenset(), frozenset()),
     ) -> list[ScoredItem]:
         """The day's items sharing an item_id or sources with another, `also` (items citing the
         messages of a carried one) and the reader's carried open items, each checked and placed for
@@ -435,7 +451,10 @@ class BriefingIndex:
         considered: list[tuple[Item, str | None]] = [(item, None) for item in self._dup_items]
         considered += [(item, None) for item in also]
         considered += [(open_item_as_item(o), o.since_day) for o in carried]
+        shown_ids, shown_keys, shown_titles = shown  # the waiting sections'
         for item, open_since in considered:
+            if (item.channel_id, item.title) in shown_titles:
+                continue
             if not is_visible_to(reader, item.channel_id, item.sources):
                 continue
             if item.status == "resolved" and authored_by_reader(item, uid, self.authors_of):
@@ -471,8 +490,8 @@ class BriefingIndex:
                 ScoredItem(item, BRIEFING_SECTIONS[section], score(tier, item, member), text, open_since)
             )
         kept: list[ScoredItem] = []
-        ids: set[str] = set()
-        keys: set[frozenset] = set()
+        ids: set[str] = set(shown_ids)
+        keys: set[frozenset] = set(shown_keys)
         for s in sorted(placed_items, key=_line_key):  # stable: the first considered wins a tie
             key = source_key(s.item.sources)
             if s.item.item_id in ids or (key is not None and key in keys):
@@ -510,21 +529,36 @@ class BriefingIndex:
         max_lines: int = 25,
         section_caps: Mapping[str, int] | None = None,
         render: bool = True,
+        waiting_items: Sequence[OpenItem] = (),
+        partial: str = "",
     ) -> Briefing:
-        """The user's briefing of this index's day: `rank_for` their reader context, lines assembled.
+        """The user's briefing of this index's day: the waiting sections of `waiting_items` (open
+        items of any entity's memory, `briefing_waiting.waiting_for`), then `rank_for` their reader
+        context without the items shown there, lines assembled; `partial` is the day's note.
 
         Rendered by `self.renderer` (per-line fragments shared across the day's briefings);
         `render=False` leaves markdown, blocks and HTML empty.
         """
         reader = self.reader_context(user.user_id, projects)
-        ranked = self.rank_for(reader, max_lines=max_lines, open_items=open_items, section_caps=section_caps)
-        briefing = self.assemble(user, ranked)
+        waiting = waiting_for(self.day, reader, waiting_items, self.authors_of, self.user_names)
+        ranked = self.rank_for(
+            reader, max_lines=max_lines, open_items=open_items, section_caps=section_caps, shown=waiting
+        )
+        briefing = self.assemble(user, ranked, waiting, partial)
         return render_into(briefing, renderer=self.renderer) if render else briefing
 
-    def assemble(self, user: User, ranked: Sequence[ScoredItem]) -> Briefing:
-        """The (unrendered) briefing of `ranked` lines: sources, permalinks, labels and intro."""
+    def assemble(
+        self, user: User, ranked: Sequence[ScoredItem], waiting: Waiting | None = None, partial: str = ""
+    ) -> Briefing:
+        """The (unrendered) briefing of `waiting`'s lines then `ranked` lines: sources, permalinks,
+        labels and intro."""
         lines: list[BriefingLine] = []
-        for position, s in enumerate(ranked):
+        for w in waiting.lines if waiting is not None else ():
+            sources, links = self._sources_and_links(open_item_as_item(w.item))
+            label = self.label(w.item.channel_id, user.user_id)
+            lines.append(waiting_line(len(lines), w, sources, links, label))
+        for s in ranked:
+            position = len(lines)
             sources, links = self._sources_and_links(s.item)
             lines.append(
                 briefing_line(position, s, sources, links, self.label(s.item.channel_id, user.user_id))
@@ -534,23 +568,10 @@ class BriefingIndex:
             user_id=user.user_id,
             user_name=user.display_name,
             intro=default_intro(self.day, lines),
+            partial=partial,
             lines=lines,
+            more=dict(waiting.more) if waiting is not None else {},
         )
-
-
-def _unique(lists: list[list[Entry]]) -> list[Iterator[Entry] | list[Entry]]:
-    """The merged entries of `lists` without repeats (a decision can be in several project lists)."""
-    if len(lists) <= 1:
-        return lists
-
-    def merged() -> Iterator[Entry]:
-        last = None
-        for entry in heapq.merge(*lists):
-            if entry != last:
-                yield entry
-            last = entry
-
-    return [merged()]
 
 
 def _candidate_key(candidate: tuple) -> tuple[int, float, str]:

@@ -27,6 +27,7 @@ from typing import Literal
 
 from outropy_pipelines.domain.models import (
     BRIEFING_SECTIONS,
+    PAGE_SECTIONS,
     BriefingLine,
     Channel,
     Item,
@@ -346,6 +347,8 @@ def open_item_as_item(open_item: OpenItem) -> Item:
 # Briefing assembly
 
 _SECTION_COUNT_WORDS: dict[str, tuple[str, str]] = {
+    "waiting_on_you": ("item waiting on you", "items waiting on you"),
+    "waiting_on_others": ("item you're waiting on", "items you're waiting on"),
     "needs_you": ("item needs you", "items need you"),
     "decisions": ("decision", "decisions"),
     "blockers_incidents": ("blocker or incident", "blockers or incidents"),
@@ -357,9 +360,9 @@ def default_intro(day: str, lines: Sequence[BriefingLine]) -> str:
     """A deterministic one-line opening built only from the reader's own lines."""
     if not lines:
         return ""
-    counts = {s: sum(1 for ln in lines if ln.section == s) for s in BRIEFING_SECTIONS}
+    counts = {s: sum(1 for ln in lines if ln.section == s) for s in PAGE_SECTIONS}
     parts = []
-    for section in BRIEFING_SECTIONS:
+    for section in PAGE_SECTIONS:
         n = counts[section]
         if n:
             one, many = _SECTION_COUNT_WORDS[section]

@@ -25,10 +25,12 @@ from dataclasses import dataclass
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from outropy_pipelines.domain.models import BRIEFING_SECTIONS, SECTION_TITLES, Briefing, BriefingLine
+from outropy_pipelines.domain.briefing_notes import ELLIPSIS, more_block, more_text
+from outropy_pipelines.domain.briefing_notes import clip_mrkdwn as _clip_mrkdwn
+from outropy_pipelines.domain.briefing_notes import clip_texts as _clip_texts
+from outropy_pipelines.domain.models import PAGE_SECTIONS, SECTION_TITLES, Briefing, BriefingLine
 
 EMPTY_MESSAGE = "Nothing needed you yesterday."
-ELLIPSIS = "…"
 SLACK_MAX_BLOCKS = 50
 SLACK_MAX_TEXT = 3000
 SLACK_MAX_HEADER = 150
@@ -286,7 +288,7 @@ def _environment(**options) -> Environment:
     )
     env.globals.clear()
     env.globals.update(SECTION_TITLES=SECTION_TITLES, EMPTY_MESSAGE=EMPTY_MESSAGE)
-    env.filters.update(one_line=_one_line, md_escape=md_escape)
+    env.filters.update(one_line=_one_line, md_escape=md_escape, more_text=more_text)
     return env
 
 
@@ -304,7 +306,7 @@ Page = list[tuple[str, list[tuple[int, LineFragments]]]]
 
 
 def _sections(b: Briefing) -> list[tuple[str, list[BriefingLine]]]:
-    by_section: dict[str, list[BriefingLine]] = {s: [] for s in BRIEFING_SECTIONS}
+    by_section: dict[str, list[BriefingLine]] = {s: [] for s in PAGE_SECTIONS}
     for ln in sorted(b.lines, key=lambda ln: ln.position):
         lines = by_section.get(ln.section)
         if lines is not None:
@@ -329,7 +331,9 @@ def _page(b: Briefing, renderer: LineRenderer | None, max_text: int | None = Non
 
 
 def _markdown_page(b: Briefing, page: Page) -> str:
-    return _MARKDOWN_PAGE.render(title=title_of(b), intro=b.intro, sections=page)
+    return _MARKDOWN_PAGE.render(
+        title=title_of(b), intro=b.intro, sections=page, partial=b.partial, more=b.more
+    )
 
 
 def render_markdown(b: Briefing, *, renderer: LineRenderer | None = None) -> str:
@@ -341,7 +345,9 @@ def render_markdown(b: Briefing, *, renderer: LineRenderer | None = None) -> str
 
 
 def _plain_text_page(b: Briefing, page: Page) -> str:
-    return _PLAIN_TEXT_PAGE.render(title=title_of(b), intro=b.intro, sections=page)
+    return _PLAIN_TEXT_PAGE.render(
+        title=title_of(b), intro=b.intro, sections=page, partial=b.partial, more=b.more
+    )
 
 
 def render_plain_text(b: Briefing, *, renderer: LineRenderer | None = None) -> str:
@@ -398,6 +404,8 @@ def _divider(section: str) -> dict:
 
 def _slack_page(b: Briefing, page: Page, max_text: int) -> list[dict]:
     blocks = [_header_block(title_of(b))]
+    if _one_line(b.partial):
+        blocks.append(_text_section("briefing-partial", b.partial, max_text))
     if _one_line(b.intro):
         blocks.append(_text_section("briefing-intro", b.intro, max_text))
     if not page:
@@ -406,6 +414,8 @@ def _slack_page(b: Briefing, page: Page, max_text: int) -> list[dict]:
         blocks += [_divider(section), _section_heading(section)]
         for position, frag in lines:
             blocks += _line_blocks(position, frag)
+        if b.more.get(section):
+            blocks.append(more_block(section, b.more[section]))
     return blocks
 
 
@@ -424,30 +434,6 @@ def render_slack_blocks(
 
 _LINE_ID = re.compile(r"^line-\d+$")
 _LINK_TITLE = re.compile(r"^\*<[^|>]*\|(.*?)>\*")
-
-
-def _clip_mrkdwn(text: str, max_text: int) -> str:
-    """Shorten already-escaped mrkdwn without splitting an `&entity;` or a `<link|label>`."""
-    if len(text) <= max_text:
-        return text
-    cut = text[: max_text - len(ELLIPSIS)]
-    if cut.rfind("<") > cut.rfind(">"):
-        cut = cut[: cut.rfind("<")]
-    amp = cut.rfind("&")
-    if amp != -1 and ";" not in cut[amp:]:
-        cut = cut[:amp]
-    return cut.rstrip() + ELLIPSIS
-
-
-def _clip_texts(obj, max_text: int):
-    if isinstance(obj, dict):
-        return {
-            k: _clip_mrkdwn(v, max_text) if k == "text" and isinstance(v, str) else _clip_texts(v, max_text)
-            for k, v in obj.items()
-        }
-    if isinstance(obj, list):
-        return [_clip_texts(v, max_text) for v in obj]
-    return obj
 
 
 @dataclass
@@ -572,7 +558,7 @@ def split_slack_messages(
 
 
 def _html_page(b: Briefing, page: Page) -> str:
-    return _HTML_PAGE.render(title=title_of(b), intro=b.intro, sections=page)
+    return _HTML_PAGE.render(title=title_of(b), intro=b.intro, sections=page, partial=b.partial, more=b.more)
 
 
 def render_html(b: Briefing, *, renderer: LineRenderer | None = None) -> str:

@@ -37,9 +37,18 @@ ItemStatus = Literal["open", "resolved", "info"]
 EntityKind = Literal["channel", "project", "person"]
 #: the visibility scope of what public channels hold (`EntitySummary.scope`)
 PUBLIC_SCOPE = "public"
-BriefingSection = Literal["needs_you", "decisions", "blockers_incidents", "updates"]
+BriefingSection = Literal[
+    "waiting_on_you", "waiting_on_others", "needs_you", "decisions", "blockers_incidents", "updates"
+]
+#: the ranked sections (briefing_ranking places the day's items in these)
 BRIEFING_SECTIONS: tuple[str, ...] = ("needs_you", "decisions", "blockers_incidents", "updates")
+#: the sections of open items carried across days, at the top of a briefing (briefing_waiting)
+WAITING_SECTIONS: tuple[str, ...] = ("waiting_on_you", "waiting_on_others")
+#: every section in page order
+PAGE_SECTIONS: tuple[str, ...] = WAITING_SECTIONS + BRIEFING_SECTIONS
 SECTION_TITLES: dict[str, str] = {
+    "waiting_on_you": "Waiting on you",
+    "waiting_on_others": "You're waiting on",
     "needs_you": "Needs you",
     "decisions": "Decisions",
     "blockers_incidents": "Blockers and incidents",
@@ -245,7 +254,11 @@ class Briefing(_Record):
     user_id: str
     user_name: str
     intro: str = ""
+    #: one line when the day's data is incomplete (briefing_waiting.partial_note), else ""
+    partial: str = ""
     lines: list[BriefingLine] = Field(default_factory=list)
+    #: per section, lines left out by its cap ("+N more")
+    more: dict[str, int] = Field(default_factory=dict)
     markdown: str = ""
     blocks_json: str = "[]"
     html: str = ""

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from outropy_pipelines.domain.briefing_index import BriefingIndex
 from outropy_pipelines.domain.briefing_rendering import render_plain_text
+from outropy_pipelines.domain.briefing_waiting import WAITING_KINDS, asker_of, partial_note
 from outropy_pipelines.domain.membership import members_on_day
 from outropy_pipelines.domain.models import Briefing, Directory, OpenItem
 from outropy_pipelines.store import DuckDBStore
@@ -48,13 +49,29 @@ def brief_day(
     person_memory: dict[str, list[OpenItem]] = {}
     for summary in load_entity_summaries(store, day, [f"person:{uid}" for uid in user_ids]):
         person_memory.setdefault(summary.entity_id, []).extend(summary.open_items)
+    # open asks and questions of every conversation (channel memory, every scope): the readers'
+    # "You're waiting on" are among them (briefing_waiting); the index checks who may see each
+    asked: list[OpenItem] = [
+        o
+        for summary in load_entity_summaries(store, day, entity_kind="channel")
+        for o in summary.open_items
+        if o.kind in WAITING_KINDS and o.since_day < day
+    ]
     # the thread and author of every message a line may cite: a carried item's sources were posted
     # on earlier days, and its reply permalinks need their thread_ts on every day it is shown
-    carried_sources = (s for memory in person_memory.values() for o in memory for s in o.sources)
+    carried_sources = [s for memory in person_memory.values() for o in memory for s in o.sources]
+    carried_sources += [s for o in asked for s in o.sources]
     thread_ts_of, authors_of = briefings_store.source_messages(store, day, carried_sources)
     index = BriefingIndex(
         day, items, channels, user_names, workspace_url, thread_ts_of, authors_of=authors_of
     )
+    # the open asks and questions each reader asked (the author of the first source)
+    asked_by: dict[str, list[OpenItem]] = {}
+    for o in asked:
+        asker = asker_of(o, authors_of)
+        if asker is not None:
+            asked_by.setdefault(asker, []).append(o)
+    partial = partial_note(*briefings_store.day_gaps(store, day))
     report = BriefingsReport(day=day)
     plain_texts: list[str] = []
     for uid in user_ids:
@@ -64,7 +81,9 @@ def brief_day(
         open_items: list[OpenItem] = [
             o for o in person_memory.get(f"person:{uid}", []) if uid in o.owners and o.since_day < day
         ]
-        b = index.build_briefing(user, open_items)
+        b = index.build_briefing(
+            user, open_items, waiting_items=[*open_items, *asked_by.get(uid, [])], partial=partial
+        )
         report.briefings.append(b)
         plain_texts.append(render_plain_text(b, renderer=index.renderer))
     report.lines = briefings_store.replace_day_users(store, day, user_ids, report.briefings, plain_texts)

@@ -125,3 +125,29 @@ def briefing_days(store: DuckDBStore, user_id: str | None = None) -> list[str]:
     else:
         rows = store.query("SELECT DISTINCT day FROM briefings WHERE user_id = ? ORDER BY day", [user_id])
     return [str(r["day"]) for r in rows]
+
+
+def day_gaps(store: DuckDBStore, day: str) -> tuple[int, int, int]:
+    """What `day`'s briefings could not include: (conversations not read, threads whose
+    classification failed, other records quarantined on ingest).
+
+    A conversation is not read when Slack refused its history (`slack_api` rows naming the method)
+    or its day file in an export is no JSON list (`folder/day.json` rows: invalid JSON, not a list,
+    a folder that appeared mid-run); every other quarantined row of the day is one record."""
+    rows = store.query(
+        """WITH q AS (
+               SELECT CASE
+                   WHEN source = 'slack_api' AND json_valid(raw)
+                        AND json_extract_string(raw, '$.method') IS NOT NULL
+                   THEN 'api:' || json_extract_string(raw, '$.channel')
+                   WHEN source = 'export' AND location LIKE '%/%.json'
+                   THEN 'file:' || location END AS unreadable
+               FROM quarantine WHERE day = ?)
+           SELECT (SELECT count(DISTINCT unreadable) FROM q) AS unreadable,
+                  (SELECT count(*) FROM q WHERE unreadable IS NULL) AS quarantined,
+                  (SELECT count(DISTINCT subject_id) FROM llm_failures
+                   WHERE day = ? AND stage = 'classified_items') AS unclassified""",
+        [day, day],
+    )
+    r = rows[0]
+    return int(r["unreadable"]), int(r["unclassified"]), int(r["quarantined"])

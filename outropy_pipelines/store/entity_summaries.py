@@ -23,14 +23,18 @@ def replace_day(store: DuckDBStore, day: str, summaries: Sequence[EntitySummary]
 
 
 def load_entity_summaries(
-    store: DuckDBStore, day: str, entity_ids: list[str] | None = None
+    store: DuckDBStore, day: str, entity_ids: list[str] | None = None, *, entity_kind: str | None = None
 ) -> list[EntitySummary]:
     with store.connect() as con:
-        return entity_summaries_from(con, day, entity_ids)
+        return entity_summaries_from(con, day, entity_ids, entity_kind=entity_kind)
 
 
 def entity_summaries_from(
-    con: duckdb.DuckDBPyConnection, day: str, entity_ids: list[str] | None = None
+    con: duckdb.DuckDBPyConnection,
+    day: str,
+    entity_ids: list[str] | None = None,
+    *,
+    entity_kind: str | None = None,
 ) -> list[EntitySummary]:
     """`load_entity_summaries` on an open connection. The rows were written by `replace_day` from
     validated summaries: they are turned back into models without validating them again."""
@@ -42,6 +46,9 @@ def entity_summaries_from(
     if entity_ids is not None:
         sql += " AND entity_id IN (SELECT unnest(?))"
         params.append(entity_ids)
+    if entity_kind is not None:
+        sql += " AND entity_kind = ?"
+        params.append(entity_kind)
     return [
         trusted(
             EntitySummary,
