@@ -56,6 +56,7 @@ from outropy_pipelines.stages.delivery import (
 )
 from outropy_pipelines.store import DuckDBStore
 from outropy_pipelines.store import deliveries as ledger
+from outropy_pipelines.store.deliveries import utcnow
 
 DELIVER_JOB = "deliver_briefings"
 #: the value of WORKLOAD_TAG on every deliver run: the run queue allows one at a time (deploy/dagster.yaml)
@@ -194,9 +195,10 @@ def deliver_briefings_sensor(
     )
     if busy:
         return SkipReason(f"delivery run {busy[0].run_id} is still going")
-    due = due_deliveries(db, channels, delivery_policy.policy(delivery_policy.max_age_days))
+    # what is due at this tick: each reader's own morning (delivery_plan.ReaderSchedule)
+    due = due_deliveries(db, channels, delivery_policy.policy(delivery_policy.max_age_days), utcnow())
     if not due:
-        return SkipReason("nothing due")
+        return SkipReason("nothing due (yet: each reader's briefing waits for their delivery hour)")
     config = DeliverConfig(channels=channels, max_age_days=delivery_policy.max_age_days)
     return RunRequest(
         run_key=_due_run_key(due),
