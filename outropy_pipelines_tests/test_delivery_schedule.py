@@ -260,3 +260,28 @@ def test_the_sensor_requests_a_run_for_the_readers_whose_morning_it_is(store, tm
         [later] = tick_at(utc(2026, 11, 4, 7, 0)).run_requests
         assert later.tags["outropy/due"] == "3" and later.run_key != sydney.run_key
         assert slack.posted == []  # the sensor only requests; the run sends
+
+
+def test_a_deliver_run_follows_the_weekend_rule_unless_any_time(store, tmp_path):
+    from outropy_pipelines.defs.delivery import DELIVER_JOB, DeliverConfig
+
+    # DAY's briefings moved to Friday 6 Nov (its morning: Saturday); ZOE skips weekend briefings
+    store.execute("UPDATE briefings SET day = DATE '2026-11-06'")
+    store.execute("UPDATE subscriptions SET weekend = 'skip' WHERE user_id = ?", [ZOE])
+    settings = make_settings(tmp_path)
+    with FakeSlackServer(SAMPLE_EXPORT, TOKEN) as slack, DagsterInstance.ephemeral() as instance:
+        defs = build_definitions(settings, resources=settings_for(slack))
+
+        def run(**config) -> dict:
+            result = defs.resolve_job_def(DELIVER_JOB).execute_in_process(
+                instance=instance,
+                run_config={
+                    "ops": {"deliver_due_briefings": {"config": DeliverConfig(**config).model_dump()}}
+                },
+            )
+            return result.output_for_node("deliver_due_briefings")
+
+        assert run()["sent"] == 3  # everyone but ZOE (the real clock is weeks past those mornings)
+        assert slack.opened and ZOE not in {u for users in slack.opened.values() for u in users}
+        assert run()["sent"] == 0
+        assert run(any_time=True)["sent"] == 1  # ZOE's, on request

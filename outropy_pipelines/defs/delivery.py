@@ -72,6 +72,8 @@ class DeliverConfig(Config):
     channels: list[str] = list(plan.CHANNELS)
     #: briefings older than this many days are skipped; None: no limit (the sensor sets the policy's)
     max_age_days: int | None = None
+    #: ignore each reader's delivery hour, quiet hours and weekend rule (`outropy deliver --any-time`)
+    any_time: bool = False
 
 
 def transports(
@@ -126,7 +128,7 @@ def deliver_due_briefings(
     report: DeliveryReport = deliver_all(
         db,
         transports(slack_delivery, email_delivery, config.channels),
-        delivery_policy.policy(config.max_age_days),
+        delivery_policy.policy(config.max_age_days, scheduled=not config.any_time),
         days=config.days or None,
         users=config.users or None,
         log=context.log.warning,

@@ -245,7 +245,9 @@ class DeliveryPolicyResource(ConfigurableResource):
             weekend=self.weekend,  # type: ignore[arg-type]
         )
 
-    def policy(self, max_age_days: int | None) -> DeliveryPolicy:
+    def policy(self, max_age_days: int | None, scheduled: bool = True) -> DeliveryPolicy:
+        """The policy; `scheduled=False`: due whenever stored, ignoring readers' mornings (`outropy
+        deliver --any-time`)."""
         return DeliveryPolicy(
             max_attempts=self.max_attempts,
             backoff_base_seconds=self.backoff_seconds,
@@ -254,5 +256,5 @@ class DeliveryPolicyResource(ConfigurableResource):
             resend_on_change=self.resend_on_change,
             max_age_days=max_age_days,
             batch_size=self.batch_size,
-            schedule=self.schedule(),
+            schedule=self.schedule() if scheduled else None,
         )
