@@ -25,6 +25,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from outropy_pipelines.domain.delivery_plan import parse_quiet_hours
 from outropy_pipelines.llm.pricing import parse_prices
 
 #: the first daily partition unless OUTROPY_START_DATE says otherwise: early enough for the exports
@@ -111,6 +112,25 @@ class DeliverySettings(BaseSettings):
     resend_on_change: bool = Field(False, validation_alias=AliasChoices("OUTROPY_RESEND_ON_CHANGE"))
     unsubscribe_url: str | None = Field(None, validation_alias=AliasChoices("OUTROPY_UNSUBSCRIBE_URL"))
     unsubscribe_mailto: str | None = Field(None, validation_alias=AliasChoices("OUTROPY_UNSUBSCRIBE_MAILTO"))
+    #: each reader's morning: the briefing of day D is due from this hour (0-23) on D + 1, in the
+    #: reader's own time zone (the directory's `tz`; without one, OUTROPY_TIMEZONE)
+    local_hour: int = Field(8, ge=0, le=23)
+    #: local hours with no delivery at all, "start-end" (e.g. "21-07"); unset or "off": none
+    quiet_hours: str | None = Field(None, validation_alias=AliasChoices("OUTROPY_QUIET_HOURS"))
+    #: a briefing whose morning is the reader's Saturday or Sunday: deliver | monday | skip
+    weekend: Literal["deliver", "monday", "skip"] = Field(
+        "deliver", validation_alias=AliasChoices("OUTROPY_WEEKEND_DELIVERY")
+    )
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str | None) -> str | None:
+        return None if parse_quiet_hours(value) is None else str(value).strip()
+
+    @field_validator("weekend", mode="before")
+    @classmethod
+    def _weekend(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
 
 class Settings(BaseSettings):

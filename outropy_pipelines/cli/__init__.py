@@ -5,7 +5,7 @@ outropy threads EXPORT_DIR --out FILE.jsonl
 outropy items EXPORT_DIR --out FILE.jsonl
 outropy eval items EXPORT LABELS.jsonl [--provider local|openai] [--json OUT]
 outropy briefing --date D --user U [--format md|html|blocks]
-outropy deliver [--date D] [--user U] [--channel slack|email] [--dry-run | --ledger | --requeue S]
+outropy deliver [--date D] [--user U] [--channel slack|email] [--any-time] [--dry-run | --ledger | --requeue S]
 outropy bench [...] | outropy bench tokens [...]
 outropy lake import FILE.duckdb [--replace]
 outropy mcp --user U

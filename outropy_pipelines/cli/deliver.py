@@ -33,7 +33,7 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     users = [args.user] if args.user else None
     channels = [args.channel] if args.channel else list(CHANNELS)
     resources = build_resources(settings)
-    policy = resources["delivery_policy"].policy(args.max_age_days)
+    policy = resources["delivery_policy"].policy(args.max_age_days, scheduled=not args.any_time)
 
     def show_ledger() -> None:
         counts = dl.ledger_counts(store, days)
@@ -75,7 +75,11 @@ def cmd_deliver(args: argparse.Namespace) -> int:
         raise CliError("; ".join(broken))
     instance, _ = dagster_instance(settings)
     config = DeliverConfig(
-        days=days or [], users=users or [], channels=channels, max_age_days=args.max_age_days
+        days=days or [],
+        users=users or [],
+        channels=channels,
+        max_age_days=args.max_age_days,
+        any_time=args.any_time,
     )
     started = time.monotonic()
     result = (
@@ -116,6 +120,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     de.add_argument("--user", help="only this user id")
     de.add_argument("--channel", choices=["slack", "email"], help="only this channel")
     de.add_argument("--max-age-days", type=int, metavar="N", help="skip briefings older than this many days")
+    de.add_argument(
+        "--any-time",
+        action="store_true",
+        help="ignore each reader's delivery hour, quiet hours and weekend rule (send now what is stored)",
+    )
     de.add_argument("--dry-run", action="store_true", help="list what is due, send nothing")
     de.add_argument("--ledger", action="store_true", help="print the ledger's counts, send nothing")
     de.add_argument(

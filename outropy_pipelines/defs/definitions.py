@@ -121,6 +121,10 @@ def build_resources(settings: Settings) -> dict[str, object]:
             resend_on_change=delivery.resend_on_change,
             batch_size=delivery.batch_size,
             max_age_days=delivery.max_age_days or None,
+            local_hour=delivery.local_hour,
+            quiet_hours=delivery.quiet_hours,
+            weekend=delivery.weekend,
+            timezone=settings.timezone,
         ),
     }
 

@@ -56,6 +56,7 @@ from outropy_pipelines.stages.delivery import (
 )
 from outropy_pipelines.store import DuckDBStore
 from outropy_pipelines.store import deliveries as ledger
+from outropy_pipelines.store.deliveries import utcnow
 
 DELIVER_JOB = "deliver_briefings"
 #: the value of WORKLOAD_TAG on every deliver run: the run queue allows one at a time (deploy/dagster.yaml)
@@ -71,6 +72,8 @@ class DeliverConfig(Config):
     channels: list[str] = list(plan.CHANNELS)
     #: briefings older than this many days are skipped; None: no limit (the sensor sets the policy's)
     max_age_days: int | None = None
+    #: ignore each reader's delivery hour, quiet hours and weekend rule (`outropy deliver --any-time`)
+    any_time: bool = False
 
 
 def transports(
@@ -125,7 +128,7 @@ def deliver_due_briefings(
     report: DeliveryReport = deliver_all(
         db,
         transports(slack_delivery, email_delivery, config.channels),
-        delivery_policy.policy(config.max_age_days),
+        delivery_policy.policy(config.max_age_days, scheduled=not config.any_time),
         days=config.days or None,
         users=config.users or None,
         log=context.log.warning,
@@ -194,9 +197,10 @@ def deliver_briefings_sensor(
     )
     if busy:
         return SkipReason(f"delivery run {busy[0].run_id} is still going")
-    due = due_deliveries(db, channels, delivery_policy.policy(delivery_policy.max_age_days))
+    # what is due at this tick: each reader's own morning (delivery_plan.ReaderSchedule)
+    due = due_deliveries(db, channels, delivery_policy.policy(delivery_policy.max_age_days), utcnow())
     if not due:
-        return SkipReason("nothing due")
+        return SkipReason("nothing due (yet: each reader's briefing waits for their delivery hour)")
     config = DeliverConfig(channels=channels, max_age_days=delivery_policy.max_age_days)
     return RunRequest(
         run_key=_due_run_key(due),

@@ -15,7 +15,7 @@ from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
 from outropy_pipelines.adapters.slack_messenger import SlackMessenger, build_web_client
 from outropy_pipelines.adapters.slack_source import SlackSource
 from outropy_pipelines.adapters.slack_web_api_reader import SlackWebAPIReader
-from outropy_pipelines.domain.delivery_plan import DeliveryPolicy
+from outropy_pipelines.domain.delivery_plan import DeliveryPolicy, ReaderSchedule, parse_quiet_hours
 from outropy_pipelines.llm.base import LLMClient
 from outropy_pipelines.llm.factory import build_provider
 from outropy_pipelines.llm.pricing import parse_prices, price_for
@@ -230,8 +230,24 @@ class DeliveryPolicyResource(ConfigurableResource):
     batch_size: int = 50
     #: the sensor's runs skip briefings older than this (so backfills do not flood inboxes); None: no limit
     max_age_days: int | None = 7
+    #: each reader's morning (OUTROPY_DELIVERY_LOCAL_HOUR, OUTROPY_QUIET_HOURS,
+    #: OUTROPY_WEEKEND_DELIVERY), in `timezone` for readers whose own zone is unknown
+    local_hour: int = 8
+    quiet_hours: str | None = None
+    weekend: str = "deliver"
+    timezone: str = "UTC"
 
-    def policy(self, max_age_days: int | None) -> DeliveryPolicy:
+    def schedule(self) -> ReaderSchedule:
+        return ReaderSchedule(
+            tz=self.timezone,
+            hour=self.local_hour,
+            quiet=parse_quiet_hours(self.quiet_hours),
+            weekend=self.weekend,  # type: ignore[arg-type]
+        )
+
+    def policy(self, max_age_days: int | None, scheduled: bool = True) -> DeliveryPolicy:
+        """The policy; `scheduled=False`: due whenever stored, ignoring readers' mornings (`outropy
+        deliver --any-time`)."""
         return DeliveryPolicy(
             max_attempts=self.max_attempts,
             backoff_base_seconds=self.backoff_seconds,
@@ -240,4 +256,5 @@ class DeliveryPolicyResource(ConfigurableResource):
             resend_on_change=self.resend_on_change,
             max_age_days=max_age_days,
             batch_size=self.batch_size,
+            schedule=self.schedule() if scheduled else None,
         )

@@ -21,7 +21,11 @@ One delivery is claimed at a time, just before it is sent, so `sending` always m
 (or stranded by a crash of the process named in `claimed_by`): a crash strands at most one.
 
 `decide` is the one rule of what is due: the ledger query only narrows the candidates to the
-briefings in scope. `failed` and `unknown` are terminal until an operator requeues them (`outropy deliver --requeue`).
+briefings in scope. With a `ReaderSchedule` it also decides *when* a reader's briefing may go out
+(each reader's own morning): the briefing for day D is due once the reader's local clock reaches
+their delivery hour on D + 1 (the weekend rule may move that to Monday, or skip it), and never
+inside their quiet hours; a retry or a resend waits for the same window. Reconciling a crashed
+send is not held back (it finishes what already began). `failed` and `unknown` are terminal until an operator requeues them (`outropy deliver --requeue`).
 A `sent` row is sent again only when the briefing's content changed and `resend_on_change` is set.
 """
 
@@ -31,6 +35,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 Channel = Literal["slack", "email"]
 CHANNELS: tuple[str, ...] = ("slack", "email")
@@ -45,7 +50,100 @@ TERMINAL_PROBLEMS: tuple[str, ...] = (FAILED, UNKNOWN)
 # channels whose destination can be asked what arrived (Slack: the DM history); email cannot
 RECONCILABLE: tuple[str, ...] = ("slack",)
 
-Decision = Literal["send", "reconcile", "wait", "done", "gave_up"]
+Decision = Literal["send", "reconcile", "wait", "done", "gave_up", "skipped"]
+
+Weekend = Literal["deliver", "monday", "skip"]
+#: what happens to a briefing whose delivery morning falls on the reader's Saturday or Sunday:
+#: `deliver` it then, hold it until `monday` (at the delivery hour), or `skip` it (never sent)
+WEEKEND_RULES: tuple[str, ...] = ("deliver", "monday", "skip")
+
+
+def parse_quiet_hours(text: str | None) -> tuple[int, int] | None:
+    """`"21-07"` -> (21, 7): no delivery from 21:00 until 07:00 local time. Empty/None/"off": none."""
+    if text is None or str(text).strip().lower() in ("", "off", "none"):
+        return None
+    parts = str(text).replace(" ", "").split("-")
+    try:
+        start, end = (int(p.split(":")[0]) for p in parts) if len(parts) == 2 else (None, None)
+    except ValueError:
+        start = end = None
+    if start is None or end is None or not (0 <= start <= 23 and 0 <= end <= 24) or start == end:
+        raise ValueError(f"quiet hours must look like '21-07' (start-end, whole hours), not {text!r}")
+    return (start, end % 24)
+
+
+def known_timezone(name: str | None) -> bool:
+    if not name:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class ReaderSchedule:
+    """When one reader's briefings may be delivered, in their own time zone `tz` (IANA name).
+
+    `hour`: the local hour of the morning after the briefing's day from which it is due.
+    `quiet`: (start, end) local hours with no delivery at all (wrapping midnight when start > end).
+    `weekend`: see WEEKEND_RULES (Saturday and Sunday in the reader's zone).
+    """
+
+    tz: str = "UTC"
+    hour: int = 8
+    quiet: tuple[int, int] | None = None
+    weekend: Weekend = "deliver"
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.hour <= 23:
+            raise ValueError("the delivery hour must be 0..23")
+        if self.weekend not in WEEKEND_RULES:
+            raise ValueError(f"weekend must be one of {WEEKEND_RULES}")
+        ZoneInfo(self.tz)
+
+    def for_reader(
+        self,
+        tz: str | None = None,
+        hour: int | None = None,
+        quiet_hours: str | None = None,
+        weekend: str | None = None,
+    ) -> ReaderSchedule:
+        """This schedule (the defaults) with one reader's own values where they have them; a time
+        zone Python does not know is ignored (the default zone is used)."""
+        return ReaderSchedule(
+            tz=tz if known_timezone(tz) else self.tz,
+            hour=self.hour if hour is None else int(hour),
+            quiet=self.quiet if quiet_hours is None else parse_quiet_hours(quiet_hours),
+            weekend=self.weekend if weekend is None else weekend,  # type: ignore[arg-type]
+        )
+
+    def due_at(self, day: str) -> dt.datetime | None:
+        """The instant (naive UTC) from which the briefing of `day` is due; None: skipped."""
+        morning = dt.date.fromisoformat(day) + dt.timedelta(days=1)
+        if morning.weekday() >= 5:
+            if self.weekend == "skip":
+                return None
+            if self.weekend == "monday":
+                morning += dt.timedelta(days=7 - morning.weekday())
+        local = dt.datetime.combine(morning, dt.time(self.hour), tzinfo=ZoneInfo(self.tz))
+        return local.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def is_quiet(self, now: dt.datetime) -> bool:
+        """Whether `now` (naive UTC) falls inside the reader's quiet hours."""
+        if self.quiet is None:
+            return False
+        hour = now.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(self.tz)).hour
+        start, end = self.quiet
+        return start <= hour < end if start < end else hour >= start or hour < end
+
+    def timing(self, day: str, now: dt.datetime) -> Literal["send", "wait", "skipped"]:
+        """Whether the briefing of `day` may be sent at `now` (naive UTC)."""
+        at = self.due_at(day)
+        if at is None:
+            return "skipped"
+        return "send" if now >= at and not self.is_quiet(now) else "wait"
 
 
 @dataclass(frozen=True)
@@ -59,6 +157,9 @@ class DeliveryPolicy:
     resend_on_change: bool = False
     max_age_days: int | None = None  # briefings older than this (by day) are not delivered
     batch_size: int = 50  # briefings read per query (each delivery is claimed on its own)
+    # the default delivery window (each reader's own zone and subscription override it); None:
+    # a briefing is due as soon as it is stored (`outropy deliver`, tests)
+    schedule: ReaderSchedule | None = None
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -194,10 +295,26 @@ def decide(
     now: dt.datetime,
     policy: DeliveryPolicy,
     claimer_gone: bool = False,
+    day: str | None = None,
+    schedule: ReaderSchedule | None = None,
 ) -> Decision:
     """What to do about one (day, user, channel) whose briefing has `content_hash`, given its ledger
     row. `claimer_gone`: the process that claimed a `sending` row has ended (checked by the caller),
-    so the row is reconciled now rather than when its lease expires."""
+    so the row is reconciled now rather than when its lease expires. `schedule`: the reader's
+    delivery window (see `ReaderSchedule`); a send outside it waits (or is skipped for good)."""
+    decision = _decide(row, content_hash, now, policy, claimer_gone)
+    if decision == "send" and schedule is not None and day is not None:
+        return schedule.timing(day, now)
+    return decision
+
+
+def _decide(
+    row: LedgerRow | None,
+    content_hash: str | None,
+    now: dt.datetime,
+    policy: DeliveryPolicy,
+    claimer_gone: bool,
+) -> Decision:
     if row is None:
         return "send"
     if row.status == SENT:

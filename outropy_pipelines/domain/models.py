@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from outropy_pipelines.domain.delivery_plan import WEEKEND_RULES, parse_quiet_hours
 
 ChannelKind = Literal["public", "private", "im", "mpim"]
 ThreadKind = Literal["slack_thread", "reconstructed"]
@@ -105,6 +107,29 @@ class Subscription(_Record):
     email: bool = False
     email_address: str | None = None
     active: bool = True
+    #: when it is delivered, in the reader's own time zone; None: the OUTROPY_* default
+    delivery_hour: int | None = Field(None, ge=0, le=23)
+    quiet_hours: str | None = None  # "21-07"; "off": none
+    weekend: str | None = None  # deliver | monday | skip
+
+    @field_validator("quiet_hours", mode="before")
+    @classmethod
+    def _quiet_hours(cls, value: object) -> str | None:
+        if value is None:
+            return None
+        text = "off" if value is False else str(value).strip()  # YAML reads a bare `off` as false
+        parse_quiet_hours(text)  # raises ValueError on a malformed range
+        return text
+
+    @field_validator("weekend", mode="before")
+    @classmethod
+    def _weekend(cls, value: object) -> str | None:
+        if value is None:
+            return None
+        rule = str(value).strip().lower()
+        if rule not in WEEKEND_RULES:
+            raise ValueError(f"weekend must be one of {list(WEEKEND_RULES)}")
+        return rule
 
 
 class RawMessage(_Record):

@@ -10,10 +10,16 @@ data/subscriptions.example.yaml) overrides per person:
       U0123ABCD: {delivery: both, email_address: ana@example.com}
       U0789IJKL: {delivery: none}              # still briefed (Markdown, UI), never sent
       U0456EFGH: {active: false}               # unsubscribed
+      U0999ZZZZ: {delivery_hour: 7, quiet_hours: "22-06", weekend: monday}
 
 `delivery` is `slack`, `email`, `both` or `none`; it is shorthand for the booleans `slack` and
 `email`, which may be given instead. `email_address` defaults to the address in the directory
 (users.json / users.info). Unknown keys are errors, so a typo never silently changes delivery.
+
+When it is delivered (in the reader's own time zone, the directory's `tz`): `delivery_hour`
+(0-23), `quiet_hours` ("21-07", or "off") and `weekend` (deliver | monday | skip), in `defaults`
+or per person; unset, the OUTROPY_DELIVERY_LOCAL_HOUR / OUTROPY_QUIET_HOURS /
+OUTROPY_WEEKEND_DELIVERY settings apply (`domain/delivery_plan.ReaderSchedule`).
 """
 
 from __future__ import annotations
@@ -44,8 +50,9 @@ DELIVERY_CHOICES: dict[str, dict[str, bool]] = {
     "both": {"slack": True, "email": True},
     "none": {"slack": False, "email": False},
 }
-_DEFAULT_KEYS = frozenset({"slack", "email", "delivery"})
-_USER_KEYS = frozenset({"slack", "email", "delivery", "email_address", "active"})
+_WHEN_KEYS = frozenset({"delivery_hour", "quiet_hours", "weekend"})
+_DEFAULT_KEYS = frozenset({"slack", "email", "delivery"}) | _WHEN_KEYS
+_USER_KEYS = frozenset({"slack", "email", "delivery", "email_address", "active"}) | _WHEN_KEYS
 
 
 def _prefs(path: Path, where: str, prefs: Any, allowed: frozenset[str]) -> dict[str, Any]:

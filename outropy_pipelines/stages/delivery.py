@@ -31,7 +31,7 @@ history cannot be read.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
@@ -150,6 +150,7 @@ class Due:
     channel: str
     content_hash: str | None
     previous: LedgerRow | None
+    schedule: plan.ReaderSchedule | None = None  # the reader's delivery window (None: any time)
 
     @property
     def key(self) -> str:
@@ -180,13 +181,32 @@ def due_deliveries(
     now = now or utcnow()
     out: list[Due] = []
     first_day = plan.first_deliverable_day(now, policy)
-    for key, content_hash, row in ledger.candidates(
-        store, channels, first_day=first_day, days=days, users=users
-    ):
-        if plan.decide(row, content_hash, now, policy, claimer_gone(row)) in ("send", "reconcile"):
-            day, user_id, channel = key.split("|")
-            out.append(Due(day, user_id, channel, content_hash, row))
+    found = ledger.candidates(store, channels, first_day=first_day, days=days, users=users)
+    schedules = reader_schedules(store, {k.split("|")[1] for k, _, _ in found}, policy)
+    for key, content_hash, row in found:
+        day, user_id, channel = key.split("|")
+        schedule = schedules.get(user_id, policy.schedule)
+        decision = plan.decide(row, content_hash, now, policy, claimer_gone(row), day, schedule)
+        if decision in ("send", "reconcile"):
+            out.append(Due(day, user_id, channel, content_hash, row, schedule))
     return out
+
+
+def reader_schedules(
+    store: DuckDBStore, user_ids: Iterable[str], policy: DeliveryPolicy
+) -> dict[str, plan.ReaderSchedule]:
+    """Each reader's delivery window: the policy's default schedule with the reader's own time zone
+    (the directory's `tz`; none or unknown: the default, the workspace zone) and subscription
+    values. Empty when the policy has no schedule (due as soon as stored)."""
+    if policy.schedule is None:
+        return {}
+    stored = ledger.reader_timing(store, sorted(user_ids))
+    return {
+        uid: policy.schedule.for_reader(
+            t.get("tz"), t.get("delivery_hour"), t.get("quiet_hours"), t.get("weekend")
+        )
+        for uid, t in stored.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -267,7 +287,9 @@ def _claim_one(
 
     def claim(con: DuckDBPyConnection) -> tuple[LedgerRow | None, LedgerRow | None, str]:
         previous = ledger.read_row(con, d.day, d.user_id, d.channel)
-        decision = plan.decide(previous, outgoing.content_hash, now, policy, claimer_gone(previous))
+        decision = plan.decide(
+            previous, outgoing.content_hash, now, policy, claimer_gone(previous), d.day, d.schedule
+        )
         row: LedgerRow | None = None
         if decision == "send":
             row = plan.claim(previous, d.day, d.user_id, d.channel, outgoing.content_hash, now, policy, owner)

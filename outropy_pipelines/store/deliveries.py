@@ -208,6 +208,21 @@ def email_addresses(store: DuckDBStore, user_ids: Sequence[str]) -> dict[str, st
     return {r["user_id"]: r["email_address"] for r in rows}
 
 
+def reader_timing(store: DuckDBStore, user_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Each reader's own delivery window as stored: the directory's time zone (`tz`, from
+    users.json / users.info) and the subscription's `delivery_hour`, `quiet_hours`, `weekend`
+    (None where unset), by user id."""
+    if not user_ids:
+        return {}
+    rows = store.query(
+        """SELECT s.user_id, u.tz, s.delivery_hour, s.quiet_hours, s.weekend
+           FROM subscriptions s LEFT JOIN users u ON u.user_id = s.user_id
+           WHERE s.user_id IN (SELECT unnest(?))""",
+        [sorted(set(user_ids))],
+    )
+    return {r.pop("user_id"): r for r in rows}
+
+
 def outgoing(
     store: DuckDBStore, keys: Sequence[tuple[str, str, str]]
 ) -> dict[tuple[str, str, str], Outgoing]:

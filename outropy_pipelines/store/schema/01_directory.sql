@@ -12,3 +12,7 @@ CREATE TABLE IF NOT EXISTS channel_members (channel_id VARCHAR, user_id VARCHAR)
 
 CREATE TABLE IF NOT EXISTS subscriptions (
     user_id VARCHAR, slack BOOLEAN, email BOOLEAN, email_address VARCHAR, active BOOLEAN);
+-- when a reader's briefing is delivered (NULL: the OUTROPY_* default); see domain/subscriptions.py
+ALTER TABLE subscriptions ADD COLUMN IF NOT EXISTS delivery_hour INTEGER;
+ALTER TABLE subscriptions ADD COLUMN IF NOT EXISTS quiet_hours VARCHAR;
+ALTER TABLE subscriptions ADD COLUMN IF NOT EXISTS weekend VARCHAR;
