@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
+
+from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 from outropy_pipelines.store import DuckDBStore
 from outropy_pipelines_tests.conftest import REPO, SAMPLE_EXPORT
@@ -78,3 +83,40 @@ def lake_or_skip() -> None:
 def lake_catalog(pg: PostgresServer, db: str) -> str:
     """OUTROPY_DUCKLAKE_CATALOG of a lake whose catalog is the database `db` (password apart)."""
     return f"dbname={db} host={pg.host} port={pg.port} user={pg.user}"
+
+
+def run_daemon_until_done(
+    instance: DagsterInstance,
+    job_name: str,
+    workspace: str,
+    env: dict[str, str],
+    log: Path,
+    timeout: float,
+    poll: float,
+) -> int:
+    """Run a real dagster-daemon (the run queue, sensors, monitoring) until every run of `job_name`
+    has finished or `timeout` seconds pass, then stop it; its output goes to `log`. Returns the most
+    runs of the job seen starting or started at once (polled every `poll` seconds)."""
+    with log.open("w") as out:
+        daemon = subprocess.Popen(
+            [str(BIN / "dagster-daemon"), "run", "-w", workspace],
+            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        peak_in_progress = 0
+        try:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                runs = instance.get_runs(RunsFilter(job_name=job_name))
+                busy = [r for r in runs if r.status in (DagsterRunStatus.STARTING, DagsterRunStatus.STARTED)]
+                peak_in_progress = max(peak_in_progress, len(busy))
+                if all(r.is_finished for r in runs):
+                    break
+                time.sleep(poll)
+        finally:
+            os.killpg(daemon.pid, signal.SIGTERM)
+            try:
+                daemon.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(daemon.pid, signal.SIGKILL)
+                daemon.wait()
+    return peak_in_progress

@@ -10,8 +10,6 @@ and lets a real dagster-daemon launch them: one after the other, the second send
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -42,6 +40,7 @@ from outropy_pipelines_tests.scale_support import (
     max_overlap,
     process_env,
     production_home,
+    run_daemon_until_done,
 )
 
 pytestmark = pytest.mark.scale
@@ -198,30 +197,9 @@ def test_two_deliver_runs_queued_at_once_run_one_after_the_other(
             queued = instance.get_runs(RunsFilter(job_name=DELIVER_JOB))
             assert [r.status for r in queued] == [DagsterRunStatus.QUEUED] * 2
             assert {r.tags[WORKLOAD_TAG] for r in queued} == {DELIVERY_WORKLOAD}
-            log = (tmp_path / "daemon.log").open("w")
-            daemon = subprocess.Popen(
-                [str(BIN / "dagster-daemon"), "run", "-w", workspace],
-                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
-            peak_in_progress = 0
-            try:
-                deadline = time.monotonic() + 300
-                while time.monotonic() < deadline:
-                    runs = instance.get_runs(RunsFilter(job_name=DELIVER_JOB))
-                    busy = [
-                        r for r in runs if r.status in (DagsterRunStatus.STARTING, DagsterRunStatus.STARTED)
-                    ]
-                    peak_in_progress = max(peak_in_progress, len(busy))
-                    if all(r.is_finished for r in runs):
-                        break
-                    time.sleep(0.25)
-            finally:
-                os.killpg(daemon.pid, signal.SIGTERM)
-                try:
-                    daemon.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    os.killpg(daemon.pid, signal.SIGKILL)
-                    daemon.wait()
+            peak_in_progress = run_daemon_until_done(
+                instance, DELIVER_JOB, workspace, env, tmp_path / "daemon.log", timeout=300, poll=0.25
+            )
             records = instance.get_run_records(RunsFilter(job_name=DELIVER_JOB))
             # the sensor may add a run of its own (nothing is due within its age limit): all succeed
             assert len(records) >= 2

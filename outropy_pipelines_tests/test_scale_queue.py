@@ -6,16 +6,19 @@ tag limit (outropy/workload=llm: 2; three runs, so one waits), and every run suc
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
-import time
 
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 from outropy_pipelines_tests.conftest import REPO
-from outropy_pipelines_tests.scale_support import BIN, max_overlap, process_env, production_home
+from outropy_pipelines_tests.scale_support import (
+    BIN,
+    max_overlap,
+    process_env,
+    production_home,
+    run_daemon_until_done,
+)
 
 pytestmark = pytest.mark.scale
 
@@ -51,30 +54,9 @@ def test_daemon_holds_llm_runs_to_the_tag_limit(tmp_path, monkeypatch, postgres_
         # the pools' limits, as a deployment sets them once (`dagster instance concurrency set`)
         instance.event_log_storage.set_concurrency_slots("store", 4)
         instance.event_log_storage.set_concurrency_slots("llm", 2)
-        log = (tmp_path / "daemon.log").open("w")
-        daemon = subprocess.Popen(
-            [str(BIN / "dagster-daemon"), "run", "-w", workspace],
-            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        peak_in_progress = 0
-        try:
-            deadline = time.monotonic() + 400
-            while time.monotonic() < deadline:
-                runs = instance.get_runs(RunsFilter(job_name="daily_pipeline"))
-                in_progress = [
-                    r for r in runs if r.status in (DagsterRunStatus.STARTING, DagsterRunStatus.STARTED)
-                ]
-                peak_in_progress = max(peak_in_progress, len(in_progress))
-                if all(r.is_finished for r in runs):
-                    break
-                time.sleep(0.5)
-        finally:
-            os.killpg(daemon.pid, signal.SIGTERM)
-            try:
-                daemon.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(daemon.pid, signal.SIGKILL)
-                daemon.wait()
+        peak_in_progress = run_daemon_until_done(
+            instance, "daily_pipeline", workspace, env, tmp_path / "daemon.log", timeout=400, poll=0.5
+        )
         # when a day succeeds, the sensor requests its briefings (user_briefings_job): not waited for
         records = instance.get_run_records(RunsFilter(job_name="daily_pipeline"))
         assert [r.dagster_run.status for r in records] == [DagsterRunStatus.SUCCESS] * len(DAYS), (

@@ -375,15 +375,29 @@ def briefing_line(
 ) -> BriefingLine:
     """One line of a briefing: a ranked item with its sources, their permalinks and the label of
     its conversation as the reader sees it."""
+    return line_of(position, s.section, s.item, s.reason, s.score, sources, links, label)
+
+
+def line_of(
+    position: int,
+    section: str,
+    item: Item | OpenItem,
+    reason: str,
+    score: float,
+    sources: Sequence[SourceRef],
+    links: Sequence[str],
+    label: str,
+) -> BriefingLine:
+    """A briefing line of `item` in `section` (ranked and waiting lines alike)."""
     return BriefingLine(
         position=position,
-        section=s.section,  # type: ignore[arg-type]
-        item_id=s.item.item_id,
-        kind=s.item.kind,
-        text=s.item.title,
-        reason=s.reason,
-        score=s.score,
-        channel_id=s.item.channel_id,
+        section=section,  # type: ignore[arg-type]
+        item_id=item.item_id,
+        kind=item.kind,
+        text=item.title,
+        reason=reason,
+        score=score,
+        channel_id=item.channel_id,
         channel_name=label,
         sources=list(sources),
         permalinks=list(links),

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from outropy_pipelines.domain.briefing_ranking import (
     ReaderContext,
     is_visible_to,
+    line_of,
     sorted_sources,
     source_key,
 )
@@ -152,16 +153,4 @@ def waiting_line(
     position: int, w: WaitingItem, sources: Sequence[SourceRef], links: Sequence[str], label: str
 ) -> BriefingLine:
     """A waiting item's briefing line (its score is its age in days)."""
-    return BriefingLine(
-        position=position,
-        section=w.section,  # type: ignore[arg-type]
-        item_id=w.item.item_id,
-        kind=w.item.kind,
-        text=w.item.title,
-        reason=w.reason,
-        score=float(w.age_days),
-        channel_id=w.item.channel_id,
-        channel_name=label,
-        sources=list(sources),
-        permalinks=list(links),
-    )
+    return line_of(position, w.section, w.item, w.reason, float(w.age_days), sources, links, label)

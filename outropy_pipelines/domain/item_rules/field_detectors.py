@@ -77,15 +77,13 @@ class FieldDetectors(ThreadDrafts):
     """Detectors of failure reports, bug-tracker posts, channel questions, broadcasts, progress
     replies and settled plans; mixed into the thread classifier."""
 
-    def _quote(self, msg: PreparedMessage, sentence: str) -> str:
-        """The sentence as said, people resolved to names, prefixed with the speaker."""
-        body = self._said(sentence)
-        return f"{self.ctx.name(msg.author)}: {body}" if body else ""
-
     def _cued(
         self, kind: str, msg: PreparedMessage, sentence: str, conf: float, cue: str, **kw: str
     ) -> Draft | None:
-        title = self._quote(msg, sentence)
+        said = self._said(sentence)
+        if not said:
+            return None
+        title = self._quote(msg, said)
         if n_words(title) < 3:
             return None
         d = self._draft(kind, title, msg, conf, sentence, kw.get("status", "info"))

@@ -128,9 +128,7 @@ class _Classifier(FieldDetectors):
             body = text[m.end() : e] if kind in (DEC_LABEL, DEC_AGREED) else sentence
             if n_words(DECISION_LEAD_RE.sub("", strip_mentions_prefix(body).strip())) < 2:
                 continue
-            return self._draft(
-                "decision", f"{self.ctx.name(msg.author)}: {self._said(sentence)}", msg, conf, sentence
-            )
+            return self._draft("decision", self._quote(msg, self._said(sentence)), msg, conf, sentence)
         return None
 
     def _agreement_decision(self, msg: PreparedMessage) -> Draft | None:
@@ -205,7 +203,7 @@ class _Classifier(FieldDetectors):
         gd = m.groupdict()
         verb = (gd.get("verb") or "").lower()
         action = f"{verb} {(gd.get('rest') or gd.get('obj') or '').strip()}".strip()
-        title = f"{ctx.name(msg.author)}: {self._said(sentence)}"
+        title = self._quote(msg, self._said(sentence))
         if not action or is_pronoun_object(action):
             # "I'll look into it", "on it": about what was said before
             if self._attach_commitment(msg) is not None:
@@ -296,7 +294,7 @@ class _Classifier(FieldDetectors):
                     if msg.id not in d.source_ids:
                         d.source_ids.append(msg.id)
                     return None
-            title = f"{self.ctx.name(msg.author)}: {self._said(sentence)}"
+            title = self._quote(msg, self._said(sentence))
             d = self._draft("blocker", title, msg, conf, sentence, "open")
             d.owners = [u for u in MENTION_TOKEN_RE.findall(text, s, e) if u != msg.author] or [
                 u for u in msg.mentions if u not in msg.cc
@@ -330,7 +328,7 @@ class _Classifier(FieldDetectors):
             if len(self.incident.source_ids) < 6 and msg.id not in self.incident.source_ids:
                 self.incident.source_ids.append(msg.id)
             return None
-        title = f"{self.ctx.name(msg.author)}: {self._said(sentence)}"
+        title = self._quote(msg, self._said(sentence))
         d = self._draft("incident", title, msg, conf, sentence, "open")
         d.owners = [u for u in msg.mentions if u not in msg.cc]
         self.incident = d
@@ -349,7 +347,7 @@ class _Classifier(FieldDetectors):
             rendered = self._said(stripped)
             if n_words(rendered) < 2:
                 continue
-            title = f"{self.ctx.name(msg.author)}: {rendered}"
+            title = self._quote(msg, rendered)
             return self._draft("announcement", title, msg, conf, text[s:e])
         return None
 
@@ -366,7 +364,7 @@ class _Classifier(FieldDetectors):
             body = self._said(bare[label.end() :] if label else bare)
             if n_words(body) < 2:
                 continue
-            return self._draft("status_update", f"{self.ctx.name(msg.author)}: {body}", msg, conf, sentence)
+            return self._draft("status_update", self._quote(msg, body), msg, conf, sentence)
         return None
 
     # --- resolution by later messages ---

@@ -107,6 +107,10 @@ class ThreadDrafts:
             LEADING_FILLER_RE.sub("", self.ctx.render(strip_mentions_prefix(sentence.strip())))
         )
 
+    def _quote(self, msg: PreparedMessage, said: str) -> str:
+        """A title: what `msg`'s author said (`_said`), prefixed with their name."""
+        return f"{self.ctx.name(msg.author)}: {said}"
+
     def _draft(
         self, kind: str, title: str, msg: PreparedMessage, conf: float, sentence: str, status: str = "info"
     ) -> Draft:
