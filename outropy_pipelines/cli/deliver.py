@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from outropy_pipelines.cli.common import (
     RUN_FAILED,
@@ -14,6 +17,33 @@ from outropy_pipelines.cli.common import (
     existing_store,
     load_settings,
 )
+
+if TYPE_CHECKING:
+    from outropy_pipelines.domain.delivery_plan import DeliveryPolicy
+    from outropy_pipelines.store import DuckDBStore
+
+
+def dry_run_lines(
+    store: DuckDBStore,
+    channels: Sequence[str],
+    policy: DeliveryPolicy,
+    problems: Mapping[str, str | None],
+    days: Sequence[str] | None = None,
+    users: Sequence[str] | None = None,
+    now: dt.datetime | None = None,
+) -> list[str]:
+    """What `outropy deliver --dry-run` prints: a `due: DAY USER CHANNEL` line per delivery due at
+    `now` (naive UTC; default: now), the count per channel, then what would keep them from going
+    out (`problems`: why a channel cannot send, by channel). Also `scripts/render_examples.py`'s."""
+    from outropy_pipelines.domain.delivery_plan import CHANNELS
+    from outropy_pipelines.stages import delivery as dl
+
+    due = dl.due_deliveries(store, channels, policy, now=now, days=days, users=users)
+    lines = [f"due: {d.day} {d.user_id} {d.channel}" for d in due]
+    per_channel = [f"{ch} {n}" for ch in CHANNELS if (n := sum(d.channel == ch for d in due))]
+    lines.append(f"{len(due)} deliveries due" + (f" ({', '.join(per_channel)})" if per_channel else ""))
+    lines += [problem.line() for problem in dl.preflight(store, due, problems)]
+    return lines
 
 
 def cmd_deliver(args: argparse.Namespace) -> int:
@@ -54,13 +84,7 @@ def cmd_deliver(args: argparse.Namespace) -> int:
         "email": resources["email_delivery"].problem(),
     }
     if args.dry_run:
-        due = dl.due_deliveries(store, channels, policy, days=days, users=users)
-        for d in due:
-            print(f"due: {d.day} {d.user_id} {d.channel}")
-        per_channel = [f"{ch} {n}" for ch in CHANNELS if (n := sum(d.channel == ch for d in due))]
-        print(f"{len(due)} deliveries due" + (f" ({', '.join(per_channel)})" if per_channel else ""))
-        for problem in dl.preflight(store, due, problems):
-            print(problem.line())
+        print("\n".join(dry_run_lines(store, channels, policy, problems, days=days, users=users)))
         return 0
     configured = {"slack": resources["slack_delivery"].enabled, "email": resources["email_delivery"].enabled}
     for ch in channels:
