@@ -55,6 +55,10 @@ _NO_GATES: frozenset[int] = frozenset()
 _MEMO_LIMIT = 4096
 _CHANNEL_FACTS: dict[str, tuple[str | None, bool]] = {}
 _DAYS: dict[str, dt.date | None] = {}
+# What a message's text alone decides (normalised text, lowercase, gates, noise), per text without
+# "@" (the rest depends on the thread's people): bots, alerts and short replies repeat their texts.
+_TEXT_MEMO_LIMIT = 65_536
+_TEXT_FACTS: dict[str, tuple[str, str, frozenset[int], bool]] = {}
 
 
 def _parse_day(day: str) -> dt.date | None:
@@ -155,9 +159,13 @@ class ThreadContext:
         return ", ".join(names[:-1]) + " and " + names[-1]
 
     def prep(self, m: ThreadMessageInput, idx: int) -> PreparedMessage:
-        text = m.text or ""
-        if text:
-            text = normalise(text, self._mentions_from_names)
+        raw = m.text or ""
+        facts = _TEXT_FACTS.get(raw)
+        if facts is not None:  # a text without "@": no mention, no cc
+            text, low, active, noise = facts
+            mentions = [u for u in dict.fromkeys(m.mentions) if u and u != m.author_id] if m.mentions else []
+            return PreparedMessage(idx, m.id, m.author_id, text, low, active, mentions, _NO_CC, noise)
+        text = normalise(raw, self._mentions_from_names) if raw else raw
         mentions = list(dict.fromkeys(m.mentions)) if m.mentions else []
         if "<@" in text:
             for uid in MENTION_TOKEN_RE.findall(text):
@@ -178,7 +186,11 @@ class ThreadContext:
             if len(tokens) > 12 and len(set(tokens)) > 12 and "@" not in text and ":" not in text
             else is_noise_text(text)
         )
-        active = _NO_GATES if noise else active_gates(tokens, low)
+        active = _NO_GATES if noise else frozenset(active_gates(tokens, low))
+        if "@" not in raw and "@" not in text:
+            if len(_TEXT_FACTS) >= _TEXT_MEMO_LIMIT:
+                _TEXT_FACTS.clear()
+            _TEXT_FACTS[raw] = (text, low, active, noise)
         return PreparedMessage(idx, m.id, m.author_id, text, low, active, mentions, cc, noise)
 
     def _mentions_from_names(self, text: str) -> str:
