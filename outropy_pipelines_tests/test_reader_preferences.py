@@ -10,6 +10,7 @@ materialization's metadata).
 
 from __future__ import annotations
 
+import random
 import shutil
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from dagster import AssetKey, AssetRecordsFilter, DagsterInstance, MultiPartitio
 
 from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
 from outropy_pipelines.defs.metadata import briefing_metadata
+from outropy_pipelines.domain.briefing_index import BriefingIndex
 from outropy_pipelines.domain.models import Briefing, Directory, Item, ReaderPreferences, User
 from outropy_pipelines.domain.reader_preferences import Watch, keyword_pattern
 from outropy_pipelines.domain.subscriptions import (
@@ -32,6 +34,9 @@ from outropy_pipelines.store import DuckDBStore
 from outropy_pipelines.store.directory import read_directory, read_subscriptions
 from outropy_pipelines_tests.conftest import SAMPLE_EXPORT, make_settings
 from outropy_pipelines_tests.export_builder import ExportBuilder, ts_at
+from outropy_pipelines_tests.reference_ranking import build_briefing
+from outropy_pipelines_tests.test_briefing_index import DAY as RANDOM_DAY
+from outropy_pipelines_tests.test_briefing_index import _random_day
 
 WS = "https://acme.slack.com"
 ALICE, BOB, GRACE, OLIVIA = "U001ALICE", "U002BOB", "U007GRACE", "U015OLIVIA"
@@ -166,6 +171,55 @@ def test_preferences_are_stored_with_the_subscription(sample_run, tmp_path):
     )
     assert subs[BOB].preferences == ReaderPreferences()
     assert db.scalar("SELECT preferences FROM subscriptions WHERE user_id = ?", [BOB]) is None
+
+
+# -- the index against the reference ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_index_equals_the_reference_with_preferences_on_a_random_day(seed):
+    """Every reader of a random day (test_briefing_index) with random preferences: the index's
+    briefing equals the reference's brute-force restatement of the rules, lines, intro and counts."""
+    users, names, channels, items, authors, thread_ts_of, open_items = _random_day(seed)
+    index = BriefingIndex(RANDOM_DAY, items, channels, names, WS, thread_ts_of, authors_of=authors)
+    rng = random.Random(seed)
+    conversations = sorted(channels)
+    switchable = ["waiting_on_others", "decisions", "blockers_incidents", "updates"]
+    effects: dict[str, int] = {}
+    for uid, user in users.items():
+        prefs = ReaderPreferences(
+            mute_channels=rng.sample(conversations, rng.choice([0, 2, 6])),
+            watch_people=rng.sample(sorted(users), rng.choice([0, 0, 1, 3])),
+            watch_keywords=rng.sample(
+                ["same title", "PLAN", "title 1", "nothing here"], rng.choice([0, 1, 2])
+            ),
+            sections={s: rng.random() < 0.5 for s in rng.sample(switchable, rng.randint(0, 2))},
+            max_lines=rng.choice([None, None, 1, 6, 14]),
+        )
+        waiting = [o.model_copy(update={"kind": "question"}) for o in open_items[uid]]
+        kw = {"section_caps": {"updates": 4}} if rng.random() < 0.3 else {}
+        fast = index.build_briefing(user, open_items[uid], waiting_items=waiting, preferences=prefs, **kw)
+        reference = build_briefing(
+            RANDOM_DAY,
+            user,
+            items,
+            channels,
+            names,
+            open_items[uid],
+            WS,
+            thread_ts_of,
+            authors_of=authors,
+            waiting_items=waiting,
+            preferences=prefs,
+            **kw,
+        )
+        assert fast.model_dump() == reference.model_dump(), (uid, prefs, kw)
+        for key, n in fast.preferences.items():
+            effects[key] = effects.get(key, 0) + n
+    # the day exercises every rule
+    assert all(
+        effects[k] > 0 for k in ("lines_watched", "items_muted", "items_switched_off", "lines_left_out")
+    )
 
 
 # -- briefings of the sample, built by the stage -------------------------------------------------

@@ -29,11 +29,16 @@ from a conversation the reader may see):
    ("You're waiting on", "Decisions", "Blockers and incidents", "Updates in your channels").
 4. *Mute*: the other lines whose conversation is muted leave the briefing ("You're waiting on",
    the reader's own asks, is not muted: it is about what the reader is owed).
+   Rules 1, 3 and 4 work on the ranking before its section caps (`ranking_limits`): the caps are
+   applied after them, so the places of muted lines go to the next lines of other conversations,
+   and a watched line takes a place under its section's cap but is never cut by it.
 5. *max_lines*: the briefing keeps every line of rules 1 and 2, then the others in page order
    while there is room; the intro then says how many were left out ("12 more items not shown").
    It only ever shortens a briefing (the section caps still apply).
 
-What they did to a briefing is `Briefing.preferences` (counts), shown in the Dagster metadata.
+What they did to a briefing is `Briefing.preferences` (`preference_counts`: what the reader set,
+then the lines watched, the items muted or switched off, the lines left out for length), shown
+in the `user_briefings` metadata.
 """
 
 from __future__ import annotations
@@ -225,8 +230,9 @@ class Watch:
         return bool(self.people or self.keywords)
 
     def why(self, item: Item, authors_of: Mapping[tuple[str, str], str | None] | None) -> str | None:
-        """ "you watch Alice Moreau" when a watched person wrote, owns or is named in `item`, else
-        'you watch "postgres"' when its title or detail holds a watched keyword, else None."""
+        """Why `item` is watched: "you watch Alice Moreau" when a watched person wrote, owns or is
+        named in it, else 'you watch "postgres"' when its title or detail holds a watched keyword
+        (the first in the reader's order), else None."""
         if self.people:
             involved = set(item.owners) | set(item.mentions)
             if authors_of:
