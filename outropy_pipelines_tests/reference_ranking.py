@@ -11,6 +11,7 @@ same rules.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from outropy_pipelines.domain.briefing_ranking import (
@@ -43,6 +44,7 @@ from outropy_pipelines.domain.models import (
     Channel,
     Item,
     OpenItem,
+    ReaderPreferences,
     User,
 )
 from outropy_pipelines.domain.permalinks import permalink
@@ -283,6 +285,7 @@ def build_briefing(
     section_caps: Mapping[str, int] | None = None,
     waiting_items: Sequence[OpenItem] = (),
     partial: str = "",
+    preferences: ReaderPreferences | None = None,
 ) -> Briefing:
     """The user's briefing for `day`, rendered (markdown, Slack blocks, HTML): the waiting sections
     of `waiting_items`, then the ranked lines without the items shown there.
@@ -293,17 +296,37 @@ def build_briefing(
     """
     reader = reader_context(user.user_id, channels.values(), projects)
     waiting, more, shown = waiting_sections(day, reader, waiting_items, authors_of, user_names)
-    ranked = rank_items_for_reader(
-        reader,
-        items,
-        max_lines=max_lines,
-        open_items=open_items,
-        channels=channels,
-        user_names=user_names,
-        authors_of=authors_of,
-        section_caps=section_caps,
-        shown=shown,
-    )
+    counts: dict[str, int] = {}
+    p = preferences
+    if p is not None and (
+        p.mute_channels or p.watch_people or p.watch_keywords or p.max_lines or not all(p.sections.values())
+    ):
+        waiting, more, ranked, counts = preferred_lines(
+            p,
+            reader,
+            items,
+            waiting,
+            more,
+            shown,
+            open_items=open_items,
+            channels=channels,
+            user_names=user_names,
+            authors_of=authors_of,
+            max_lines=max_lines,
+            section_caps=section_caps,
+        )
+    else:
+        ranked = rank_items_for_reader(
+            reader,
+            items,
+            max_lines=max_lines,
+            open_items=open_items,
+            channels=channels,
+            user_names=user_names,
+            authors_of=authors_of,
+            section_caps=section_caps,
+            shown=shown,
+        )
 
     def links_of(sources):
         return [
@@ -327,13 +350,194 @@ def build_briefing(
         ]
         label = channel_label(s.item.channel_id, channels, user.user_id, user_names)
         lines.append(briefing_line(position, s, sources, links, label))
+    intro = default_intro(day, lines)
+    if counts.get("lines_left_out"):
+        n = counts["lines_left_out"]
+        intro += f" {n} more item{'s' if n != 1 else ''} not shown (your limit: {counts['max_lines']} lines)."
     briefing = Briefing(
         day=day,
         user_id=user.user_id,
         user_name=user.display_name,
-        intro=default_intro(day, lines),
+        intro=intro,
         partial=partial,
         lines=lines,
         more=more,
+        preferences=counts,
     )
     return render_into(briefing)
+
+
+# ---------------------------------------------------------------------------------------------------
+# A reader's own preferences (domain/reader_preferences.py), restated by brute force
+
+_SWITCHABLE = ("waiting_on_others", "decisions", "blockers_incidents", "updates")
+
+
+def _watched_because(
+    prefs: ReaderPreferences,
+    reader_id: str,
+    item: Item,
+    authors_of: Mapping[tuple[str, str], str | None] | None,
+    user_names: Mapping[str, str] | None,
+) -> str | None:
+    """The first watched person (in the reader's order) who wrote, owns or is named in `item`, else
+    the first keyword found as a whole word (any case, any spaces) in its title or detail."""
+    authors = {(authors_of or {}).get((s.channel_id, s.ts)) for s in item.sources}
+    for uid in prefs.watch_people:
+        if uid != reader_id and (uid in item.owners or uid in item.mentions or uid in authors):
+            return f"you watch {(user_names or {}).get(uid) or uid}"
+    for keyword in prefs.watch_keywords:
+        words = r"\s+".join(re.escape(w) for w in keyword.split())
+        if re.search(rf"(?<!\w){words}(?!\w)", f"{item.title}\n{item.detail}", re.IGNORECASE):
+            return f'you watch "{keyword}"'
+    return None
+
+
+def _as_member(item: Item) -> str:
+    """The section a member of an item's conversation finds it in, when no one named the reader."""
+    if item.kind == "decision":
+        return "decisions"
+    if item.kind == "incident" or (item.kind == "blocker" and item.status == "open"):
+        return "blockers_incidents"
+    return "updates"
+
+
+def _what(item: Item) -> str:
+    kind = item.kind.replace("_", " ")
+    if item.status == "resolved":
+        return f"resolved {kind}"
+    return (
+        f"open {kind}"
+        if item.status == "open" and item.kind in ("action_item", "question", "blocker")
+        else kind
+    )
+
+
+def preferred_lines(
+    prefs: ReaderPreferences,
+    reader: ReaderContext,
+    items: Sequence[Item],
+    waiting: list[WaitingItem],
+    more: dict[str, int],
+    shown: Sequence[OpenItem],
+    *,
+    open_items: Sequence[OpenItem] = (),
+    channels: Mapping[str, Channel] | None = None,
+    user_names: Mapping[str, str] | None = None,
+    authors_of: Mapping[tuple[str, str], str | None] | None = None,
+    max_lines: int = 25,
+    section_caps: Mapping[str, int] | None = None,
+) -> tuple[list[WaitingItem], dict[str, int], list[ScoredItem], dict[str, int]]:
+    """The waiting lines, "+N more", ranked lines and counts of a reader with preferences: every
+    candidate line (no caps), watched ones and every other watched item of the day the reader may
+    see added, muted and switched-off lines taken out (never a watched line, never what needs the
+    reader), then the caps (a watched line counts, but stays), then `max_lines` of the reader's."""
+    me = reader.user_id
+    off = {s for s, on in prefs.sections.items() if not on and s in _SWITCHABLE}
+    reshaped = bool(prefs.mute_channels or prefs.watch_people or prefs.watch_keywords or off)
+    lines = rank_items_for_reader(
+        reader,
+        items,
+        max_lines=10**9 if reshaped else max_lines,
+        open_items=open_items,
+        channels=channels,
+        user_names=user_names,
+        authors_of=authors_of,
+        section_caps=dict.fromkeys(BRIEFING_SECTIONS, 10**9) if reshaped else section_caps,
+        shown=shown,
+    )
+    watched: list[ScoredItem] = []
+    out: list[ScoredItem] = []
+    for s in lines:
+        why = _watched_because(prefs, me, s.item, authors_of, user_names)
+        if why is not None:
+            s = ScoredItem(s.item, s.section, s.score, f"{s.reason} · {why}", s.open_since)
+            watched.append(s)
+        out.append(s)
+    taken = [*shown, *(s.item for s in out)]
+    extra: list[ScoredItem] = []
+    for item in items:
+        if not item.is_new or not is_visible_to(reader, item.channel_id, item.sources):
+            continue
+        if item.status == "resolved" and authored_by_reader(item, me, authors_of):
+            continue
+        why = _watched_because(prefs, me, item, authors_of, user_names)
+        if why is None:
+            continue
+        label = channel_label(item.channel_id, channels, me, user_names)
+        scored = _classify(reader, item, label=label, user_names=user_names, authors_of=authors_of)
+        if scored is not None:
+            extra.append(ScoredItem(item, scored.section, scored.score, f"{scored.reason} · {why}"))
+        else:
+            member = item.channel_id in reader.member_channels
+            tier = TIER_KIND.get(item.kind, 1.0)
+            text = f"{why} · {_what(item)} {_in_phrase(label)}"
+            extra.append(ScoredItem(item, _as_member(item), score(tier, item, member), text))
+    for s in sorted(extra, key=_sort_key):
+        keys = {frozenset((x.channel_id, x.ts) for x in t.sources) for t in taken if t.sources}
+        if s.item.item_id in {t.item_id for t in taken} or (s.item.sources and _key(s.item) in keys):
+            continue
+        if any((t.channel_id, t.title) == (s.item.channel_id, s.item.title) for t in shown):
+            continue
+        taken.append(s.item)
+        watched.append(s)
+        out.append(s)
+    out.sort(key=_sort_key)
+    counts = {
+        "muted_channels": len(prefs.mute_channels),
+        "watched_people": len(prefs.watch_people),
+        "watched_keywords": len(prefs.watch_keywords),
+        "sections_off": sum(1 for on in prefs.sections.values() if not on),
+        "lines_watched": len(watched),
+        "items_muted": 0,
+        "items_switched_off": 0,
+        "lines_left_out": 0,
+    }
+    if prefs.max_lines is not None:
+        counts["max_lines"] = prefs.max_lines
+
+    def kept(s: ScoredItem) -> bool:
+        return any(s is w for w in watched) or s.section == "needs_you"
+
+    left = []
+    for s in out:
+        if kept(s):
+            left.append(s)
+        elif s.section in off:
+            counts["items_switched_off"] += 1
+        elif s.item.channel_id in prefs.mute_channels:
+            counts["items_muted"] += 1
+        else:
+            left.append(s)
+    if reshaped:
+        caps = DEFAULT_SECTION_CAPS if section_caps is None else section_caps
+        capped: list[ScoredItem] = []
+        for s in left:
+            n = sum(1 for x in capped if x.section == s.section)
+            if any(s is w for w in watched) or (
+                n < caps.get(s.section, max_lines) and len(capped) < max_lines
+            ):
+                capped.append(s)
+        left = capped
+    counts["items_switched_off"] += sum(1 for w in waiting if w.section in off)
+    waiting = [w for w in waiting if w.section not in off]
+    more = {k: v for k, v in more.items() if k not in off}
+    if prefs.max_lines is not None:
+        room = prefs.max_lines - sum(w.section == "waiting_on_you" for w in waiting) - sum(map(kept, left))
+        short_waiting = []
+        for w in waiting:
+            if w.section == "waiting_on_you" or room > 0:
+                room -= w.section != "waiting_on_you"
+                short_waiting.append(w)
+        short = []
+        for s in left:
+            if kept(s) or room > 0:
+                room -= not kept(s)
+                short.append(s)
+        counts["lines_left_out"] = len(waiting) + len(left) - len(short_waiting) - len(short)
+        waiting, left = short_waiting, short
+    return waiting, more, left, counts
+
+
+def _key(item: Item) -> frozenset[tuple[str, str]]:
+    return frozenset((x.channel_id, x.ts) for x in item.sources)

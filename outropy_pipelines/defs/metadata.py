@@ -43,9 +43,13 @@ def briefing_metadata(b: Briefing) -> dict[str, object]:
     per_section = {section: 0 for section in PAGE_SECTIONS}
     for line in b.lines:
         per_section[line.section] = per_section.get(line.section, 0) + 1
-    return {
+    metadata: dict[str, object] = {
         "reader": f"{b.user_name} ({b.user_id})",
         "lines": len(b.lines),
         **{f"lines_{section}": n for section, n in per_section.items()},
-        "preview": MetadataValue.md(text),
     }
+    if b.preferences:  # what the reader's own preferences did (domain/reader_preferences.py)
+        metadata["preferences"] = counts_table("preference", "count", b.preferences)
+        metadata["lines_left_out"] = b.preferences.get("lines_left_out", 0)
+    metadata["preview"] = MetadataValue.md(text)
+    return metadata

@@ -76,10 +76,12 @@ from outropy_pipelines.domain.models import (
     Channel,
     Item,
     OpenItem,
+    ReaderPreferences,
     SourceRef,
     User,
 )
 from outropy_pipelines.domain.permalinks import permalink
+from outropy_pipelines.domain.reader_preferences import apply_preferences, ranking_limits
 
 _SECTION_INDEX = {s: i for i, s in enumerate(BRIEFING_SECTIONS)}
 _NOBODY = object()  # "no single author" (never equal to a user id)
@@ -127,7 +129,7 @@ class BriefingIndex:
                     member_of[u].add(c.channel_id)
         self._member_of = {u: frozenset(cs) for u, cs in member_of.items()}
 
-        new_items = [i for i in items if i.is_new]
+        new_items = self.new_items = [i for i in items if i.is_new]
         self._new_ids = frozenset(i.item_id for i in new_items)
         seen: set[str] = set()
         dup_ids: set[str] = set()
@@ -531,20 +533,27 @@ class BriefingIndex:
         render: bool = True,
         waiting_items: Sequence[OpenItem] = (),
         partial: str = "",
+        preferences: ReaderPreferences | None = None,
     ) -> Briefing:
         """The user's briefing of this index's day: the waiting sections of `waiting_items` (open
         items of any entity's memory, `briefing_waiting.waiting_for`), then `rank_for` their reader
-        context without the items shown there, lines assembled; `partial` is the day's note.
+        context without the items shown there, lines assembled; `partial` is the day's note;
+        `preferences`, the reader's own, are applied to those lines (`reader_preferences`).
 
         Rendered by `self.renderer` (per-line fragments shared across the day's briefings);
         `render=False` leaves markdown, blocks and HTML empty.
         """
         reader = self.reader_context(user.user_id, projects)
         waiting = waiting_for(self.day, reader, waiting_items, self.authors_of, self.user_names)
+        # the reader's own preferences (reader_preferences) may need the lines past the caps
+        limit, caps = ranking_limits(preferences, max_lines, section_caps)
         ranked = self.rank_for(
-            reader, max_lines=max_lines, open_items=open_items, section_caps=section_caps, shown=waiting
+            reader, max_lines=limit, open_items=open_items, section_caps=caps, shown=waiting
         )
-        briefing = self.assemble(user, ranked, waiting, partial)
+        applied = apply_preferences(
+            preferences, reader, waiting, ranked, self, max_lines=max_lines, section_caps=section_caps
+        )
+        briefing = applied.into(self.assemble(user, applied.ranked, applied.waiting, partial))
         return render_into(briefing, renderer=self.renderer) if render else briefing
 
     def assemble(

@@ -99,6 +99,17 @@ class Directory(_Record):
         return {c.channel_id: c for c in self.channels}
 
 
+class ReaderPreferences(_Record):
+    """A reader's own choices of what their briefing shows, resolved against the directory (the
+    rules: domain/reader_preferences.py). Empty: the briefing as everyone gets it."""
+
+    mute_channels: list[str] = Field(default_factory=list)  # conversation ids
+    watch_people: list[str] = Field(default_factory=list)  # user ids
+    watch_keywords: list[str] = Field(default_factory=list)  # whole words or phrases, any case
+    sections: dict[str, bool] = Field(default_factory=dict)  # section -> shown (unnamed: shown)
+    max_lines: int | None = Field(None, ge=1)  # None: no limit of the reader's own
+
+
 class Subscription(_Record):
     """A person who opted in to briefings and where they want them delivered."""
 
@@ -111,6 +122,8 @@ class Subscription(_Record):
     delivery_hour: int | None = Field(None, ge=0, le=23)
     quiet_hours: str | None = None  # "21-07"; "off": none
     weekend: str | None = None  # deliver | monday | skip
+    #: what the briefing shows (mute, watch, sections, length)
+    preferences: ReaderPreferences = Field(default_factory=ReaderPreferences)
 
     @field_validator("quiet_hours", mode="before")
     @classmethod
@@ -284,6 +297,8 @@ class Briefing(_Record):
     lines: list[BriefingLine] = Field(default_factory=list)
     #: per section, lines left out by its cap ("+N more")
     more: dict[str, int] = Field(default_factory=dict)
+    #: what the reader's preferences did (reader_preferences.applied_counts); empty without any
+    preferences: dict[str, int] = Field(default_factory=dict)
     markdown: str = ""
     blocks_json: str = "[]"
     html: str = ""

@@ -20,6 +20,11 @@ When it is delivered (in the reader's own time zone, the directory's `tz`): `del
 (0-23), `quiet_hours` ("21-07", or "off") and `weekend` (deliver | monday | skip), in `defaults`
 or per person; unset, the OUTROPY_DELIVERY_LOCAL_HOUR / OUTROPY_QUIET_HOURS /
 OUTROPY_WEEKEND_DELIVERY settings apply (`domain/delivery_plan.ReaderSchedule`).
+
+What the briefing shows (`domain/reader_preferences.py` has the rules), in `defaults` or per person:
+`mute_channels`, `watch_people`, `watch_keywords`, `sections` and `max_lines`. Channels and people
+are resolved against the directory here (a name matching nothing, or several, is an error); a
+person's key replaces the default's, except `sections`, merged section by section.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from typing import Any
 import yaml
 
 from outropy_pipelines.domain.models import Directory, Subscription
+from outropy_pipelines.domain.reader_preferences import PREFERENCE_KEYS, merged, resolve_preferences
 
 
 class SubscriptionsFileError(ValueError):
@@ -51,8 +57,10 @@ DELIVERY_CHOICES: dict[str, dict[str, bool]] = {
     "none": {"slack": False, "email": False},
 }
 _WHEN_KEYS = frozenset({"delivery_hour", "quiet_hours", "weekend"})
-_DEFAULT_KEYS = frozenset({"slack", "email", "delivery"}) | _WHEN_KEYS
-_USER_KEYS = frozenset({"slack", "email", "delivery", "email_address", "active"}) | _WHEN_KEYS
+_DEFAULT_KEYS = frozenset({"slack", "email", "delivery"}) | _WHEN_KEYS | PREFERENCE_KEYS
+_USER_KEYS = (
+    frozenset({"slack", "email", "delivery", "email_address", "active"}) | _WHEN_KEYS | PREFERENCE_KEYS
+)
 
 
 def _prefs(path: Path, where: str, prefs: Any, allowed: frozenset[str]) -> dict[str, Any]:
@@ -90,25 +98,41 @@ def load_subscriptions_file(
     if unknown:
         raise SubscriptionsFileError(f"subscriptions file {path}: unknown top-level key(s) {unknown}")
     base = _prefs(path, "defaults", data.get("defaults"), _DEFAULT_KEYS)
+    base_shows = _shows(path, "defaults", base, directory)
     users = {u.user_id: u for u in directory.users}
     out: dict[str, Subscription] = {}
     if data.get("include_everyone", True):
         for s in defaults:
-            out[s.user_id] = _updated(path, s, base)
+            out[s.user_id] = _updated(path, s, base, base_shows)
     for uid, prefs in (data.get("users") or {}).items():
         uid = str(uid)
         if uid not in users:
             raise SubscriptionsFileError(f"subscriptions file {path}: unknown user id {uid}")
         prefs = _prefs(path, f"entry for {uid}", prefs, _USER_KEYS)
+        shows = _shows(path, f"entry for {uid}", prefs, directory)
         current = out.get(uid) or _updated(
-            path, Subscription(user_id=uid, email_address=users[uid].email), base
+            path, Subscription(user_id=uid, email_address=users[uid].email), base, base_shows
         )
-        out[uid] = _updated(path, current, prefs)
+        out[uid] = _updated(path, current, prefs, shows)
     return sorted(out.values(), key=lambda s: s.user_id)
 
 
-def _updated(path: Path, sub: Subscription, prefs: dict[str, Any]) -> Subscription:
+def _shows(path: Path, where: str, prefs: dict[str, Any], directory: Directory) -> dict[str, Any]:
+    """The preference keys of `prefs` (taken out of it), resolved against the directory."""
+    raw = {k: prefs.pop(k) for k in sorted(PREFERENCE_KEYS & set(prefs))}
     try:
-        return Subscription.model_validate({**sub.model_dump(), **prefs})
+        return resolve_preferences(raw, directory)
+    except ValueError as exc:
+        raise SubscriptionsFileError(f"subscriptions file {path}: {where}: {exc}") from exc
+
+
+def _updated(
+    path: Path, sub: Subscription, prefs: dict[str, Any], shows: dict[str, Any] | None = None
+) -> Subscription:
+    try:
+        values = {**sub.model_dump(), **prefs}
+        if shows:
+            values["preferences"] = merged(sub.preferences, shows)
+        return Subscription.model_validate(values)
     except ValueError as exc:
         raise SubscriptionsFileError(f"subscriptions file {path}: entry for {sub.user_id}: {exc}") from exc

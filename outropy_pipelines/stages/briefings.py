@@ -13,6 +13,7 @@ from outropy_pipelines.domain.membership import members_on_day
 from outropy_pipelines.domain.models import Briefing, Directory, OpenItem
 from outropy_pipelines.store import DuckDBStore
 from outropy_pipelines.store import briefings as briefings_store
+from outropy_pipelines.store.directory import read_subscriptions
 from outropy_pipelines.store.entity_summaries import load_entity_summaries
 from outropy_pipelines.store.items import load_items
 from outropy_pipelines.store.raw_messages import membership_events
@@ -72,6 +73,8 @@ def brief_day(
         if asker is not None:
             asked_by.setdefault(asker, []).append(o)
     partial = partial_note(*briefings_store.day_gaps(store, day))
+    # each reader's own preferences (mute, watch, sections, length), stored with the subscription
+    preferences = {s.user_id: s.preferences for s in read_subscriptions(store)}
     report = BriefingsReport(day=day)
     plain_texts: list[str] = []
     for uid in user_ids:
@@ -82,7 +85,11 @@ def brief_day(
             o for o in person_memory.get(f"person:{uid}", []) if uid in o.owners and o.since_day < day
         ]
         b = index.build_briefing(
-            user, open_items, waiting_items=[*open_items, *asked_by.get(uid, [])], partial=partial
+            user,
+            open_items,
+            waiting_items=[*open_items, *asked_by.get(uid, [])],
+            partial=partial,
+            preferences=preferences.get(uid),
         )
         report.briefings.append(b)
         plain_texts.append(render_plain_text(b, renderer=index.renderer))

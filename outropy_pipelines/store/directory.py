@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from outropy_pipelines.domain.models import Channel, Directory, QuarantineRecord, Subscription, User
+from outropy_pipelines.domain.models import (
+    Channel,
+    Directory,
+    QuarantineRecord,
+    ReaderPreferences,
+    Subscription,
+    User,
+)
 from outropy_pipelines.store.duckdb_store import DuckDBStore
 
 
@@ -21,10 +28,16 @@ def replace_snapshot(
             ("users", {}, [u.model_dump() for u in directory.users]),
             ("channels", {}, [c.model_dump(exclude={"members"}) for c in directory.channels]),
             ("channel_members", {}, members),
-            ("subscriptions", {}, [s.model_dump() for s in subscriptions]),
+            ("subscriptions", {}, [_subscription_row(s) for s in subscriptions]),
             ("quarantine", {"source": "directory"}, [_q(q) for q in quarantine]),
         ]
     )
+
+
+def _subscription_row(s: Subscription) -> dict:
+    row = s.model_dump(exclude={"preferences"})
+    row["preferences"] = s.preferences.model_dump_json() if s.preferences != ReaderPreferences() else None
+    return row
 
 
 def _q(q: QuarantineRecord) -> dict:
@@ -49,7 +62,11 @@ def read_directory(store: DuckDBStore) -> Directory:
 
 def read_subscriptions(store: DuckDBStore, active_only: bool = True) -> list[Subscription]:
     where = "WHERE active" if active_only else ""
-    return [Subscription(**r) for r in store.query(f"SELECT * FROM subscriptions {where} ORDER BY user_id")]
+    rows = store.query(f"SELECT * FROM subscriptions {where} ORDER BY user_id")
+    return [
+        Subscription(**{**r, "preferences": ReaderPreferences.model_validate_json(r["preferences"] or "{}")})
+        for r in rows
+    ]
 
 
 def subscribed_user_ids(store: DuckDBStore) -> list[str]:

@@ -16,3 +16,5 @@ CREATE TABLE IF NOT EXISTS subscriptions (
 ALTER TABLE subscriptions ADD COLUMN IF NOT EXISTS delivery_hour INTEGER;
 ALTER TABLE subscriptions ADD COLUMN IF NOT EXISTS quiet_hours VARCHAR;
 ALTER TABLE subscriptions ADD COLUMN IF NOT EXISTS weekend VARCHAR;
+-- what a reader's briefing shows (domain/reader_preferences.py): ReaderPreferences as JSON, NULL: none
+ALTER TABLE subscriptions ADD COLUMN IF NOT EXISTS preferences VARCHAR;
