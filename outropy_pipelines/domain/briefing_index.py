@@ -39,6 +39,7 @@ tests compare this with.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -80,6 +81,7 @@ from outropy_pipelines.domain.models import (
     User,
 )
 from outropy_pipelines.domain.permalinks import permalink
+from outropy_pipelines.domain.reader_feedback import Applied, ReaderAdjustments, rank_with_feedback
 
 _SECTION_INDEX = {s: i for i, s in enumerate(BRIEFING_SECTIONS)}
 _NOBODY = object()  # "no single author" (never equal to a user id)
@@ -531,18 +533,22 @@ class BriefingIndex:
         render: bool = True,
         waiting_items: Sequence[OpenItem] = (),
         partial: str = "",
+        feedback: ReaderAdjustments | None = None,
+        applied: Applied | None = None,
     ) -> Briefing:
         """The user's briefing of this index's day: the waiting sections of `waiting_items` (open
         items of any entity's memory, `briefing_waiting.waiting_for`), then `rank_for` their reader
         context without the items shown there, lines assembled; `partial` is the day's note.
 
         Rendered by `self.renderer` (per-line fragments shared across the day's briefings);
-        `render=False` leaves markdown, blocks and HTML empty.
+        `render=False` leaves markdown, blocks and HTML empty. `feedback`: the reader's adjustments
+        (`reader_feedback.rank_with_feedback`; what they changed goes into `applied`).
         """
         reader = self.reader_context(user.user_id, projects)
         waiting = waiting_for(self.day, reader, waiting_items, self.authors_of, self.user_names)
-        ranked = self.rank_for(
-            reader, max_lines=max_lines, open_items=open_items, section_caps=section_caps, shown=waiting
+        rank = functools.partial(self.rank_for, reader, open_items=open_items, shown=waiting)
+        ranked = rank_with_feedback(
+            rank, feedback, self.authors_of, max_lines=max_lines, section_caps=section_caps, applied=applied
         )
         briefing = self.assemble(user, ranked, waiting, partial)
         return render_into(briefing, renderer=self.renderer) if render else briefing
