@@ -14,6 +14,7 @@ from dagster import (
 )
 
 from outropy_pipelines.domain.models import PAGE_SECTIONS, Briefing
+from outropy_pipelines.domain.reader_feedback import Applied
 
 PREVIEW_CHARS = 6000
 
@@ -48,4 +49,15 @@ def briefing_metadata(b: Briefing) -> dict[str, object]:
         "lines": len(b.lines),
         **{f"lines_{section}": n for section, n in per_section.items()},
         "preview": MetadataValue.md(text),
+    }
+
+
+def feedback_metadata(applied: Applied) -> dict[str, object]:
+    """What a reader's feedback changed in their briefing: events counted, lines moved, leanings."""
+    return {
+        "feedback_events": applied.events,
+        "feedback_adjusted_lines": applied.adjusted_lines,
+        "feedback_demoted_lines": applied.demoted,
+        "feedback_promoted_lines": applied.promoted,
+        "feedback_leanings": MetadataValue.json(applied.leanings),
     }
