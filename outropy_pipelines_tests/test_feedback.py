@@ -360,6 +360,12 @@ def test_email_links_record_feedback_and_forged_ones_are_refused(store, tmp_path
             assert _http(f"{base}/feedback?t={urllib.parse.quote(bad)}")[0] == 403
             assert _http(f"{base}/feedback", {"t": bad})[0] == 403
         assert _http(f"{base}/feedback", {"t": feedback_token(SECRET, ALICE, DAY, 999, USEFUL)})[0] == 404
+        # a link to a line that the briefing, rebuilt since, holds another item on
+        rebuilt = feedback_token(SECRET, ALICE, DAY, 3, USEFUL, "another-item")
+        assert (
+            _http(f"{base}/feedback?t={rebuilt}")[0] == 404
+            and _http(f"{base}/feedback", {"t": rebuilt})[0] == 404
+        )
         assert store.scalar("SELECT count(*) FROM feedback_events") == 1
     finally:
         server.shutdown()

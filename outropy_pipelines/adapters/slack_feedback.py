@@ -3,7 +3,7 @@
 A reaction applies to a whole Slack message, so a line a reader can rate on its own is a message of
 its own: under the briefing's first DM message, the bot posts a short hint and then each line as a
 reply (`chat.postMessage` with `thread_ts`), each carrying message metadata
-(`outropy_briefing_line`: day, user, position). One `conversations.replies` call per briefing
+(`outropy_briefing_line`: day, user, position, item). One `conversations.replies` call per briefing
 (with `include_all_metadata`) then answers both questions of a later run: which lines are posted
 already (so a crash never posts one twice) and which reactions each carries (`reactions`: name,
 users, count). Scopes: `chat:write`, `im:history` (already needed for delivery's reconciliation).
@@ -30,12 +30,13 @@ ERRORS = (SlackClientError, OSError, HTTPException)
 
 @dataclass(frozen=True)
 class Reply:
-    """A reply in a briefing's thread: its ts, the line it carries (None: not one of ours) and its
-    reactions as {name: user ids}."""
+    """A reply in a briefing's thread: its ts, the line it carries (None: not one of ours; with the
+    line's item id) and its reactions as {name: user ids}."""
 
     ts: str
     position: int | None
     reactions: dict[str, tuple[str, ...]]
+    item_id: str | None = None
 
 
 class SlackFeedback:
@@ -55,12 +56,22 @@ class SlackFeedback:
                 ts = str(message.get("ts") or "")
                 if not ts or ts == thread_ts:
                     continue
-                out.append(Reply(ts, _position(message, day, user_id), _reactions(message)))
+                position, item_id = _line_of(message, day, user_id)
+                out.append(Reply(ts, position, _reactions(message), item_id))
             if n >= _MAX_PAGES:
                 break
         return out
 
-    def post(self, channel_id: str, thread_ts: str, day: str, user_id: str, position: int, text: str) -> str:
+    def post(
+        self,
+        channel_id: str,
+        thread_ts: str,
+        day: str,
+        user_id: str,
+        position: int,
+        text: str,
+        item_id: str | None = None,
+    ) -> str:
         """Post one reply (a line, or the hint at HINT_POSITION); returns its ts."""
         response = self.client.chat_postMessage(
             channel=channel_id,
@@ -70,7 +81,12 @@ class SlackFeedback:
             unfurl_media=False,
             metadata={
                 "event_type": LINE_EVENT,
-                "event_payload": {"day": day, "user_id": user_id, "position": position},
+                "event_payload": {
+                    "day": day,
+                    "user_id": user_id,
+                    "position": position,
+                    "item_id": item_id or "",
+                },
             },
         )
         return str(response["ts"])
@@ -79,15 +95,16 @@ class SlackFeedback:
         return None
 
 
-def _position(message: dict[str, Any], day: str, user_id: str) -> int | None:
+def _line_of(message: dict[str, Any], day: str, user_id: str) -> tuple[int | None, str | None]:
+    """(position, item id) of the line a reply of ours carries, from its metadata; (None, None)."""
     meta = message.get("metadata") or {}
     payload = meta.get("event_payload") or {}
     if meta.get("event_type") != LINE_EVENT or payload.get("day") != day or payload.get("user_id") != user_id:
-        return None
+        return None, None
     try:
-        return int(payload.get("position"))
+        return int(payload.get("position")), (str(payload.get("item_id") or "") or None)
     except (TypeError, ValueError):
-        return None
+        return None, None
 
 
 def _reactions(message: dict[str, Any]) -> dict[str, tuple[str, ...]]:

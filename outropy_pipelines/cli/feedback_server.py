@@ -79,7 +79,7 @@ class _Handler(BaseHTTPRequestHandler):
         line = next(
             (ln for ln in lines.get((claim.day, claim.reader_id), []) if ln.position == claim.position), None
         )
-        if line is None:
+        if line is None or (claim.item_id and line.item_id != claim.item_id):
             return self._answer(404, "This line is no longer in your briefing")
         word = "useful" if claim.value == USEFUL else "not useful"
         body = (
@@ -102,7 +102,13 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             with self.server.lock:
                 record_line(
-                    self.server.store, claim.reader_id, claim.day, claim.position, claim.value, "email"
+                    self.server.store,
+                    claim.reader_id,
+                    claim.day,
+                    claim.position,
+                    claim.value,
+                    "email",
+                    claim.item_id or None,
                 )
         except UnknownLine:
             return self._answer(404, "This line is no longer in your briefing")

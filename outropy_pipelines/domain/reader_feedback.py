@@ -19,7 +19,7 @@ Never hidden: the lines that need the reader (*Needs you*, and the waiting secti
 this module never sees) keep their score and their place; sections keep their order, so a marked
 down line only moves down within its own section (and may then fall below the section's cap).
 
-Tokens (`feedback_token`, `read_token`): an email link carries (reader, day, line, value) signed with
+Tokens (`feedback_token`, `read_token`): an email link carries (reader, day, line, value, item) signed with
 HMAC-SHA256 under a server-side secret, so nobody can record feedback for another reader's lines.
 """
 
@@ -246,17 +246,20 @@ class FeedbackClaim:
     day: str
     position: int
     value: str
+    item_id: str = ""  # the line's item when the link was made ("": any)
 
 
 def _sign(secret: str, payload: str) -> str:
     return hmac.new(secret.encode("utf-8"), payload.encode("utf-8"), hashlib.sha256).hexdigest()[:40]
 
 
-def feedback_token(secret: str, reader_id: str, day: str, position: int, value: str) -> str:
-    """A URL-safe token naming (reader, day, line, value), signed with `secret`."""
+def feedback_token(
+    secret: str, reader_id: str, day: str, position: int, value: str, item_id: str = ""
+) -> str:
+    """A URL-safe token naming (reader, day, line, value, and the line's item), signed with `secret`."""
     if not secret:
         raise ValueError("feedback links need a secret")
-    payload = f"{reader_id}|{day}|{position}|{value}"
+    payload = f"{reader_id}|{day}|{position}|{value}|{item_id}"
     encoded = base64.urlsafe_b64encode(payload.encode("utf-8")).decode("ascii").rstrip("=")
     return f"{encoded}.{_sign(secret, payload)}"
 
@@ -273,6 +276,6 @@ def read_token(secret: str, token: str) -> FeedbackClaim | None:
     if not hmac.compare_digest(_sign(secret, payload), signature):
         return None
     parts = payload.split("|")
-    if len(parts) != 4 or parts[3] not in VALUES or not parts[2].isdigit():
+    if len(parts) != 5 or parts[3] not in VALUES or not parts[2].isdigit():
         return None
-    return FeedbackClaim(parts[0], parts[1], int(parts[2]), parts[3])
+    return FeedbackClaim(parts[0], parts[1], int(parts[2]), parts[3], parts[4])

@@ -11,7 +11,13 @@ from outropy_pipelines.domain.briefing_rendering import render_plain_text
 from outropy_pipelines.domain.briefing_waiting import WAITING_KINDS, asker_of, partial_note
 from outropy_pipelines.domain.membership import members_on_day
 from outropy_pipelines.domain.models import Briefing, Directory, OpenItem
-from outropy_pipelines.domain.reader_feedback import Applied, FeedbackPolicy, adjustments_from, window_of
+from outropy_pipelines.domain.reader_feedback import (
+    Applied,
+    FeedbackPolicy,
+    ReaderAdjustments,
+    adjustments_from,
+    window_of,
+)
 from outropy_pipelines.store import DuckDBStore
 from outropy_pipelines.store import briefings as briefings_store
 from outropy_pipelines.store import feedback as feedback_store
@@ -78,7 +84,7 @@ def brief_day(
             asked_by.setdefault(asker, []).append(o)
     partial = partial_note(*briefings_store.day_gaps(store, day))
     report = BriefingsReport(day=day)
-    adjustments = {}
+    adjustments: dict[str, ReaderAdjustments] = {}
     if feedback is not None:  # each reader's standing events on their briefings of the window before `day`
         events = feedback_store.read_events(store, user_ids, *window_of(day, feedback))
         adjustments = {uid: adjustments_from(uid, evs, feedback) for uid, evs in events.items()}

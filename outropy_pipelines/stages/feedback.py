@@ -111,8 +111,8 @@ def sync_slack(
             for r in replies:
                 position = by_ts.get(r.ts)
                 line = lines.get(position) if position is not None else None
-                if line is None:
-                    continue
+                if line is None or (r.item_id and r.item_id != line.item_id):
+                    continue  # not a line, or the briefing was rebuilt since with another line there
                 for name, who in r.reactions.items():
                     value = reaction_value(name, config.useful_reactions, config.not_useful_reactions)
                     if value is not None and t.user_id in who:  # only the reader's own reactions
@@ -136,33 +136,21 @@ def _post_missing(
     posted: set[int],
     report: SyncReport,
 ) -> int:
-    """Post the hint (first) and every line not in `posted`, recording each reply as it goes."""
+    """Post the hint (first) and every line not in `posted`; the replies that went out are recorded
+    (also when one fails: the rest goes out with the next run; after a crash the thread's metadata
+    says what arrived). Returns the lines posted."""
     todo = [p for p in sorted(lines) if p not in posted]
     if not todo:
         return 0
+    where = (thread.channel_id, thread.thread_ts, thread.day, thread.user_id)
     done: list[tuple[int, str]] = []
     try:
         if HINT_POSITION not in posted:
-            done.append(
-                (
-                    HINT_POSITION,
-                    slack.post(
-                        thread.channel_id, thread.thread_ts, thread.day, thread.user_id, HINT_POSITION, HINT
-                    ),
-                )
-            )
+            done.append((HINT_POSITION, slack.post(*where, HINT_POSITION, HINT)))
         for p in todo:
             line = lines[p]
-            ts = slack.post(
-                thread.channel_id,
-                thread.thread_ts,
-                thread.day,
-                thread.user_id,
-                p,
-                line_text(p + 1, line.text, line.reason),
-            )
-            done.append((p, ts))
-    except ERRORS as exc:  # the rest goes out with the next run (the thread says what arrived)
+            done.append((p, slack.post(*where, p, line_text(p + 1, line.text, line.reason), line.item_id)))
+    except ERRORS as exc:
         report.errors.append(f"{thread.day} {thread.user_id}: posting lines: {type(exc).__name__}")
     finally:
         fb_store.record_slack_lines(store, thread, done)
@@ -173,14 +161,23 @@ class UnknownLine(ValueError):
     """The briefing or its line does not exist."""
 
 
-def record_line(store: DuckDBStore, reader_id: str, day: str, position: int, value: str, source: str) -> bool:
+def record_line(
+    store: DuckDBStore,
+    reader_id: str,
+    day: str,
+    position: int,
+    value: str,
+    source: str,
+    item_id: str | None = None,
+) -> bool:
     """Record one reader's mark of line `position` (0-based) of their briefing of `day`; returns
-    whether it was new. Raises UnknownLine when there is no such line."""
+    whether it was new. Raises UnknownLine when there is no such line (or, with `item_id`, when the
+    briefing was rebuilt since with another item on that line)."""
     if value not in (USEFUL, NOT_USEFUL):
         raise ValueError(f"feedback is {USEFUL} or {NOT_USEFUL}, not {value!r}")
     lines = fb_store.briefing_lines(store, [(day, reader_id)]).get((day, reader_id), [])
     line = next((ln for ln in lines if ln.position == position), None)
-    if line is None:
+    if line is None or (item_id and line.item_id != item_id):
         what = f"line {position + 1}" if lines else "briefing"
         raise UnknownLine(f"{reader_id} has no {what} on {day} ({len(lines)} lines)")
     return fb_store.record_events(store, [event_of(reader_id, day, line, value, source)]) > 0
@@ -202,7 +199,7 @@ def email_links(
         links = []
         for ln in lines_of.get((d, u), []):
             urls = [
-                f"{base}/feedback?t={quote(feedback_token(config.secret, u, d, ln.position, v))}"
+                f"{base}/feedback?t={quote(feedback_token(config.secret, u, d, ln.position, v, ln.item_id))}"
                 for v in (USEFUL, NOT_USEFUL)
             ]
             links.append((ln.position + 1, ln.text, urls[0], urls[1]))

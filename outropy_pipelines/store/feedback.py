@@ -255,21 +255,19 @@ def delivered_threads(
         return []
     posted: dict[tuple[str, str], dict[str, int]] = {}
     for r in store.query(
-        """SELECT CAST(l.day AS VARCHAR) AS day, l.user_id, l.ts, l.position FROM feedback_slack_lines l
+        """SELECT CAST(l.day AS VARCHAR) AS day, l.user_id, l.thread_ts, l.ts, l.position
+           FROM feedback_slack_lines l
            JOIN (SELECT DISTINCT CAST(w.day AS DATE) AS day, w.user_id
                  FROM (SELECT unnest(?, recursive := true)) w) k ON k.day = l.day AND k.user_id = l.user_id""",
         [[{"day": r["day"], "user_id": r["user_id"]} for r in rows]],
     ):
-        posted.setdefault((r["day"], r["user_id"]), {})[r["ts"]] = r["position"]
+        posted.setdefault((r["day"], r["user_id"], r["thread_ts"]), {})[r["ts"]] = r["position"]
     out = []
     for r in rows:
         parent = r["external_id"].split(",")[0]
-        if parent:
-            out.append(
-                SlackThread(
-                    r["day"], r["user_id"], r["address"], parent, posted.get((r["day"], r["user_id"]), {})
-                )
-            )
+        if parent:  # a briefing sent again (changed content) is a new thread: only its own replies count
+            mine = posted.get((r["day"], r["user_id"], parent), {})
+            out.append(SlackThread(r["day"], r["user_id"], r["address"], parent, mine))
     return out
 
 
@@ -282,8 +280,9 @@ def record_slack_lines(store: DuckDBStore, thread: SlackThread, lines: Sequence[
     def write(con: duckdb.DuckDBPyConnection) -> None:
         for position, ts in lines:
             con.execute(
-                "DELETE FROM feedback_slack_lines WHERE day = CAST(? AS DATE) AND user_id = ? AND position = ?",
-                [thread.day, thread.user_id, position],
+                "DELETE FROM feedback_slack_lines WHERE day = CAST(? AS DATE) AND user_id = ? AND thread_ts = ? "
+                "AND position = ?",
+                [thread.day, thread.user_id, thread.thread_ts, position],
             )
             con.execute(
                 "INSERT INTO feedback_slack_lines VALUES (CAST(? AS DATE), ?, ?, ?, ?, ?, ?)",
