@@ -60,8 +60,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     fb.add_argument("--date", type=day, metavar="D", help="the briefing's day (YYYY-MM-DD, today, yesterday)")
     fb.add_argument("--line", type=int, metavar="N", help="the line's number in the briefing (from 1)")
     value = fb.add_mutually_exclusive_group()
-    value.add_argument("--useful", dest="value", action="store_const", const="useful")
-    value.add_argument("--not-useful", dest="value", action="store_const", const="not_useful")
+    value.add_argument(
+        "--useful", dest="value", action="store_const", const="useful", help="the line was useful"
+    )
+    value.add_argument(
+        "--not-useful", dest="value", action="store_const", const="not_useful", help="the line was not useful"
+    )
     fb.add_argument("--host", default="127.0.0.1", help="serve: address to listen on (default 127.0.0.1)")
     fb.add_argument("--port", type=int, default=8080, help="serve: port (default 8080)")
     fb.set_defaults(func=cmd_feedback)
