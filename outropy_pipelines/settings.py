@@ -9,7 +9,7 @@ Environment variables keep their documented names: `OUTROPY_*` for our own setti
 names the ecosystem uses for the rest (`SLACK_BOT_TOKEN`, `SLACK_API_BASE_URL`, `OPENAI_API_KEY`,
 `OPENAI_BASE_URL`, `SMTP_*`, `DAGSTER_HOME`). An empty variable counts as unset.
 
-Secrets (`SLACK_BOT_TOKEN`, `OPENAI_API_KEY`, `SMTP_PASSWORD`) are `SecretStr`: their repr is
+Secrets (`SLACK_BOT_TOKEN`, `OPENAI_API_KEY`, `SMTP_PASSWORD`, `OUTROPY_FEEDBACK_SECRET`) are `SecretStr`: their repr is
 masked, and they are never handed to Dagster as values. The definitions only look at whether a
 secret is set, and give the resource an `EnvVar` naming the variable, so the UI shows the
 variable's name and Dagster reads the value when the run starts.
@@ -133,6 +133,33 @@ class DeliverySettings(BaseSettings):
         return value.strip().lower() if isinstance(value, str) else value
 
 
+class FeedbackSettings(BaseSettings):
+    """Readers' feedback on briefing lines (OUTROPY_FEEDBACK_*): Slack reactions, email links, ranking."""
+
+    model_config = _config("OUTROPY_FEEDBACK_")
+
+    #: post each line of a DM briefing as a reply in its thread, so a reader can react to one line
+    slack_lines: bool = False
+    #: reaction names that mean "useful" / "not useful" (comma-separated; skin tones ignored)
+    useful_reactions: str = "+1,thumbsup"
+    not_useful_reactions: str = "-1,thumbsdown"
+    #: reactions are read back on the briefings of this many days before the run's day
+    read_days: int = Field(3, ge=0)
+    #: the feedback of this many days before a briefing's day ranks it
+    window_days: int = Field(28, ge=1)
+    #: the public base URL of `outropy feedback serve` (e.g. https://briefings.example.com); unset: no email links
+    url: str | None = None
+    #: signs the email links (HMAC); secret, environment only
+    secret: SecretStr | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value and not value.strip().lower().startswith(("http://", "https://")):
+            raise ValueError(f"must be an http(s) URL, not {value!r}")
+        return value.strip().rstrip("/") if value else None
+
+
 class Settings(BaseSettings):
     """Everything configurable (OUTROPY_* and the ecosystem's own variable names)."""
 
@@ -180,6 +207,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    feedback: FeedbackSettings = Field(default_factory=FeedbackSettings)
 
     @field_validator("slack_source", "unlisted_folder_visibility", mode="before")
     @classmethod

@@ -14,8 +14,12 @@ Endpoints:
 - `conversations.replies`: the parent, then its replies (bounded by `oldest`/`latest`), oldest first;
 - `conversations.open` and `chat.postMessage`, for delivery: opened DMs and posted messages are
   recorded in `opened` and `posted`; posted messages (with their `metadata`, shown when
-  `include_all_metadata`) are readable with `conversations.history` of the DM; Block Kit limits are
-  enforced (50 blocks, 3,000 characters per section/context text, 150 per header: `invalid_blocks`).
+  `include_all_metadata`) are readable with `conversations.history` of the DM, and replies posted
+  with `thread_ts` with `conversations.replies`; Block Kit limits are enforced (50 blocks, 3,000
+  characters per section/context text, 150 per header: `invalid_blocks`).
+- Reactions: `react(channel, ts, name, user)` / `unreact(...)` stand for a person clicking an emoji
+  (as `reactions.add` with their user token would); messages carry them as Slack does
+  (`reactions: [{"name", "users", "count"}]`) in history and replies.
 
 Scriptable faults (`add_fault`): an HTTP status once or N times (429 with `Retry-After`, 500, 503,
 ...), an `ok: false` error, or a dropped connection, for one method (and optionally one channel),
@@ -205,6 +209,43 @@ class FakeSlackServer(LocalHTTPServer):
     def deny(self, channel: str, error: str = "not_in_channel") -> None:
         with self._lock:
             self.denied[channel] = error
+
+    def react(self, channel: str, ts: str, name: str, user: str) -> None:
+        """`user` adds reaction `name` to message `ts` of `channel`."""
+        with self._lock:
+            message = self._message(channel, ts)
+            reactions = message.setdefault("reactions", [])
+            found = next((r for r in reactions if r["name"] == name), None)
+            if found is None:
+                found = {"name": name, "users": [], "count": 0}
+                reactions.append(found)
+            if user not in found["users"]:
+                found["users"].append(user)
+                found["count"] = len(found["users"])
+
+    def unreact(self, channel: str, ts: str, name: str, user: str) -> None:
+        """`user` removes their reaction `name` from message `ts` of `channel`."""
+        with self._lock:
+            message = self._message(channel, ts)
+            reactions = message.get("reactions") or []
+            for r in reactions:
+                if r["name"] == name and user in r["users"]:
+                    r["users"].remove(user)
+                    r["count"] = len(r["users"])
+            message["reactions"] = [r for r in reactions if r["users"]]
+            if not message["reactions"]:
+                del message["reactions"]
+
+    def _message(self, channel: str, ts: str) -> dict[str, Any]:
+        found = next((m for m in self.workspace.messages.get(channel, []) if str(m["ts"]) == ts), None)
+        if found is None:
+            raise KeyError(f"no message {ts} in {channel}")
+        return found
+
+    def replies_posted(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+        """The messages posted as replies in the thread `thread_ts` of `channel`, oldest first."""
+        with self._lock:
+            return [p for p in self.posted if p["channel"] == channel and p.get("thread_ts") == thread_ts]
 
     def calls(self, method: str) -> list[Request]:
         with self._lock:
@@ -415,7 +456,10 @@ class FakeSlackServer(LocalHTTPServer):
             for m in messages
             if m.get("thread_ts") == ts and str(m["ts"]) != ts and _in_bounds(Decimal(str(m["ts"])), params)
         ]
-        page = self._page([parent, *replies], params, "messages")
+        thread = [parent, *replies]
+        if not _flag(params.get("include_all_metadata", "0")):
+            thread = [{k: v for k, v in m.items() if k != "metadata"} for m in thread]
+        page = self._page(thread, params, "messages")
         if page.get("ok") is False:
             return page
         return {"ok": True, "has_more": bool(page["response_metadata"]["next_cursor"]), **page}
@@ -472,6 +516,18 @@ class FakeSlackServer(LocalHTTPServer):
             message["blocks"] = blocks
         if metadata:
             message["metadata"] = metadata
-        self.posted.append({"channel": cid, "ts": ts, "text": text, "blocks": blocks, "params": dict(params)})
+        thread_ts = params.get("thread_ts")
+        if thread_ts:
+            message["thread_ts"] = str(thread_ts)
+        self.posted.append(
+            {
+                "channel": cid,
+                "ts": ts,
+                "text": text,
+                "blocks": blocks,
+                "params": dict(params),
+                "thread_ts": str(thread_ts) if thread_ts else None,
+            }
+        )
         self.workspace.messages.setdefault(cid, []).append(message)  # readable with conversations.history
         return {"ok": True, "channel": cid, "ts": ts, "message": message}

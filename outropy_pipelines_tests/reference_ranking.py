@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 
 from outropy_pipelines.domain.briefing_ranking import (
     DEFAULT_SECTION_CAPS,
@@ -147,8 +148,13 @@ def rank_items_for_reader(
     authors_of: Mapping[tuple[str, str], str | None] | None = None,
     section_caps: Mapping[str, int] | None = None,
     shown: Sequence[OpenItem] = (),
+    adjust: Callable[[ScoredItem], float] | None = None,
 ) -> list[ScoredItem]:
     """The reader's lines, in briefing order (section, then score, then item_id).
+
+    - `adjust` (the reader's feedback, `reader_feedback`): once the duplicates are dropped (by the
+      order without feedback), each line outside *Needs you* gets `adjust(line)` added to its score,
+      and the lines are sorted again before the caps.
 
     - `shown` are the items of the waiting sections above: no line has an item_id, a set of sources,
       or a conversation and title one of them has (they count as lines shown before every other).
@@ -204,6 +210,16 @@ def rank_items_for_reader(
         if sources:
             shown_sources.add(sources)
         ranked.append(s)
+    if adjust is not None:
+        ranked = sorted(
+            (
+                s
+                if s.section == "needs_you" or not adjust(s)
+                else replace(s, score=round(s.score + adjust(s), 4))
+                for s in ranked
+            ),
+            key=_sort_key,
+        )
     out: list[ScoredItem] = []
     per_section: dict[str, int] = {}
     for s in ranked:

@@ -126,6 +126,7 @@ class EmailComposer:
         msg["X-Outropy-Briefing"] = f"{item.day} {item.user_id}"
 
         unsubscribe = {
+            "feedback_links": item.feedback_links,
             "unsubscribe_url": url,
             "unsubscribe_mailto": mailto,
             "unsubscribe_address": self.unsubscribe_mailto,

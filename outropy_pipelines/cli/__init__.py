@@ -6,11 +6,12 @@ outropy items EXPORT_DIR --out FILE.jsonl
 outropy eval items EXPORT LABELS.jsonl [--provider local|openai] [--json OUT]
 outropy briefing --date D --user U [--format md|html|blocks]
 outropy deliver [--date D] [--user U] [--channel slack|email] [--any-time] [--dry-run | --ledger | --requeue S]
+outropy feedback --user U --date D --line N --useful|--not-useful | outropy feedback serve [--port P]
 outropy bench [...] | outropy bench tokens [...]
 outropy lake import FILE.duckdb [--replace]
 outropy mcp --user U
 
-One module per command group (run, export_tools, eval, briefing, deliver, bench, lake, mcp_server), each adding its
+One module per command group (run, export_tools, eval, briefing, deliver, feedback, bench, lake, mcp_server), each adding its
 subcommands to the parser; what they share is in `common`. A user error is one line starting with
 `outropy:` (exit 2 for usage, 1 at run time); anything unexpected too, with where it happened, and
 its traceback only when OUTROPY_LOG_LEVEL=DEBUG.
@@ -28,7 +29,7 @@ from typing import NoReturn
 
 from pydantic import ValidationError
 
-from outropy_pipelines.cli import bench, briefing, deliver, export_tools, lake, mcp_server, run
+from outropy_pipelines.cli import bench, briefing, deliver, export_tools, feedback, lake, mcp_server, run
 from outropy_pipelines.cli import eval as eval_cmd
 from outropy_pipelines.cli.common import USAGE_ERROR, CliError, err, load_settings, settings_error
 
@@ -45,15 +46,22 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="outropy", description="Daily Slack briefings (Dagster + DuckDB).")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (run, export_tools, eval_cmd, briefing, deliver, bench, lake, mcp_server):
+    for group in (run, export_tools, eval_cmd, briefing, deliver, feedback, bench, lake, mcp_server):
         group.register(sub)
     return p
 
 
 def _is_settings_error(exc: ValidationError) -> bool:
-    from outropy_pipelines.settings import DeliverySettings, LLMSettings, Settings, SmtpSettings
+    from outropy_pipelines.settings import (
+        DeliverySettings,
+        FeedbackSettings,
+        LLMSettings,
+        Settings,
+        SmtpSettings,
+    )
 
-    return exc.title in {cls.__name__ for cls in (Settings, LLMSettings, SmtpSettings, DeliverySettings)}
+    classes = (Settings, LLMSettings, SmtpSettings, DeliverySettings, FeedbackSettings)
+    return exc.title in {cls.__name__ for cls in classes}
 
 
 def _debug() -> bool:

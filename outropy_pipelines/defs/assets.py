@@ -28,7 +28,7 @@ from dagster import (
     asset,
 )
 
-from outropy_pipelines.defs.metadata import briefing_metadata, counts_table, zero_check
+from outropy_pipelines.defs.metadata import briefing_metadata, counts_table, feedback_metadata, zero_check
 from outropy_pipelines.defs.partitions import (
     TIMEZONE,
     briefing_key,
@@ -36,12 +36,20 @@ from outropy_pipelines.defs.partitions import (
     daily_user_partitions,
     split_briefing_keys,
 )
-from outropy_pipelines.defs.resources import LLMResource, PipelineResource, SlackSourceResource, StoreResource
+from outropy_pipelines.defs.resources import (
+    FeedbackResource,
+    LLMResource,
+    PipelineResource,
+    SlackDeliveryResource,
+    SlackSourceResource,
+    StoreResource,
+)
 from outropy_pipelines.domain.thread_builder import ThreadBuilder
 from outropy_pipelines.stages.briefings import brief_day
 from outropy_pipelines.stages.classification import classify_day
 from outropy_pipelines.stages.directory import write_directory
 from outropy_pipelines.stages.entity_memory import summarize_day
+from outropy_pipelines.stages.feedback import sync_slack
 from outropy_pipelines.stages.ingest import ingest_day
 from outropy_pipelines.stages.threading import thread_day
 from outropy_pipelines.store import deliveries, invariants
@@ -305,20 +313,32 @@ def user_briefings(
     store: StoreResource,
     slack: SlackSourceResource,
     pipeline: PipelineResource,
+    feedback: FeedbackResource,
+    slack_delivery: SlackDeliveryResource,
 ) -> Iterator[AssetMaterialization | AssetCheckResult]:
     db = store.store()
     directory = read_directory(db)
     active = {s.user_id for s in read_subscriptions(db)}
     requested = split_briefing_keys(context.partition_keys)
+    # readers' reactions on the line replies of their recent DM briefings, read before ranking
+    readers = sorted({u for users in requested.values() for u in users if u in active})
+    slack_feedback = feedback.slack(slack_delivery)
+    if slack_feedback is not None and readers and requested:
+        synced = sync_slack(
+            db, slack_feedback, feedback.config(), day=max(requested), users=readers, log=context.log.warning
+        )
+        context.log.info(f"feedback: {synced.summary()}")
     out_dir = Path(pipeline.briefings_dir) if pipeline.briefings_dir else None
     workspace_url = pipeline.permalink_base(slack)
     skipped = 0
     for day, users in requested.items():
         subscribed = [u for u in users if u in active]
         skipped += len(users) - len(subscribed)
-        report = brief_day(db, directory, day, subscribed, workspace_url, out_dir)
+        report = brief_day(db, directory, day, subscribed, workspace_url, out_dir, feedback.policy())
         for b in report.briefings:
             metadata = briefing_metadata(b)
+            if b.user_id in report.feedback:
+                metadata.update(feedback_metadata(report.feedback[b.user_id]))
             if out_dir is not None:
                 metadata["markdown_file"] = MetadataValue.path(str(out_dir / day / f"{b.user_id}.md"))
             yield AssetMaterialization(

@@ -21,6 +21,7 @@ from outropy_pipelines.defs.partitions import TIMEZONE, daily_partitions
 from outropy_pipelines.defs.resources import (
     DeliveryPolicyResource,
     EmailDeliveryResource,
+    FeedbackResource,
     LLMResource,
     PipelineResource,
     SlackDeliveryResource,
@@ -37,6 +38,7 @@ SLACK_BOT_TOKEN = "SLACK_BOT_TOKEN"
 OPENAI_API_KEY = "OPENAI_API_KEY"
 SMTP_PASSWORD = "SMTP_PASSWORD"
 DUCKLAKE_PASSWORD = "OUTROPY_DUCKLAKE_PASSWORD"
+FEEDBACK_SECRET = "OUTROPY_FEEDBACK_SECRET"
 
 
 def _secret(is_set: bool, variable: str) -> EnvVar | None:
@@ -62,7 +64,7 @@ def build_store(settings: Settings) -> DuckDBStore:
 
 def build_resources(settings: Settings) -> dict[str, object]:
     """Every resource, from `settings`."""
-    llm, smtp, delivery = settings.llm, settings.smtp, settings.delivery
+    llm, smtp, delivery, feedback = settings.llm, settings.smtp, settings.delivery, settings.feedback
     slack_token = _secret(settings.slack_bot_token is not None, SLACK_BOT_TOKEN)
     return {
         "store": _store_resource(
@@ -112,6 +114,15 @@ def build_resources(settings: Settings) -> dict[str, object]:
             timeout_seconds=smtp.timeout_seconds,
             unsubscribe_url=delivery.unsubscribe_url,
             unsubscribe_mailto=delivery.unsubscribe_mailto,
+        ),
+        "feedback": FeedbackResource(
+            slack_lines=feedback.slack_lines,
+            useful_reactions=feedback.useful_reactions,
+            not_useful_reactions=feedback.not_useful_reactions,
+            read_days=feedback.read_days,
+            window_days=feedback.window_days,
+            url=feedback.url,
+            secret=_secret(feedback.secret is not None, FEEDBACK_SECRET),
         ),
         "delivery_policy": DeliveryPolicyResource(
             max_attempts=delivery.max_attempts,

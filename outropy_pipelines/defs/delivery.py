@@ -13,6 +13,7 @@ Every run of the job carries the tag `outropy/workload=delivery`; the production
 writer on either store (the DuckLake store has no primary key to stop a second claimer).
 """
 
+import datetime as dt
 import hashlib
 
 from dagster import (
@@ -42,6 +43,7 @@ from outropy_pipelines.defs.metadata import counts_table
 from outropy_pipelines.defs.resources import (
     DeliveryPolicyResource,
     EmailDeliveryResource,
+    FeedbackResource,
     SlackDeliveryResource,
     StoreResource,
 )
@@ -54,6 +56,7 @@ from outropy_pipelines.stages.delivery import (
     due_deliveries,
     ledger_counts,
 )
+from outropy_pipelines.stages.feedback import email_links, sync_slack
 from outropy_pipelines.store import DuckDBStore
 from outropy_pipelines.store import deliveries as ledger
 from outropy_pipelines.store.deliveries import utcnow
@@ -122,9 +125,12 @@ def deliver_due_briefings(
     slack_delivery: SlackDeliveryResource,
     email_delivery: EmailDeliveryResource,
     delivery_policy: DeliveryPolicyResource,
+    feedback: FeedbackResource,
 ) -> Output[dict]:
-    """Returns (and shows as metadata) the counts per outcome and a one-line summary."""
+    """Returns (and shows as metadata) the counts per outcome and a one-line summary. Then, with
+    OUTROPY_FEEDBACK_SLACK_LINES, posts each DM briefing's lines as replies and reads reactions."""
     db = store.store()
+    feedback_config = feedback.config()
     report: DeliveryReport = deliver_all(
         db,
         transports(slack_delivery, email_delivery, config.channels),
@@ -132,8 +138,23 @@ def deliver_due_briefings(
         days=config.days or None,
         users=config.users or None,
         log=context.log.warning,
+        prepare=lambda bodies: email_links(db, bodies, feedback_config),
     )
     context.log.info(f"deliveries: {report.summary()}")
+    slack_feedback = feedback.slack(slack_delivery) if "slack" in config.channels else None
+    feedback_summary = "off"
+    if slack_feedback is not None:
+        synced = sync_slack(
+            db,
+            slack_feedback,
+            feedback_config,
+            sent_since=utcnow() - dt.timedelta(days=feedback_config.read_days),
+            users=config.users or None,
+            post_lines=True,
+            log=context.log.warning,
+        )
+        feedback_summary = synced.summary()
+        context.log.info(f"feedback: {feedback_summary}")
     if report.outcomes:
         for evaluation in ledger_check_evaluations(db):
             context.log_event(evaluation)
@@ -149,6 +170,7 @@ def deliver_due_briefings(
     metadata = {k: v for k, v in outcome.items() if k != "sent_by_channel"}
     metadata["sent_by_channel"] = MetadataValue.json(outcome["sent_by_channel"])
     metadata["waiting_not_configured"] = MetadataValue.json(report.not_configured)
+    metadata["feedback"] = feedback_summary
     return Output(outcome, metadata=metadata)
 
 

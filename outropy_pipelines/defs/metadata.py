@@ -14,6 +14,7 @@ from dagster import (
 )
 
 from outropy_pipelines.domain.models import PAGE_SECTIONS, Briefing
+from outropy_pipelines.domain.reader_feedback import Applied
 
 PREVIEW_CHARS = 6000
 
@@ -53,3 +54,14 @@ def briefing_metadata(b: Briefing) -> dict[str, object]:
         metadata["lines_left_out"] = b.preferences.get("lines_left_out", 0)
     metadata["preview"] = MetadataValue.md(text)
     return metadata
+
+
+def feedback_metadata(applied: Applied) -> dict[str, object]:
+    """What a reader's feedback changed in their briefing: events counted, lines moved, leanings."""
+    return {
+        "feedback_events": applied.events,
+        "feedback_adjusted_lines": applied.adjusted_lines,
+        "feedback_demoted_lines": applied.demoted,
+        "feedback_promoted_lines": applied.promoted,
+        "feedback_leanings": MetadataValue.json(applied.leanings),
+    }

@@ -12,14 +12,22 @@ from dagster import ConfigurableResource
 
 from outropy_pipelines.adapters.email_mailer import SmtpConfig, SmtpMailer, sender_problem
 from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
+from outropy_pipelines.adapters.slack_feedback import SlackFeedback
 from outropy_pipelines.adapters.slack_messenger import SlackMessenger, build_web_client
 from outropy_pipelines.adapters.slack_source import SlackSource
 from outropy_pipelines.adapters.slack_web_api_reader import SlackWebAPIReader
 from outropy_pipelines.domain.delivery_plan import DeliveryPolicy, ReaderSchedule, parse_quiet_hours
+from outropy_pipelines.domain.reader_feedback import (
+    DEFAULT_NOT_USEFUL_REACTIONS,
+    DEFAULT_USEFUL_REACTIONS,
+    FeedbackPolicy,
+    parse_names,
+)
 from outropy_pipelines.llm.base import LLMClient
 from outropy_pipelines.llm.factory import build_provider
 from outropy_pipelines.llm.pricing import parse_prices, price_for
 from outropy_pipelines.stages.delivery import Transport
+from outropy_pipelines.stages.feedback import FeedbackConfig
 from outropy_pipelines.store import DuckDBStore
 from outropy_pipelines.store.ducklake_store import DuckLakeStore
 
@@ -172,6 +180,46 @@ class SlackDeliveryResource(ConfigurableResource):
         return SlackMessenger(
             build_web_client(
                 self.bot_token, self.api_base_url, self.timeout_seconds, self.max_retry_after_seconds
+            )
+        )
+
+
+class FeedbackResource(ConfigurableResource):
+    """Readers' feedback on briefing lines (OUTROPY_FEEDBACK_*): Slack line replies and reactions,
+    signed email links, and how far back feedback ranks a briefing."""
+
+    slack_lines: bool = False
+    useful_reactions: str = ",".join(DEFAULT_USEFUL_REACTIONS)
+    not_useful_reactions: str = ",".join(DEFAULT_NOT_USEFUL_REACTIONS)
+    read_days: int = 3
+    window_days: int = 28
+    url: str | None = None
+    secret: str | None = None  # EnvVar("OUTROPY_FEEDBACK_SECRET")
+
+    def policy(self) -> FeedbackPolicy:
+        return FeedbackPolicy(window_days=self.window_days)
+
+    def config(self) -> FeedbackConfig:
+        return FeedbackConfig(
+            slack_lines=self.slack_lines,
+            useful_reactions=parse_names(self.useful_reactions, DEFAULT_USEFUL_REACTIONS),
+            not_useful_reactions=parse_names(self.not_useful_reactions, DEFAULT_NOT_USEFUL_REACTIONS),
+            read_days=self.read_days,
+            url=self.url,
+            secret=self.secret,
+            policy=self.policy(),
+        )
+
+    def slack(self, delivery: "SlackDeliveryResource") -> SlackFeedback | None:
+        """The Slack side of feedback when line replies are on and a bot token is configured."""
+        if not (self.slack_lines and delivery.bot_token):
+            return None
+        return SlackFeedback(
+            build_web_client(
+                delivery.bot_token,
+                delivery.api_base_url,
+                delivery.timeout_seconds,
+                delivery.max_retry_after_seconds,
             )
         )
 

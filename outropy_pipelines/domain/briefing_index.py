@@ -39,6 +39,7 @@ tests compare this with.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -81,6 +82,7 @@ from outropy_pipelines.domain.models import (
     User,
 )
 from outropy_pipelines.domain.permalinks import permalink
+from outropy_pipelines.domain.reader_feedback import Applied, ReaderAdjustments, rank_with_feedback
 from outropy_pipelines.domain.reader_preferences import apply_preferences, ranking_limits
 
 _SECTION_INDEX = {s: i for i, s in enumerate(BRIEFING_SECTIONS)}
@@ -534,6 +536,8 @@ class BriefingIndex:
         waiting_items: Sequence[OpenItem] = (),
         partial: str = "",
         preferences: ReaderPreferences | None = None,
+        feedback: ReaderAdjustments | None = None,
+        applied: Applied | None = None,
     ) -> Briefing:
         """The user's briefing of this index's day: the waiting sections of `waiting_items` (open
         items of any entity's memory, `briefing_waiting.waiting_for`), then `rank_for` their reader
@@ -541,19 +545,21 @@ class BriefingIndex:
         `preferences`, the reader's own, are applied to those lines (`reader_preferences`).
 
         Rendered by `self.renderer` (per-line fragments shared across the day's briefings);
-        `render=False` leaves markdown, blocks and HTML empty.
+        `render=False` leaves markdown, blocks and HTML empty. `feedback`: the reader's adjustments
+        (`reader_feedback.rank_with_feedback`; what they changed goes into `applied`).
         """
         reader = self.reader_context(user.user_id, projects)
         waiting = waiting_for(self.day, reader, waiting_items, self.authors_of, self.user_names)
         # the reader's own preferences (reader_preferences) may need the lines past the caps
         limit, caps = ranking_limits(preferences, max_lines, section_caps)
-        ranked = self.rank_for(
-            reader, max_lines=limit, open_items=open_items, section_caps=caps, shown=waiting
+        rank = functools.partial(self.rank_for, reader, open_items=open_items, shown=waiting)
+        ranked = rank_with_feedback(
+            rank, feedback, self.authors_of, max_lines=limit, section_caps=caps, applied=applied
         )
-        applied = apply_preferences(
+        shaped = apply_preferences(
             preferences, reader, waiting, ranked, self, max_lines=max_lines, section_caps=section_caps
         )
-        briefing = applied.into(self.assemble(user, applied.ranked, applied.waiting, partial))
+        briefing = shaped.into(self.assemble(user, shaped.ranked, shaped.waiting, partial))
         return render_into(briefing, renderer=self.renderer) if render else briefing
 
     def assemble(

@@ -249,6 +249,8 @@ class Outgoing:
     blocks_json: str
     email_address: str | None = None
     resume_ids: tuple[str, ...] = ()
+    #: email: (line number, line text, "useful" URL, "not useful" URL) per line (reader_feedback)
+    feedback_links: tuple[tuple[int, str, str, str], ...] = ()
 
     @property
     def key(self) -> str:

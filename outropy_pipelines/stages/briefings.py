@@ -11,8 +11,16 @@ from outropy_pipelines.domain.briefing_rendering import render_plain_text
 from outropy_pipelines.domain.briefing_waiting import WAITING_KINDS, asker_of, partial_note
 from outropy_pipelines.domain.membership import members_on_day
 from outropy_pipelines.domain.models import Briefing, Directory, OpenItem
+from outropy_pipelines.domain.reader_feedback import (
+    Applied,
+    FeedbackPolicy,
+    ReaderAdjustments,
+    adjustments_from,
+    window_of,
+)
 from outropy_pipelines.store import DuckDBStore
 from outropy_pipelines.store import briefings as briefings_store
+from outropy_pipelines.store import feedback as feedback_store
 from outropy_pipelines.store.directory import read_subscriptions
 from outropy_pipelines.store.entity_summaries import load_entity_summaries
 from outropy_pipelines.store.items import load_items
@@ -25,6 +33,7 @@ class BriefingsReport:
     briefings: list[Briefing] = field(default_factory=list)
     lines: int = 0
     files: list[Path] = field(default_factory=list)
+    feedback: dict[str, Applied] = field(default_factory=dict)  # readers whose feedback applied
 
 
 def brief_day(
@@ -34,11 +43,13 @@ def brief_day(
     user_ids: Sequence[str],
     workspace_url: str,
     briefings_dir: Path | None = None,
+    feedback: FeedbackPolicy | None = None,
 ) -> BriefingsReport:
     """Build and store the briefings of `user_ids` for `day`, replacing those (day, user) rows.
 
     The day's items are indexed once (`BriefingIndex`); each user then costs only the selection,
     ranking and rendering of their own lines, with the same result as `build_briefing`.
+    With `feedback`, each reader's recent feedback events adjust their ranking (`reader_feedback`).
     """
     users = directory.user_by_id()
     # membership (access to private conversations, "your channels") follows joins and leaves from
@@ -76,6 +87,10 @@ def brief_day(
     # each reader's own preferences (mute, watch, sections, length), stored with the subscription
     preferences = {s.user_id: s.preferences for s in read_subscriptions(store)}
     report = BriefingsReport(day=day)
+    adjustments: dict[str, ReaderAdjustments] = {}
+    if feedback is not None:  # each reader's standing events on their briefings of the window before `day`
+        events = feedback_store.read_events(store, user_ids, *window_of(day, feedback))
+        adjustments = {uid: adjustments_from(uid, evs, feedback) for uid, evs in events.items()}
     plain_texts: list[str] = []
     for uid in user_ids:
         user = users.get(uid)
@@ -84,13 +99,18 @@ def brief_day(
         open_items: list[OpenItem] = [
             o for o in person_memory.get(f"person:{uid}", []) if uid in o.owners and o.since_day < day
         ]
+        applied = Applied() if uid in adjustments else None
         b = index.build_briefing(
             user,
             open_items,
             waiting_items=[*open_items, *asked_by.get(uid, [])],
             partial=partial,
             preferences=preferences.get(uid),
+            feedback=adjustments.get(uid),
+            applied=applied,
         )
+        if applied is not None:
+            report.feedback[uid] = applied
         report.briefings.append(b)
         plain_texts.append(render_plain_text(b, renderer=index.renderer))
     report.lines = briefings_store.replace_day_users(store, day, user_ids, report.briefings, plain_texts)

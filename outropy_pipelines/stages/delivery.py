@@ -407,10 +407,13 @@ def deliver_all(
     days: Sequence[str] | None = None,
     users: Sequence[str] | None = None,
     log: Callable[[str], None] | None = None,
+    prepare: Callable[[dict[tuple[str, str, str], Outgoing]], dict[tuple[str, str, str], Outgoing]]
+    | None = None,
 ) -> DeliveryReport:
     """Give every delivery due now one attempt, each claimed on its own just before it is sent
     (the briefings are read `policy.batch_size` at a time); channels without a transport are
-    counted as waiting. `now` fixes the clock (tests); by default it is read at each step. Closes
+    counted as waiting. `now` fixes the clock (tests); by default it is read at each step.
+    `prepare` completes each page of bodies before sending (the email's feedback links). Closes
     the transports."""
     clock: Callable[[], dt.datetime] = (lambda: now) if now is not None else utcnow
     log = log or (lambda _msg: None)
@@ -428,6 +431,8 @@ def deliver_all(
         for start in range(0, len(due), policy.batch_size):
             page = due[start : start + policy.batch_size]
             bodies = ledger.outgoing(store, [(d.day, d.user_id, d.channel) for d in page])
+            if prepare is not None:
+                bodies = prepare(bodies)
             for d in page:
                 body = bodies.get((d.day, d.user_id, d.channel))
                 if body is None:
