@@ -74,7 +74,14 @@ class KnownEntities:
         if words in self._known:
             return True
         low = thread_text.lower()
-        return all(re.search(rf"(?<![^\W_]){re.escape(w)}(?![^\W_])", low) for w in words)
+        return all(w in low and _word_re(w).search(low) for w in words)
+
+
+@functools.lru_cache(maxsize=8192)
+def _word_re(word: str) -> re.Pattern[str]:
+    """`word` as a whole word (not inside another word). Compiled once per word: a directory's
+    names outnumber the `re` module's own cache, which would compile them again on every call."""
+    return re.compile(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])")
 
 
 def thread_text(thread: Thread) -> str:
@@ -94,7 +101,7 @@ def _named(text: str, people: Mapping[str, str]) -> set[str]:
             continue
         first = full.split()[0]
         for candidate in {full, first} if len(first) >= 2 else {full}:
-            if re.search(rf"(?<![^\W_]){re.escape(candidate)}(?![^\W_])", low):
+            if candidate in low and _word_re(candidate).search(low):
                 out.add(uid)
                 break
     return out
