@@ -274,7 +274,9 @@ def write_chart(r: dict[str, Any], path: Path) -> bool:
         label=END_TO_END,
     )
     target = next(t for t in TARGETS if t.name == "end_to_end_messages_per_second")
-    ax.axhline(target.limit, color="red", linestyle="--", linewidth=1, label=f"target {target.label}")
+    ax.axhline(
+        target.limit, color="red", linestyle="--", linewidth=1, label=f"target: end to end {target.label}"
+    )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(min(x) / 1.6, max(x) * 1.6)
