@@ -11,7 +11,9 @@
    (SQLite) instance, batched as the sensor batches them, and a multi-day backfill; the UI's
    partition-status GraphQL query time on a local webserver.
 
-Writes a JSON report and prints a table. Figures are also quoted as ratios against the baselines.
+`--messages-per-day` may list several sizes: steps 1, 2 and the ingest baseline run at each
+(smallest first, in this one process), the token comparison and step 4 once, on the largest. The report, its per-stage table at each size
+against the issue's targets, the Markdown table and the chart are `bench_report`'s.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from typing import Any
 import psutil
 from dagster import AssetsDefinition, DagsterInstance
 
+from outropy_pipelines.bench.bench_report import judge_targets
 from outropy_pipelines.bench.token_bench import compare_days, measure_pipeline_requests
 from outropy_pipelines.defs.assets import pipeline_assets, raw_slack_messages, user_briefings
 from outropy_pipelines.defs.partitions import briefing_range_tags, day_range_tags, user_chunks
@@ -56,7 +59,7 @@ from outropy_pipelines.store.pipeline_summary import day_counts
 class ScaleBenchConfig:
     users: int = 1000
     channels: int = 300
-    messages_per_day: int = 200_000
+    messages_per_day: int | Sequence[int] = 200_000  # one size, or several (bench_sizes)
     days: int = 3
     seed: int = 11
     token_user_counts: Sequence[int] = (100, 1000, 5000)
@@ -406,15 +409,26 @@ def machine() -> dict[str, Any]:
     }
 
 
-def run_scale_bench(cfg: ScaleBenchConfig, say: Callable[[str], None] = print) -> dict[str, Any]:
-    work = Path(cfg.workdir) if cfg.workdir else Path(tempfile.mkdtemp(prefix="outropy-bench-"))
-    work.mkdir(parents=True, exist_ok=True)
+def bench_sizes(messages_per_day: int | Sequence[int]) -> list[int]:
+    """The sizes (messages a day) to measure, smallest first, each once."""
+    sizes = sorted({messages_per_day} if isinstance(messages_per_day, int) else set(messages_per_day))
+    if not sizes or sizes[0] < 1:
+        raise ValueError(f"messages per day must be positive, not {messages_per_day!r}")
+    return sizes
+
+
+def _workspace(
+    cfg: ScaleBenchConfig, work: Path, messages_per_day: int, people: int, say: Callable[[str], None]
+) -> tuple[Settings, Path, list[str], float]:
+    """A fresh generated workspace of `messages_per_day` in `work` (replacing an earlier size's) and
+    the settings of a fresh DuckDB file on it: everyone subscribed, the local rules (whatever the
+    environment says). Returns the settings, the export, the days and the generation seconds."""
     export = work / "export"
-    if export.exists():
-        shutil.rmtree(export)
-    people = max([cfg.users, *cfg.token_user_counts, *cfg.dagster_user_counts, cfg.backfill_users])
+    for old in (export, work / "briefings"):
+        if old.exists():
+            shutil.rmtree(old)
     say(
-        f"generating {cfg.days} day(s) x {cfg.messages_per_day:,} messages, {people:,} people, "
+        f"generating {cfg.days} day(s) x {messages_per_day:,} messages, {people:,} people, "
         f"{cfg.channels} channels into {export} ..."
     )
     start = time.perf_counter()
@@ -424,7 +438,7 @@ def run_scale_bench(cfg: ScaleBenchConfig, say: Callable[[str], None] = print) -
         users=people,
         channels=cfg.channels,
         days=cfg.days,
-        messages_per_day=cfg.messages_per_day,
+        messages_per_day=messages_per_day,
         start_date=cfg.start_date,
     )
     generation = time.perf_counter() - start
@@ -432,7 +446,6 @@ def run_scale_bench(cfg: ScaleBenchConfig, say: Callable[[str], None] = print) -
     db_path = work / "bench.duckdb"
     if db_path.exists():
         db_path.unlink()
-    # the generated workspace, everyone subscribed, the local rules (whatever the environment says)
     settings = Settings().model_copy(
         update={
             "duckdb_path": db_path,
@@ -444,62 +457,37 @@ def run_scale_bench(cfg: ScaleBenchConfig, say: Callable[[str], None] = print) -
             "llm": LLMSettings(provider="local"),
         }
     )
-    say("running the pipeline's assets (local provider) ...")
+    return settings, export, days, generation
+
+
+def run_scale_bench(cfg: ScaleBenchConfig, say: Callable[[str], None] = print) -> dict[str, Any]:
+    """The stages at each size of `cfg.messages_per_day` (smallest first, one process, each on a
+    freshly generated workspace), then the token comparison and Dagster at scale once, on the
+    largest size's workspace. The report's top-level figures are the largest size's; `sizes` has
+    every size's, with the issue's targets judged (`bench_report.judge_targets`)."""
+    work = Path(cfg.workdir) if cfg.workdir else Path(tempfile.mkdtemp(prefix="outropy-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    people = max([cfg.users, *cfg.token_user_counts, *cfg.dagster_user_counts, cfg.backfill_users])
     report: dict[str, Any] = {
         "config": {
             k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(cfg).items() if k != "workdir"
         },
         "machine": machine(),
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "generation_seconds": round(generation, 2),
     }
-    report.update(run_stages(cfg, settings, export, days, say))
+    sizes: list[dict[str, Any]] = []
+    for n in bench_sizes(cfg.messages_per_day):
+        settings, export, days, generation = _workspace(cfg, work, n, people, say)
+        say(f"running the pipeline's assets at {n:,} messages a day (local provider) ...")
+        measured = run_stages(cfg, settings, export, days, say)
+        sizes.append({"messages_per_day": n, "generation_seconds": round(generation, 2), **measured})
+    largest = sizes[-1]
+    report.update(largest)
+    del report["messages_per_day"]
+    report["sizes"] = [{**size, "targets": judge_targets(size)} for size in sizes]
     say("counting tokens (ours vs naive) ...")
     report["tokens"] = token_comparison(settings, work, days[-1], cfg.token_user_counts)
     report["dagster"] = dagster_at_scale(cfg, settings, export, work, say) if cfg.dagster_user_counts else {}
     if not cfg.keep and not cfg.workdir:
         shutil.rmtree(work, ignore_errors=True)
     return report
-
-
-def format_report(r: dict[str, Any]) -> str:
-    lines = [
-        f"messages: {r['messages']:,} over {len(r['per_day'])} day(s); briefings for {r['briefing_users']:,} users",
-        f"machine: {r['machine']['cpus']} CPUs, {r['machine']['memory_gb']} GB; "
-        f"{r['machine']['workers']} worker process(es) for threads and local classification",
-        "",
-        f"{'stage':<18}{'seconds':>10}{'msgs/s':>12}{'peak RSS MB':>14}",
-    ]
-    for s in r["stages"]:
-        mps = f"{s['messages_per_second']:,}" if s["messages_per_second"] else "-"
-        lines.append(f"{s['name']:<18}{s['seconds']:>10.2f}{mps:>12}{s['peak_rss_mb']:>14.0f}")
-    lines.append(
-        f"{'end to end':<18}{r['end_to_end_seconds']:>10.2f}{r['end_to_end_messages_per_second']:>12,}{r['peak_rss_mb']:>14.0f}"
-    )
-    ing = r["ingest_vs_duckdb_scan"]
-    lines += [
-        "",
-        f"ingest vs DuckDB read_json of the same files: {ing['ingest_seconds']:.2f}s vs "
-        f"{ing['duckdb_read_json_seconds']:.2f}s = {ing['ratio']}x",
-        f"DuckDB file: {r['duckdb_file_mb']} MB",
-        "",
-        f"{'users':>8}{'ours tokens':>14}{'naive tokens':>15}{'naive/ours':>12}",
-    ]
-    for n, t in r["tokens"].items():
-        if "skipped" in t:
-            lines.append(f"{n:>8}  skipped: {t['skipped']}")
-        else:
-            lines.append(f"{n:>8}{t['ours']:>14,}{t['naive']:>15,}{t['ratio']:>12}")
-    if r.get("dagster"):
-        lines += ["", f"{'dagster':<34}{'runs':>6}{'partitions':>12}{'wall s':>9}{'ms/partition':>14}"]
-        for label, d in r["dagster"].items():
-            if "skipped" in d:
-                lines.append(f"{label:<34} skipped: {d['skipped']}")
-                continue
-            lines.append(
-                f"{label:<34}{d['runs']:>6}{d['partitions']:>12,}{d['wall_seconds']:>9.1f}{d['seconds_per_partition_ms']:>14.1f}"
-            )
-            ui = d.get("ui_partition_status_query")
-            if ui and "seconds_median" in ui:
-                lines.append(f"{'  UI partition-status query (s)':<34}{ui['seconds_median']:>41.2f}")
-    return "\n".join(lines)

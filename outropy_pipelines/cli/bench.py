@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -14,8 +13,20 @@ def _counts(text: str) -> tuple[int, ...]:
     return tuple(int(x) for x in text.split(",") if x.strip())
 
 
+def _sizes(text: str) -> int | tuple[int, ...]:
+    """`--messages-per-day`: one size (today's report) or a comma-separated list of them."""
+    try:
+        sizes = _counts(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number or a list of numbers: {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"messages per day must be positive: {text!r}")
+    return sizes[0] if len(sizes) == 1 else sizes
+
+
 def cmd_bench_scale(args: argparse.Namespace) -> int:
-    from outropy_pipelines.bench.scale_bench import ScaleBenchConfig, format_report, run_scale_bench
+    from outropy_pipelines.bench.bench_report import format_report, write_report_files
+    from outropy_pipelines.bench.scale_bench import ScaleBenchConfig, run_scale_bench
 
     cfg = ScaleBenchConfig(
         users=args.users,
@@ -33,8 +44,9 @@ def cmd_bench_scale(args: argparse.Namespace) -> int:
     report = run_scale_bench(cfg, say=lambda m: print(m, file=sys.stderr, flush=True))
     print(format_report(report))
     if args.out:
-        Path(args.out).write_text(json.dumps(report, indent=1), encoding="utf-8")
-        print(f"\nreport: {args.out}")
+        print()
+        for line in write_report_files(report, Path(args.out)):
+            print(line)
     return 0
 
 
@@ -51,7 +63,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "bench",
         help="benchmark at scale (default), or `bench tokens`",
         description="Generate a synthetic workspace, run every stage with the local provider, and "
-        "report per-stage time, messages/s, peak RSS, DuckDB size, ingest vs DuckDB's read_json, "
+        "report per-stage time, messages/s and peak RSS (at each size, against the issue's targets), "
+        "DuckDB size, ingest vs DuckDB's read_json, "
         "LLM tokens vs the naive design, and Dagster runs and wall time at scale.",
     )
     bench.add_argument(
@@ -61,7 +74,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--channels", type=int, metavar="N", default=300, help="channels in the workspace (default 300)"
     )
     bench.add_argument(
-        "--messages-per-day", type=int, metavar="N", default=200_000, help="messages a day (default 200000)"
+        "--messages-per-day",
+        type=_sizes,
+        metavar="N[,N,...]",
+        default=200_000,
+        help="messages a day (default 200000); several sizes, e.g. 10000,100000,1000000, are each "
+        "measured (stages and ingest baseline; tokens and Dagster once, at the largest)",
     )
     bench.add_argument("--days", type=int, metavar="N", default=3, help="days of messages (default 3)")
     bench.add_argument(
@@ -94,8 +112,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="users of the measured briefing backfill (default 1000)",
     )
     bench.add_argument("--no-graphql", action="store_true", help="skip the UI partition-status query timing")
-    bench.add_argument("--workdir", metavar="DIR", help="keep the workspace, DuckDB files and instances here")
-    bench.add_argument("--out", type=output_file, metavar="FILE", help="write the JSON report here")
+    bench.add_argument(
+        "--workdir",
+        metavar="DIR",
+        help="keep the workspace, DuckDB files and instances here (the largest size's)",
+    )
+    bench.add_argument(
+        "--out",
+        type=output_file,
+        metavar="FILE",
+        help="write the JSON report here, the tables next to it (FILE.md) and the chart (FILE.png)",
+    )
     bench.set_defaults(func=cmd_bench_scale)
     bench_sub = bench.add_subparsers(
         dest="bench_command", metavar="{tokens}", help="the token comparison only"
