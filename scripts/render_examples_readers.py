@@ -36,7 +36,7 @@ from typing import Any
 PREFS_READER = "U030DIEGO"
 NEXT_DAY = "2026-11-06"
 # the email links' endpoint and secret of the examples: an example secret, never a real one
-FEEDBACK_URL = "https://briefings.example.org/feedback"
+FEEDBACK_URL = "https://briefings.example.org"  # OUTROPY_FEEDBACK_URL: the links go to URL/feedback
 FEEDBACK_SECRET = "example-secret-for-docs-only"
 # the instant (UTC) of the example delivery: 09:00 in Sao Paulo on the day after DAY
 DELIVERED_AT = "2026-11-06T12:00"
