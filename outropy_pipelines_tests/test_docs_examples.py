@@ -7,7 +7,10 @@ composer); the result must equal the committed files. A change of rendering or d
 therefore fails here until `.venv/bin/python scripts/render_examples.py` is run again. Also: every
 docs/examples file the README names exists (and every file there is named), the README's excerpts
 are lines of the files they quote, the Slack payloads have Block Kit's shape and limits, and the
-MCP transcript's briefing is the committed Markdown.
+MCP transcript's briefing is the committed Markdown. The same for the preferences and feedback
+examples of `scripts/render_examples_readers.py`: Diego's briefing (`preferences-briefing.json`)
+rendered again, its Slack line replies posted again through `SlackFeedback` on a recording client,
+its email composed again with the signed links.
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ EXAMPLES = REPO / "docs" / "examples"
 README = (REPO / "README.md").read_text(encoding="utf-8")
 
 
-def _script():
-    spec = importlib.util.spec_from_file_location("render_examples", REPO / "scripts" / "render_examples.py")
+def _script(name: str = "render_examples"):
+    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -36,6 +39,7 @@ def _script():
 
 
 script = _script()
+readers = _script("render_examples_readers")
 
 
 def _text(name: str) -> str:
@@ -139,3 +143,69 @@ def test_the_readmes_excerpts_are_lines_of_the_files_they_quote():
                 assert line in lines, (
                     f"README's excerpt of docs/examples/{name} has a line that is not there: {line}"
                 )
+
+
+# -- the preferences and feedback examples (Diego) ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def diego() -> Briefing:
+    b = render_into(Briefing.model_validate_json(_text("preferences-briefing.json")))
+    assert (b.day, b.user_id) == (script.DAY, readers.PREFS_READER)
+    return b
+
+
+def test_the_preferences_example_is_what_the_code_renders(diego):
+    assert diego.markdown == _text("preferences-briefing.md")
+    assert "you watch Kemi Adeyemi" in diego.markdown and 'you watch "helm"' in diego.markdown
+    assert "more items not shown (your limit: 8 lines)." in diego.intro
+    assert "#general" not in diego.markdown  # muted
+    assert "max_lines: 8" in _text("subscriptions.yaml")
+
+
+def test_the_slack_line_replies_are_what_slack_feedback_posts(diego):
+    from outropy_pipelines.adapters.slack_feedback import HINT, HINT_POSITION, SlackFeedback, line_text
+
+    committed = json.loads(_text("feedback-slack-lines.json"))
+    parent = committed[0]["thread_ts"]
+    client = readers.RecordingSlack()
+    slack = SlackFeedback(client)
+    where = (readers.DM_CHANNEL, parent, diego.day, diego.user_id)
+    slack.post(*where, HINT_POSITION, HINT)
+    for ln in diego.lines:
+        slack.post(*where, ln.position, line_text(ln.position + 1, ln.text, ln.reason), ln.item_id)
+    assert readers.line_replies_json(client.posts) == _text("feedback-slack-lines.json"), (
+        "the Slack line replies changed: run .venv/bin/python scripts/render_examples.py"
+    )
+    assert len(committed) == len(diego.lines) + 1 and all(len(r["text"]) <= 3000 for r in committed)
+
+
+def test_the_feedback_email_is_what_the_mailer_composes_with_the_links(diego):
+    from dataclasses import replace
+    from urllib.parse import quote
+
+    from outropy_pipelines.domain.reader_feedback import NOT_USEFUL, USEFUL, feedback_token, read_token
+
+    def url(ln, value: str) -> str:
+        token = feedback_token(
+            readers.FEEDBACK_SECRET, diego.user_id, diego.day, ln.position, value, ln.item_id
+        )
+        return f"{readers.FEEDBACK_URL}/feedback?t={quote(token)}"
+
+    links = tuple((ln.position + 1, ln.text, url(ln, USEFUL), url(ln, NOT_USEFUL)) for ln in diego.lines)
+    outgoing = replace(script.outgoing_of(diego, "email", "diego@example.org"), feedback_links=links)
+    html = script.email_html(script.email_message(outgoing))
+    assert html == _text("feedback-email.html"), (
+        "the email with feedback links changed: run .venv/bin/python scripts/render_examples.py"
+    )
+    assert "Was it useful?" in html and readers.FEEDBACK_SECRET not in html
+    token = links[0][3].split("?t=")[1].replace("%3D", "=")
+    assert read_token(readers.FEEDBACK_SECRET, token) is not None
+    assert (EXAMPLES / "feedback-page.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_next_day_example_names_the_events_and_the_metadata():
+    text = _text("feedback-next-day.txt")
+    assert f"$ outropy feedback --user {readers.PREFS_READER} --date {script.DAY} --line" in text
+    assert "not_useful  email" in text and "useful  cli" in text
+    assert '"feedback_events": 2' in text and '"feedback_demoted_lines"' in text

@@ -18,7 +18,9 @@ for READER on DAY:
 - `delivery-schedule.txt`: when each of a few readers in different time zones gets their briefing
   (`ReaderSchedule` as `outropy deliver` applies it) and what `outropy deliver --dry-run` prints at
   fixed instants;
-- `subscriptions.yaml`: the subscriptions file of the run (the readers and their delivery settings).
+- `subscriptions.yaml`: the subscriptions file of the run (the readers and their delivery settings);
+- the preferences and feedback examples of `U030DIEGO` (`preferences-briefing.*`, `feedback-*`):
+  see `render_examples_readers.py`, which writes them on the same run.
 
 The defect: one message record of `2026-11-05` in #random lost its `ts` (as a damaged export can
 have it), so ingest quarantines it and that day's briefings open with a real "Partial:" line. The
@@ -71,7 +73,12 @@ users:
   U016PRIYA: {delivery_hour: 7, weekend: monday}    # Asia/Kolkata: 07:00, Friday's briefing on Monday
   U026ZOE: {quiet_hours: "off", weekend: skip}      # Australia/Sydney: 08:00, no weekend briefings
   U007GRACE: {delivery: slack}                      # America/Los_Angeles: 08:00
-  U030DIEGO: {delivery: email}                      # America/Sao_Paulo: 08:00, by email
+  U030DIEGO:                                        # America/Sao_Paulo: 08:00, Slack DM and email
+    delivery: both
+    mute_channels: ["#general"]                     # no company news
+    watch_people: [Kemi Adeyemi]                    # shown whatever the ranking says
+    watch_keywords: [helm]
+    max_lines: 8                                    # the rest is counted in the intro
 """
 SCHEDULE_READERS = ["U026ZOE", "U016PRIYA", "U001ALICE", "U030DIEGO", "U007GRACE"]
 SCHEDULE_DAYS = ["2026-11-05", "2026-11-06", "2026-11-07"]  # Thursday, Friday, Saturday
@@ -327,8 +334,9 @@ def schedule_text(settings, store) -> str:
     return "\n".join(out) + "\n"
 
 
-def screenshot(chromium: str, html: Path, png: Path, width: int = 900) -> None:
-    """`html` as headless Chromium draws it, the whole page (its height measured in a first pass)."""
+def screenshot(chromium: str, html: Path, png: Path, width: int = 900, height: int | None = None) -> None:
+    """`html` as headless Chromium draws it, the whole page (its height measured in a first pass),
+    or its top `height` pixels."""
 
     def run(extra: list[str], target: str, height: int) -> str:
         with tempfile.TemporaryDirectory() as profile:
@@ -353,6 +361,12 @@ def screenshot(chromium: str, html: Path, png: Path, width: int = 900) -> None:
                 raise ExamplesError(f"chromium failed ({done.returncode}): {done.stderr.strip()[-500:]}")
             return done.stdout
 
+    if height is not None:
+        png.unlink(missing_ok=True)
+        run([f"--screenshot={png}"], html.as_uri(), height)
+        if not png.exists() or png.stat().st_size < 1000:
+            raise ExamplesError(f"chromium wrote no screenshot at {png}")
+        return
     with tempfile.TemporaryDirectory() as tmp:
         probe = Path(tmp) / "probe.html"
         probe.write_text(
@@ -410,16 +424,30 @@ def main(argv: list[str] | None = None) -> int:
             out / "mcp-session.json", json.dumps(mcp_session(settings), indent=2, ensure_ascii=False) + "\n"
         )
         write(out / "delivery-schedule.txt", schedule_text(settings, store))
-    if chromium is not None:
-        screenshot(chromium, out / "briefing-email.html", out / "briefing-email.png")
-        print(f"  wrote {out / 'briefing-email.png'}")
+        # last: it delivers Diego's briefing and records his feedback in the run's store
+        from render_examples_readers import write_reader_examples
+
+        pages = write_reader_examples(
+            out, store, settings, DAY, WORKSPACE_URL, email_message, email_html, write
+        )
+        drawn: list[tuple[Path, str, int, int | None]] = [
+            (out / "briefing-email.html", "briefing-email.png", 900, None),
+            (out / "feedback-email.html", "feedback-email.png", 900, None),
+        ]
+        for png, page in pages.items():  # the endpoint's pages: their top, as a phone shows them
+            (tmp / png).with_suffix(".html").write_text(page, encoding="utf-8")
+            drawn.append(((tmp / png).with_suffix(".html"), png, 600, 240))
+        for html, png, width, height in drawn if chromium is not None else []:
+            screenshot(chromium, html, out / png, width, height)
+            print(f"  wrote {out / png}")
     return 0
 
 
 if __name__ == "__main__":
     sys.path.insert(0, str(REPO))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
     try:
         sys.exit(main())
-    except ExamplesError as exc:
+    except (ExamplesError, RuntimeError) as exc:
         print(f"render_examples: {exc}", file=sys.stderr)
         sys.exit(2)
