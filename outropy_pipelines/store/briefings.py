@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 
 from outropy_pipelines.domain.models import Briefing, SourceRef
-from outropy_pipelines.store.duckdb_store import DuckDBStore, to_json
+from outropy_pipelines.store.duckdb_store import DuckDBStore, list_param, to_json, unnested
 
 
 def content_hash(b: Briefing) -> str:
@@ -22,13 +22,13 @@ def source_messages(
     items carried over from earlier days): its thread_ts and its author, by (channel_id, ts)."""
     extra = sorted({(s.channel_id, s.ts) for s in also})
     rows = store.query(
-        """WITH cited AS (
+        f"""WITH cited AS (
                SELECT channel_id, ts FROM item_sources WHERE day = ?
                UNION
-               SELECT unnest(CAST(? AS VARCHAR[])) AS channel_id, unnest(CAST(? AS VARCHAR[])) AS ts)
+               SELECT {unnested()} AS channel_id, {unnested()} AS ts)
            SELECT DISTINCT r.channel_id, r.ts, r.thread_ts, r.user_id FROM raw_messages r
            JOIN cited c ON c.channel_id = r.channel_id AND c.ts = r.ts""",
-        [day, [c for c, _ in extra], [t for _, t in extra]],
+        [day, list_param(c for c, _ in extra), list_param(t for _, t in extra)],
     )
     thread_ts_of = {(r["channel_id"], r["ts"]): r["thread_ts"] for r in rows}
     authors_of = {(r["channel_id"], r["ts"]): r["user_id"] for r in rows}

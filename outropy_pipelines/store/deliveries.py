@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 
 from outropy_pipelines.domain.delivery_plan import LedgerRow, Outgoing, delivery_key
-from outropy_pipelines.store.duckdb_store import DuckDBStore
+from outropy_pipelines.store.duckdb_store import DuckDBStore, list_param, unnested
 
 LEDGER_COLUMNS = (
     "day",
@@ -118,7 +118,7 @@ def write_rows(store: DuckDBStore, rows: Sequence[LedgerRow]) -> None:
 def read_ledger(store: DuckDBStore, days: Sequence[str] | None = None) -> list[LedgerRow]:
     where, params = "", []
     if days:
-        where, params = "WHERE day IN (SELECT CAST(unnest(?) AS DATE))", [list(days)]
+        where, params = f"WHERE day IN (SELECT CAST({unnested()} AS DATE))", [list_param(days)]
     with store.connect() as con:
         rows = con.execute(
             f"SELECT {', '.join(LEDGER_COLUMNS)} FROM deliveries {where} ORDER BY day, user_id, channel",
@@ -142,9 +142,9 @@ def failed_deliveries(store: DuckDBStore, days: Sequence[str] | None = None) -> 
     if days:
         return int(
             store.scalar(
-                """SELECT count(*) FROM deliveries WHERE status IN ('failed', 'unknown')
-                   AND day IN (SELECT CAST(unnest(?) AS DATE))""",
-                [list(days)],
+                f"""SELECT count(*) FROM deliveries WHERE status IN ('failed', 'unknown')
+                   AND day IN (SELECT CAST({unnested()} AS DATE))""",
+                [list_param(days)],
             )
         )
     return int(store.scalar("SELECT count(*) FROM deliveries WHERE status IN ('failed', 'unknown')"))
@@ -166,17 +166,17 @@ def candidates(
     key order. Whether one is due is not decided here (`delivery_plan.decide`)."""
     if not channels:
         return []
-    params: list[Any] = [list(channels)]
-    clauses = ["w.channel IN (SELECT unnest(?))"]
+    params: list[Any] = [list_param(channels)]
+    clauses = [f"w.channel IN (SELECT {unnested()})"]
     if first_day is not None:
         clauses.append("b.day >= CAST(? AS DATE)")
         params.append(first_day)
     if days:
-        clauses.append("b.day IN (SELECT CAST(unnest(?) AS DATE))")
-        params.append(list(days))
+        clauses.append(f"b.day IN (SELECT CAST({unnested()} AS DATE))")
+        params.append(list_param(days))
     if users:
-        clauses.append("b.user_id IN (SELECT unnest(?))")
-        params.append(list(users))
+        clauses.append(f"b.user_id IN (SELECT {unnested()})")
+        params.append(list_param(users))
     sql = f"""
         WITH wanted AS (
             SELECT user_id, 'slack' AS channel FROM subscriptions WHERE active AND slack
@@ -202,8 +202,8 @@ def email_addresses(store: DuckDBStore, user_ids: Sequence[str]) -> dict[str, st
     if not user_ids:
         return {}
     rows = store.query(
-        "SELECT user_id, email_address FROM subscriptions WHERE user_id IN (SELECT unnest(?))",
-        [sorted(set(user_ids))],
+        f"SELECT user_id, email_address FROM subscriptions WHERE user_id IN (SELECT {unnested()})",
+        [list_param(sorted(set(user_ids)))],
     )
     return {r["user_id"]: r["email_address"] for r in rows}
 
@@ -215,10 +215,10 @@ def reader_timing(store: DuckDBStore, user_ids: Sequence[str]) -> dict[str, dict
     if not user_ids:
         return {}
     rows = store.query(
-        """SELECT s.user_id, u.tz, s.delivery_hour, s.quiet_hours, s.weekend
+        f"""SELECT s.user_id, u.tz, s.delivery_hour, s.quiet_hours, s.weekend
            FROM subscriptions s LEFT JOIN users u ON u.user_id = s.user_id
-           WHERE s.user_id IN (SELECT unnest(?))""",
-        [sorted(set(user_ids))],
+           WHERE s.user_id IN (SELECT {unnested()})""",
+        [list_param(sorted(set(user_ids)))],
     )
     return {r.pop("user_id"): r for r in rows}
 
@@ -229,9 +229,9 @@ def outgoing(
     """What to send for each (day, user, channel): the stored briefing and the reader's address."""
     if not keys:
         return {}
-    sql = """
+    sql = f"""
         WITH wanted AS (SELECT CAST(k.day AS DATE) AS day, k.user_id, k.channel
-                        FROM (SELECT unnest(?, recursive := true)) k)
+                        FROM (SELECT {unnested("STRUCT(day VARCHAR, user_id VARCHAR, channel VARCHAR)", recursive=True)}) k)
         SELECT CAST(b.day AS VARCHAR) AS day, b.user_id, w.channel, b.user_name, b.content_hash,
                b.markdown, b.plain_text, b.html, b.blocks_json,
                CASE WHEN w.channel = 'email' THEN s.email_address END AS email_address
@@ -240,7 +240,7 @@ def outgoing(
         LEFT JOIN subscriptions s ON s.user_id = b.user_id"""
     structs = [{"day": d, "user_id": u, "channel": c} for d, u, c in keys]
     out: dict[tuple[str, str, str], Outgoing] = {}
-    for r in store.query(sql, [structs]):
+    for r in store.query(sql, [list_param(structs)]):
         out[(r["day"], r["user_id"], r["channel"])] = outgoing_from(r)
     return out
 

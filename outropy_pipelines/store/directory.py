@@ -12,7 +12,7 @@ from outropy_pipelines.domain.models import (
     Subscription,
     User,
 )
-from outropy_pipelines.store.duckdb_store import DuckDBStore
+from outropy_pipelines.store.duckdb_store import DuckDBStore, list_param, unnested
 
 
 def replace_snapshot(
@@ -80,4 +80,6 @@ def subscribed_user_ids(store: DuckDBStore) -> list[str]:
 
 def keep_only_subscribers(store: DuckDBStore, user_ids: list[str]) -> None:
     """Leave exactly `user_ids` subscribed (the benchmarks' reader counts)."""
-    store.execute("UPDATE subscriptions SET active = user_id IN (SELECT unnest(?))", [user_ids])
+    store.execute(
+        f"UPDATE subscriptions SET active = user_id IN (SELECT {unnested()})", [list_param(user_ids)]
+    )

@@ -9,7 +9,7 @@ import duckdb
 
 from outropy_pipelines.domain.models import EntitySummary, OpenItem, SourceRef
 from outropy_pipelines.domain.trusted import trusted
-from outropy_pipelines.store.duckdb_store import DuckDBStore, to_json
+from outropy_pipelines.store.duckdb_store import DuckDBStore, list_param, to_json, unnested
 
 
 def replace_day(store: DuckDBStore, day: str, summaries: Sequence[EntitySummary]) -> None:
@@ -44,8 +44,8 @@ def entity_summaries_from(
     )
     params: list = [day]
     if entity_ids is not None:
-        sql += " AND entity_id IN (SELECT unnest(?))"
-        params.append(entity_ids)
+        sql += f" AND entity_id IN (SELECT {unnested()})"
+        params.append(list_param(entity_ids))
     if entity_kind is not None:
         sql += " AND entity_kind = ?"
         params.append(entity_kind)

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 
 from outropy_pipelines.domain.reader_feedback import FeedbackEvent
-from outropy_pipelines.store.duckdb_store import DuckDBStore
+from outropy_pipelines.store.duckdb_store import DuckDBStore, list_param, unnested
 
 
 def _now() -> dt.datetime:
@@ -50,13 +50,13 @@ def briefing_lines(
     if not wanted:
         return {}
     rows = store.query(
-        """WITH wanted AS (SELECT CAST(w.day AS DATE) AS day, w.user_id
-                           FROM (SELECT unnest(?, recursive := true)) w)
+        f"""WITH wanted AS (SELECT CAST(w.day AS DATE) AS day, w.user_id
+                           FROM (SELECT {unnested("STRUCT(day VARCHAR, user_id VARCHAR)", recursive=True)}) w)
            SELECT CAST(l.day AS VARCHAR) AS day, l.user_id, l.position, l.section, l.item_id, l.kind,
                   l.channel_id, l.text, l.reason, l.sources
            FROM briefing_lines l JOIN wanted w ON w.day = l.day AND w.user_id = l.user_id
            ORDER BY 1, 2, 3""",
-        [[{"day": d, "user_id": u} for d, u in wanted]],
+        [list_param({"day": d, "user_id": u} for d, u in wanted)],
     )
     cited: dict[tuple[str, str], None] = {}
     parsed: list[tuple[dict[str, Any], list[tuple[str, str]]]] = []
@@ -71,10 +71,10 @@ def briefing_lines(
     if cited:
         keys = list(cited)
         for a in store.query(
-            """SELECT DISTINCT r.channel_id, r.ts, r.user_id FROM raw_messages r
-               JOIN (SELECT unnest(CAST(? AS VARCHAR[])) AS channel_id, unnest(CAST(? AS VARCHAR[])) AS ts) c
+            f"""SELECT DISTINCT r.channel_id, r.ts, r.user_id FROM raw_messages r
+               JOIN (SELECT {unnested()} AS channel_id, {unnested()} AS ts) c
                ON c.channel_id = r.channel_id AND c.ts = r.ts""",
-            [[c for c, _ in keys], [t for _, t in keys]],
+            [list_param(c for c, _ in keys), list_param(t for _, t in keys)],
         ):
             if a["user_id"]:
                 authors[(a["channel_id"], a["ts"])] = a["user_id"]
@@ -177,13 +177,13 @@ def read_events(
     if not reader_ids:
         return {}
     rows = store.query(
-        """SELECT reader_id, CAST(day AS VARCHAR) AS day, position, value, source, item_id, kind,
+        f"""SELECT reader_id, CAST(day AS VARCHAR) AS day, position, value, source, item_id, kind,
                   channel_id, people
            FROM feedback_events
-           WHERE reader_id IN (SELECT unnest(?)) AND day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
+           WHERE reader_id IN (SELECT {unnested()}) AND day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
              AND retracted_at IS NULL
            ORDER BY reader_id, day, position, value""",
-        [sorted(set(reader_ids)), first_day, last_day],
+        [list_param(sorted(set(reader_ids))), first_day, last_day],
     )
     out: dict[str, list[FeedbackEvent]] = {}
     for r in rows:
@@ -242,8 +242,8 @@ def delivered_threads(
         where += " AND d.sent_at >= ?"
         params.append(sent_since)
     if users:
-        where += " AND d.user_id IN (SELECT unnest(?))"
-        params.append(sorted(set(users)))
+        where += f" AND d.user_id IN (SELECT {unnested()})"
+        params.append(list_param(sorted(set(users))))
     rows = store.query(
         f"""SELECT CAST(d.day AS VARCHAR) AS day, d.user_id, d.address, d.external_id
             FROM deliveries d WHERE d.channel = 'slack' AND d.status = 'sent' AND d.address IS NOT NULL
@@ -255,11 +255,11 @@ def delivered_threads(
         return []
     posted: dict[tuple[str, str], dict[str, int]] = {}
     for r in store.query(
-        """SELECT CAST(l.day AS VARCHAR) AS day, l.user_id, l.thread_ts, l.ts, l.position
+        f"""SELECT CAST(l.day AS VARCHAR) AS day, l.user_id, l.thread_ts, l.ts, l.position
            FROM feedback_slack_lines l
            JOIN (SELECT DISTINCT CAST(w.day AS DATE) AS day, w.user_id
-                 FROM (SELECT unnest(?, recursive := true)) w) k ON k.day = l.day AND k.user_id = l.user_id""",
-        [[{"day": r["day"], "user_id": r["user_id"]} for r in rows]],
+                 FROM (SELECT {unnested("STRUCT(day VARCHAR, user_id VARCHAR)", recursive=True)}) w) k ON k.day = l.day AND k.user_id = l.user_id""",
+        [list_param({"day": r["day"], "user_id": r["user_id"]} for r in rows)],
     ):
         posted.setdefault((r["day"], r["user_id"], r["thread_ts"]), {})[r["ts"]] = r["position"]
     out = []

@@ -9,7 +9,7 @@ import duckdb
 
 from outropy_pipelines.domain.models import Item, SourceRef
 from outropy_pipelines.domain.trusted import trusted
-from outropy_pipelines.store.duckdb_store import DuckDBStore
+from outropy_pipelines.store.duckdb_store import DuckDBStore, list_param, unnested
 from outropy_pipelines.store.spill import ParquetSpill
 
 
@@ -110,14 +110,14 @@ def find_items(
     """Items of `channel_ids` whose title holds every one of `words` (any case), of `kinds` (all
     when empty), on days `start` .. `end` (both included, open when None), with their sources;
     newest day first, then item_id; `limit` rows from `offset` (one row per item and day)."""
-    clauses = ["i.channel_id IN (SELECT unnest(?))"]
-    params: list = [list(channel_ids)]
+    clauses = [f"i.channel_id IN (SELECT {unnested()})"]
+    params: list = [list_param(channel_ids)]
     for word in words:
         clauses.append("contains(lower(i.title), lower(?))")
         params.append(word)
     if kinds:
-        clauses.append("i.kind IN (SELECT unnest(?))")
-        params.append(list(kinds))
+        clauses.append(f"i.kind IN (SELECT {unnested()})")
+        params.append(list_param(kinds))
     if start is not None:
         clauses.append("i.day >= CAST(? AS DATE)")
         params.append(start)
@@ -134,10 +134,10 @@ def find_items(
         sources: dict[tuple[str, str], list[SourceRef]] = {}
         if keys:
             for d, item_id, channel_id, ts in con.execute(
-                """SELECT CAST(s.day AS VARCHAR), s.item_id, s.channel_id, s.ts FROM item_sources s
-                   JOIN (SELECT unnest(CAST(? AS VARCHAR[])) AS day, unnest(CAST(? AS VARCHAR[])) AS item_id) k
+                f"""SELECT CAST(s.day AS VARCHAR), s.item_id, s.channel_id, s.ts FROM item_sources s
+                   JOIN (SELECT {unnested()} AS day, {unnested()} AS item_id) k
                    ON CAST(s.day AS VARCHAR) = k.day AND s.item_id = k.item_id ORDER BY s.item_id, s.ts""",
-                [[d for d, _ in keys], [i for _, i in keys]],
+                [list_param(d for d, _ in keys), list_param(i for _, i in keys)],
             ).fetchall():
                 sources.setdefault((d, item_id), []).append(
                     trusted(SourceRef, {"channel_id": channel_id, "ts": ts})

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from outropy_pipelines.domain.membership import MEMBERSHIP_SUBTYPES, MembershipEvent
-from outropy_pipelines.store.duckdb_store import DuckDBStore
+from outropy_pipelines.store.duckdb_store import DuckDBStore, list_param, unnested
 from outropy_pipelines.store.spill import ParquetSpill
 
 # quarantine sources written per day: one day's rows are replaced whichever source wrote them last
@@ -34,12 +34,12 @@ def membership_events(store: DuckDBStore, channel_ids: Sequence[str] | None = No
     """Every join and leave recorded in the stored days (of `channel_ids`, all if None)."""
     sql = (
         "SELECT channel_id, user_id, CAST(day AS VARCHAR) AS day, ts, subtype FROM raw_messages "
-        "WHERE subtype IN (SELECT unnest(?)) AND user_id IS NOT NULL"
+        f"WHERE subtype IN (SELECT {unnested()}) AND user_id IS NOT NULL"
     )
-    params: list[Any] = [sorted(MEMBERSHIP_SUBTYPES)]
+    params: list[Any] = [list_param(sorted(MEMBERSHIP_SUBTYPES))]
     if channel_ids is not None:
-        sql += " AND channel_id IN (SELECT unnest(?))"
-        params.append(list(channel_ids))
+        sql += f" AND channel_id IN (SELECT {unnested()})"
+        params.append(list_param(channel_ids))
     return [MembershipEvent(**row) for row in store.query(sql, params)]
 
 
@@ -51,10 +51,10 @@ def cited_messages(
     if not keys:
         return {}, {}
     rows = store.query(
-        """WITH cited AS (SELECT unnest(CAST(? AS VARCHAR[])) AS channel_id, unnest(CAST(? AS VARCHAR[])) AS ts)
+        f"""WITH cited AS (SELECT {unnested()} AS channel_id, {unnested()} AS ts)
            SELECT DISTINCT r.channel_id, r.ts, r.thread_ts, r.user_id FROM raw_messages r
            JOIN cited c ON c.channel_id = r.channel_id AND c.ts = r.ts""",
-        [[c for c, _ in keys], [t for _, t in keys]],
+        [list_param(c for c, _ in keys), list_param(t for _, t in keys)],
     )
     thread_ts_of = {(r["channel_id"], r["ts"]): r["thread_ts"] for r in rows}
     authors_of = {(r["channel_id"], r["ts"]): r["user_id"] for r in rows}

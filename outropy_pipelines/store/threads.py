@@ -11,7 +11,7 @@ from outropy_pipelines.domain.days import shift_day
 from outropy_pipelines.domain.models import Thread, ThreadMessage
 from outropy_pipelines.domain.trusted import trusted
 from outropy_pipelines.gc_pause import paused_gc
-from outropy_pipelines.store.duckdb_store import DuckDBStore
+from outropy_pipelines.store.duckdb_store import DuckDBStore, list_param, unnested
 from outropy_pipelines.store.spill import ParquetSpill
 
 # Raw rows a day's threads need: all of the day, the top-level messages of the day before (context
@@ -91,7 +91,10 @@ def load_threads(store: DuckDBStore, day: str, channels: frozenset[str] | None =
     """
     where, params = "day = ?", [day]
     if channels is not None:
-        where, params = "day = ? AND channel_id IN (SELECT unnest(?))", [day, sorted(channels)]
+        where, params = (
+            f"day = ? AND channel_id IN (SELECT {unnested()})",
+            [day, list_param(sorted(channels))],
+        )
     with store.connect() as con:
         messages = con.sql(
             f"SELECT {', '.join(_MESSAGE_FIELDS)} FROM thread_messages WHERE {where} "
