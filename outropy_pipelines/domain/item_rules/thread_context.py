@@ -57,7 +57,7 @@ _CHANNEL_FACTS: dict[str, tuple[str | None, bool]] = {}
 _DAYS: dict[str, dt.date | None] = {}
 # What a message's text alone decides (normalised text, lowercase, gates, noise), per text without
 # "@" (the rest depends on the thread's people): bots, alerts and short replies repeat their texts.
-_TEXT_MEMO_LIMIT = 65_536
+_TEXT_MEMO_LIMIT = 16_384  # about 10 MB at most
 _TEXT_FACTS: dict[str, tuple[str, str, frozenset[int], bool]] = {}
 
 
