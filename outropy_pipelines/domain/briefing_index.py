@@ -66,6 +66,7 @@ from outropy_pipelines.domain.briefing_ranking import (
     score,
     sorted_sources,
     source_key,
+    within_caps,
 )
 from outropy_pipelines.domain.briefing_render_cache import RenderCache
 from outropy_pipelines.domain.briefing_rendering import render_into
@@ -391,14 +392,10 @@ class BriefingIndex:
         # 4. The caps, then reasons for the chosen lines only.
         candidates.sort(key=_candidate_key)
         out: list[ScoredItem] = []
-        per_section: dict[str, int] = {}
-        for section, neg_score, _, origin, payload in candidates:
-            if len(out) >= max_lines:
-                break
+        for section, neg_score, _, origin, payload in within_caps(
+            candidates, _candidate_section, max_lines, caps
+        ):
             name = BRIEFING_SECTIONS[section]
-            if per_section.get(name, 0) >= caps.get(name, max_lines):
-                continue
-            per_section[name] = per_section.get(name, 0) + 1
             if origin == _RARE:
                 out.append(payload)
                 continue
@@ -592,6 +589,10 @@ class BriefingIndex:
 def _candidate_key(candidate: tuple) -> tuple[int, float, str]:
     """Briefing order: section, then score (highest first), then item_id (unique among candidates)."""
     return candidate[0], candidate[1], candidate[2]
+
+
+def _candidate_section(candidate: tuple) -> str:
+    return BRIEFING_SECTIONS[candidate[0]]
 
 
 def _line_key(s: ScoredItem) -> tuple[int, float, str]:

@@ -15,15 +15,16 @@ set of messages (`source_key`); of such lines, the first in briefing order is ke
 - `score`: the tier plus small boosts for status, confidence and membership (they add up to less
   than 1, so tiers are strict);
 - `reason`: the words that say why the line is there, from the placement's `Why`;
+- `within_caps`: the section caps and `max_lines`;
 - `channel_label`, `default_intro`, `briefing_line`: how a line and the briefing read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Literal
+from typing import Literal, TypeVar
 
 from outropy_pipelines.domain.models import (
     BRIEFING_SECTIONS,
@@ -76,6 +77,34 @@ class ScoredItem:
     score: float
     reason: str
     open_since: str | None = None  # set for items carried over from entity memory
+
+
+T = TypeVar("T")
+
+
+def within_caps(
+    lines: Iterable[T],
+    section_of: Callable[[T], str],
+    max_lines: int,
+    caps: Mapping[str, int],
+    kept_anyway: Callable[[T], bool] | None = None,
+) -> Iterator[T]:
+    """The `lines` (in briefing order) that the limits keep: each section up to its cap (`caps`,
+    a section without one: `max_lines`), at most `max_lines` in all. A line `kept_anyway` (a
+    watched one) is kept past both and counts towards them."""
+    kept = 0
+    per_section: dict[str, int] = {}
+    for line in lines:
+        section = section_of(line)
+        n = per_section.get(section, 0)
+        if (kept_anyway is not None and kept_anyway(line)) or (
+            n < caps.get(section, max_lines) and kept < max_lines
+        ):
+            per_section[section] = n + 1
+            kept += 1
+            yield line
+        elif kept >= max_lines and kept_anyway is None:
+            return
 
 
 def visible_channel_ids(user_id: str, channels: Iterable[Channel]) -> frozenset[str]:

@@ -31,8 +31,9 @@ import hashlib
 import hmac
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 
-from outropy_pipelines.domain.briefing_ranking import DEFAULT_SECTION_CAPS, ScoredItem
+from outropy_pipelines.domain.briefing_ranking import DEFAULT_SECTION_CAPS, ScoredItem, within_caps
 from outropy_pipelines.domain.models import BRIEFING_SECTIONS, Item
 
 USEFUL, NOT_USEFUL = "useful", "not_useful"
@@ -192,15 +193,7 @@ def rank_with_feedback(
                 changed[id(s)] = d
         scored.append(s)
     scored.sort(key=lambda s: (order.get(s.section, len(order)), -s.score, s.item.item_id))
-    out: list[ScoredItem] = []
-    per_section: dict[str, int] = {}
-    for s in scored:
-        if len(out) >= max_lines:
-            break
-        if per_section.get(s.section, 0) >= caps.get(s.section, max_lines):
-            continue
-        per_section[s.section] = per_section.get(s.section, 0) + 1
-        out.append(s)
+    out = list(within_caps(scored, attrgetter("section"), max_lines, caps))
     if applied is not None:
         applied.events = adjustments.events
         applied.leanings = {

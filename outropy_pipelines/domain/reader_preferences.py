@@ -47,6 +47,7 @@ import heapq
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 from typing import Any, Protocol
 
 from outropy_pipelines.domain.briefing_ranking import (
@@ -60,6 +61,7 @@ from outropy_pipelines.domain.briefing_ranking import (
     reason,
     score,
     source_key,
+    within_caps,
 )
 from outropy_pipelines.domain.briefing_waiting import Waiting
 from outropy_pipelines.domain.models import (
@@ -486,14 +488,9 @@ def _capped(
     """`rank_for`'s limits (each section's cap, then `max_lines` in all, in briefing order); a
     watched line counts but is never cut."""
     caps = DEFAULT_SECTION_CAPS if section_caps is None else section_caps
-    out: list[ScoredItem] = []
-    per_section: dict[str, int] = {}
-    for s in lines:
-        n = per_section.get(s.section, 0)
-        if id(s) in watched or (n < caps.get(s.section, max_lines) and len(out) < max_lines):
-            out.append(s)
-            per_section[s.section] = n + 1
-    return out
+    return list(
+        within_caps(lines, attrgetter("section"), max_lines, caps, kept_anyway=lambda s: id(s) in watched)
+    )
 
 
 def preference_counts(prefs: ReaderPreferences) -> dict[str, int]:
