@@ -364,6 +364,7 @@ def test_fake_server_delivery_endpoints_record_posts(server):
             "text": "Your briefing",
             "blocks": [{"type": "section"}],
             "params": server.posted[0]["params"],
+            "thread_ts": None,  # a top-level post, not a reply
         }
     ]
     from slack_sdk.errors import SlackApiError
