@@ -423,7 +423,9 @@ class SlackExportReader:
                     )
                 continue
             out.files_read += 1
-            _FileRead(self, data, location, channel_id, file_day, window, report, out).run()
+            read = _FileRead(self, data, location, channel_id, file_day, window, report, out)
+            del data  # the bytes are dropped once parsed (`_FileRead.run`), not held here
+            read.run()
         return out
 
     @staticmethod
@@ -489,6 +491,9 @@ class _FileRead:
         if not isinstance(records, list):
             self._quarantine(self.location, "day file is not a JSON list", quarantine_text(self.data))
             return
+        # a busy conversation-day is one big file: its bytes, then each record once made a row, are
+        # freed as the file is read, so the file is not held two or three times over
+        self.data = b""
         reader, window = self.reader, self.window
         day_iso, start, end, tz = window.day, window.start, window.end, window.timezone
         # a record of another UTC date than the file's name: day files are named by local dates
@@ -499,6 +504,7 @@ class _FileRead:
         kept: list[dict[str, Any]] = []
         append = kept.append
         for n, rec in enumerate(records):
+            records[n] = None
             raw, problem = accept_message(rec)
             if raw is None:
                 self._quarantine(f"{self.location}#{n}", problem or "", quarantine_raw(rec))
