@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from typing import TypeVar
 
 from outropy_pipelines.domain.classification import is_noise_text
 from outropy_pipelines.domain.contracts import ClassifyThreadInput, ThreadMessageInput
@@ -50,6 +51,7 @@ _FIRST_PERSON = (
 _FIRST_PERSON_GATE_RE = re.compile(r"\b(?:i|me|my)\b|\bi'", _I)
 _NO_CC: frozenset[str] = frozenset()
 _NO_GATES: frozenset[int] = frozenset()
+V = TypeVar("V")
 
 # Pure functions of a string, memoised: a day's threads share a handful of days and channels.
 _MEMO_LIMIT = 4096
@@ -68,25 +70,27 @@ def _parse_day(day: str) -> dt.date | None:
         return None
 
 
+def _remember(memo: dict[str, V], key: str, value: V, limit: int = _MEMO_LIMIT) -> V:
+    """`memo[key] = value`, the memo emptied first when it holds `limit` entries; returns `value`."""
+    if len(memo) >= limit:
+        memo.clear()
+    memo[key] = value
+    return value
+
+
 def _channel_facts(channel_name: str) -> tuple[str | None, bool]:
     """(project named by the channel, incident-like channel), per channel name (memoised)."""
     facts = _CHANNEL_FACTS.get(channel_name)
     if facts is None:
         facts = (channel_project(channel_name), bool(INCIDENT_CHANNEL_RE.search(channel_name)))
-        if len(_CHANNEL_FACTS) >= _MEMO_LIMIT:
-            _CHANNEL_FACTS.clear()
-        _CHANNEL_FACTS[channel_name] = facts
+        _remember(_CHANNEL_FACTS, channel_name, facts)
     return facts
 
 
 def _day_of(day: str) -> dt.date | None:
     if day in _DAYS:
         return _DAYS[day]
-    d = _parse_day(day)
-    if len(_DAYS) >= _MEMO_LIMIT:
-        _DAYS.clear()
-    _DAYS[day] = d
-    return d
+    return _remember(_DAYS, day, _parse_day(day))
 
 
 class ThreadContext:
@@ -160,12 +164,7 @@ class ThreadContext:
 
     def prep(self, m: ThreadMessageInput, idx: int) -> PreparedMessage:
         raw = m.text or ""
-        facts = _TEXT_FACTS.get(raw)
-        if facts is not None:  # a text without "@": no mention, no cc
-            text, low, active, noise = facts
-            mentions = [u for u in dict.fromkeys(m.mentions) if u and u != m.author_id] if m.mentions else []
-            return PreparedMessage(idx, m.id, m.author_id, text, low, active, mentions, _NO_CC, noise)
-        text = normalise(raw, self._mentions_from_names) if raw else raw
+        text, low, active, noise = _TEXT_FACTS.get(raw) or self._text_facts(raw)
         mentions = list(dict.fromkeys(m.mentions)) if m.mentions else []
         if "<@" in text:
             for uid in MENTION_TOKEN_RE.findall(text):
@@ -173,12 +172,18 @@ class ThreadContext:
                     mentions.append(uid)
         if mentions:
             mentions = [u for u in mentions if u and u != m.author_id]
-        low = text.lower()
         cc: frozenset[str] | set[str] = _NO_CC
         if mentions and "cc" in low:
             cut = CC_RE.search(text)
             if cut:
                 cc = set(MENTION_TOKEN_RE.findall(text, cut.end()))
+        return PreparedMessage(idx, m.id, m.author_id, text, low, active, mentions, cc, noise)
+
+    def _text_facts(self, raw: str) -> tuple[str, str, frozenset[int], bool]:
+        """What a message's text alone decides: its normalised text, lowercase, cue gates and noise;
+        remembered for a text without "@" (with one, normalising depends on the thread's people)."""
+        text = normalise(raw, self._mentions_from_names) if raw else raw
+        low = text.lower()
         tokens = TOKEN_RE.findall(low)
         # more than 12 distinct words and no mention or emoji markup: is_noise_text would say no
         noise = (
@@ -187,11 +192,10 @@ class ThreadContext:
             else is_noise_text(text)
         )
         active = _NO_GATES if noise else frozenset(active_gates(tokens, low))
+        facts = (text, low, active, noise)
         if "@" not in raw and "@" not in text:
-            if len(_TEXT_FACTS) >= _TEXT_MEMO_LIMIT:
-                _TEXT_FACTS.clear()
-            _TEXT_FACTS[raw] = (text, low, active, noise)
-        return PreparedMessage(idx, m.id, m.author_id, text, low, active, mentions, cc, noise)
+            _remember(_TEXT_FACTS, raw, facts, _TEXT_MEMO_LIMIT)
+        return facts
 
     def _mentions_from_names(self, text: str) -> str:
         """'@Bob Smith' / '@bob' (mentions the cleaner already resolved) -> <@U..>."""
