@@ -50,7 +50,6 @@ from outropy_pipelines.domain.briefing_ranking import (
     DEFAULT_SECTION_CAPS,
     TIER_KIND,
     UPDATES,
-    Placement,
     ReaderContext,
     ScoredItem,
     Why,
@@ -58,12 +57,12 @@ from outropy_pipelines.domain.briefing_ranking import (
     briefing_line,
     channel_label,
     default_intro,
-    followed_project,
     is_visible_to,
     open_item_as_item,
     placement,
     reason,
     score,
+    scored_line,
     sorted_sources,
     source_key,
     within_caps,
@@ -460,36 +459,16 @@ class BriefingIndex:
                 continue
             if item.status == "resolved" and authored_by_reader(item, uid, self.authors_of):
                 continue
-            member = item.channel_id in reader.member_channels
-            mine, mentioned = uid in item.owners, uid in item.mentions
-            project = followed_project(item.entities, reader.projects) if item.kind == "decision" else None
-            placed: Placement | None = placement(
+            line = scored_line(
                 item,
-                member=member,
-                mine=mine,
-                mentioned=mentioned,
-                project=project,
-                carried=open_since is not None,
-            )
-            if placed is None:
-                continue
-            section, tier, why = placed
-            label = self.label(item.channel_id, uid)
-            text = reason(
-                item,
-                why,
-                reader_id=uid,
-                label=label,
-                mentioned=mentioned,
-                mine=mine,
-                project=project,
+                reader,
+                self.label(item.channel_id, uid),
                 open_since=open_since,
                 user_names=self.user_names,
                 authors_of=self.authors_of,
             )
-            placed_items.append(
-                ScoredItem(item, BRIEFING_SECTIONS[section], score(tier, item, member), text, open_since)
-            )
+            if line is not None:
+                placed_items.append(line)
         kept: list[ScoredItem] = []
         ids: set[str] = set(shown_ids)
         keys: set[frozenset] = set(shown_keys)

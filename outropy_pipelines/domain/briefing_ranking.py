@@ -351,6 +351,43 @@ def reason(
     return text + ", mentions you" if mentioned else text
 
 
+def scored_line(
+    item: Item,
+    reader: ReaderContext,
+    label: str,
+    *,
+    open_since: str | None = None,
+    user_names: Mapping[str, str] | None = None,
+    authors_of: Mapping[tuple[str, str], str | None] | None = None,
+) -> ScoredItem | None:
+    """`item`'s line for `reader`, placed (`placement`), scored and explained (`reason`), or None
+    when it is not for them. `open_since`: the item is carried over from entity memory. The
+    caller has checked that the reader may see it."""
+    uid = reader.user_id
+    member = item.channel_id in reader.member_channels
+    mine, mentioned = uid in item.owners, uid in item.mentions
+    project = followed_project(item.entities, reader.projects) if item.kind == "decision" else None
+    placed = placement(
+        item, member=member, mine=mine, mentioned=mentioned, project=project, carried=open_since is not None
+    )
+    if placed is None:
+        return None
+    section, tier, why = placed
+    text = reason(
+        item,
+        why,
+        reader_id=uid,
+        label=label,
+        mentioned=mentioned,
+        mine=mine,
+        project=project,
+        open_since=open_since,
+        user_names=user_names,
+        authors_of=authors_of,
+    )
+    return ScoredItem(item, BRIEFING_SECTIONS[section], score(tier, item, member), text, open_since)
+
+
 def open_item_as_item(open_item: OpenItem) -> Item:
     """An item carried in entity memory, as an `Item` dated the day it was first seen."""
     first = sorted_sources(open_item.sources)

@@ -55,11 +55,10 @@ from outropy_pipelines.domain.briefing_ranking import (
     ReaderContext,
     ScoredItem,
     authored_by_reader,
-    followed_project,
     is_visible_to,
     placement,
-    reason,
     score,
+    scored_line,
     source_key,
     within_caps,
 )
@@ -285,33 +284,18 @@ def watched_line(item: Item, why: str, reader: ReaderContext, day: DayLines) -> 
     """A watched item's line: where the ranking places it for this reader, with its reason and
     `why`; an item that is not for the reader otherwise goes where a member of its conversation
     would find it, its reason `why` and what it is."""
-    uid = reader.user_id
+    label = day.label(item.channel_id, reader.user_id)
+    line = scored_line(item, reader, label, user_names=day.user_names, authors_of=day.authors_of)
+    if line is not None:
+        return replace(line, reason=f"{line.reason} · {why}")
+    as_member = placement(item, member=True, mine=False, mentioned=False, project=None)
+    assert as_member is not None  # a member gets every kind somewhere
+    section, tier, _ = as_member
+    where = f"in {label}" if label.startswith("#") else f"in your {label}"
     member = item.channel_id in reader.member_channels
-    mine, mentioned = uid in item.owners, uid in item.mentions
-    project = followed_project(item.entities, reader.projects) if item.kind == "decision" else None
-    label = day.label(item.channel_id, uid)
-    placed = placement(item, member=member, mine=mine, mentioned=mentioned, project=project)
-    if placed is not None:
-        section, tier, rule = placed
-        text = reason(
-            item,
-            rule,
-            reader_id=uid,
-            label=label,
-            mentioned=mentioned,
-            mine=mine,
-            project=project,
-            user_names=day.user_names,
-            authors_of=day.authors_of,
-        )
-        text = f"{text} · {why}"
-    else:
-        as_member = placement(item, member=True, mine=False, mentioned=False, project=None)
-        assert as_member is not None  # a member gets every kind somewhere
-        section, tier, _ = as_member
-        where = f"in {label}" if label.startswith("#") else f"in your {label}"
-        text = f"{why} · {_kind_words(item)} {where}"
-    return ScoredItem(item, BRIEFING_SECTIONS[section], score(tier, item, member), text)
+    return ScoredItem(
+        item, BRIEFING_SECTIONS[section], score(tier, item, member), f"{why} · {_kind_words(item)} {where}"
+    )
 
 
 @dataclass
