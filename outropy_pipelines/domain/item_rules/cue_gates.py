@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 
 from outropy_pipelines.domain.item_rules.action_cues import INFO_GATE_SPEC, REQUEST_RES
-from outropy_pipelines.domain.item_rules.cue_syntax import Gate
+from outropy_pipelines.domain.item_rules.cue_syntax import Gate, PositionPattern
 from outropy_pipelines.domain.item_rules.event_cues import (
     ANNOUNCE_RES,
     BLOCKER_RES,
@@ -62,11 +62,16 @@ def _gated(table: Sequence[tuple]) -> tuple:
     return tuple((*entry[:-1], _gate(entry[-1])) for entry in table)
 
 
+def _detector_table(table: Sequence[tuple[str | int, re.Pattern[str], float, Gate]]) -> tuple:
+    """A detector's cue table for `table_hits`: gate ids, and patterns read by position."""
+    return tuple((kind, PositionPattern(rx), conf, gid) for kind, rx, conf, gid in _gated(table))
+
+
 REQUEST_TABLE = _gated(REQUEST_RES)
-DECISION_TABLE = _gated(DECISION_RES)
-BLOCKER_TABLE = _gated(BLOCKER_RES)
-ANNOUNCE_TABLE = _gated(ANNOUNCE_RES)
-STATUS_TABLE = _gated(STATUS_RES)
+DECISION_TABLE = _detector_table(DECISION_RES)
+BLOCKER_TABLE = _detector_table(BLOCKER_RES)
+ANNOUNCE_TABLE = _detector_table(ANNOUNCE_RES)
+STATUS_TABLE = _detector_table(STATUS_RES)
 INFO_GATE = _gate(INFO_GATE_SPEC)
 INCIDENT_GATE = _gate(INCIDENT_GATE_SPEC)
 FAILURE_GATE = _gate(FAILURE_GATE_SPEC)
@@ -135,12 +140,13 @@ def table_hits(
     msg: PreparedMessage, table: Sequence[tuple]
 ) -> Iterator[tuple[str, float, re.Match[str], int, int]]:
     """(kind, confidence, match, sentence start, sentence end) for each row of a detector table
-    whose gate is active and whose pattern matches the message."""
-    text, active = msg.text, msg.active
+    whose gate is active and whose pattern matches the message (a match is read for its positions:
+    see `PositionPattern`)."""
+    text, low, active = msg.text, msg.low, msg.active
     for kind, rx, conf, gate in table:
         if gate is not None and gate not in active:
             continue
-        m = rx.search(text)
+        m = rx.search(text, low)
         if m is None:
             continue
         s, e = msg.sentence_at(m.start())

@@ -9,6 +9,7 @@ read by the matchers).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 _I = re.IGNORECASE
 
@@ -27,3 +28,34 @@ Gate = str | None
 
 def negated(text: str, start: int, end: int) -> bool:
     return NEG_RE.search(text, start, end) is not None
+
+
+_ESCAPE_RE = re.compile(r"\\.")
+
+
+class PositionPattern:
+    """A case-insensitive cue pattern read only for where it matches (`start`, `end`, spans; a
+    match's text may be lowercase). When its letters are all lowercase, it runs on ASCII text
+    case-sensitively on the lowercase text: the same positions, about 1.5x faster, as folding the
+    case of every comparison is what costs. Other text, and patterns with capitals or `(?-i:`, get
+    the pattern itself (Unicode case folding is more than `str.lower`)."""
+
+    __slots__ = ("_low", "pattern")
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern = pattern
+        bare = _ESCAPE_RE.sub("", pattern.pattern)
+        lowercase = pattern.flags & re.IGNORECASE and "(?-i" not in bare and bare == bare.lower()
+        self._low = re.compile(pattern.pattern, pattern.flags & ~re.IGNORECASE) if lowercase else None
+
+    def finditer(self, text: str, low: str) -> Iterator[re.Match[str]]:
+        """Matches in `text`, whose lowercase is `low`."""
+        if self._low is not None and text.isascii():
+            return self._low.finditer(low)
+        return self.pattern.finditer(text)
+
+    def search(self, text: str, low: str) -> re.Match[str] | None:
+        """The first match in `text`, whose lowercase is `low`."""
+        if self._low is not None and text.isascii():
+            return self._low.search(low)
+        return self.pattern.search(text)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from outropy_pipelines.domain.item_rules.cue_syntax import PositionPattern
+
 _I = re.IGNORECASE
 
 # --- failure reports (blockers) and broken shared services (incidents) -----------------------------
@@ -43,32 +45,34 @@ BROADCAST_GATE_SPEC = (
     "deadline register registration session speaking presenting talking join interesting drafted release "
     "version live online started starting gather here tables room out available release"
 )
-FAILURE_RE = re.compile(
-    r"\b(?:i|we|i'm|we're|i've|we've)\s+(?:am\s+|are\s+|have\s+|had\s+|keep\s+|still\s+|now\s+|just\s+|"
-    r"also\s+|been\s+|always\s+)*(?:getting|get|got|gets|seeing|see|saw|hitting|hit|having|had|running into|"
-    r"ran into|run into|encounter(?:ed|ing)?|facing|struggling)\b[^.?!\n]{0,60}?\b(?:error|errors|issue|"
-    r"issues|problem|problems|trouble|failures?|crash(?:es)?|segfaults?|bug)\b"
-    r"|\b(?:fails?|failed|failing)\s+(?:with|to|on|at|when|because|for|in|during|since|after|again|every|randomly|"
-    r"intermittently|consistently)\b"
-    # timeouts and errors by name: "keeps timing out", "every run errors out", "getting Permission denied"
-    r"|\b(?:keeps?|kept|is|are|was|were|still)\s+(?:timing out|failing|crashing|erroring|hanging)\b"
-    r"|\b(?:times|timed|timing) out\b|\berror(?:s|ed|ing)? out\b"
-    r"|\b(?:getting|got|seeing|hitting|throws?|threw|raises?|raised)\b[^.?!\n]{0,60}?\b(?:permission denied|"
-    r"access denied|connection refused|no such file|out of memory|exit code \d+|exception|traceback|timeout)\b"
-    r"|\b(?:crash(?:es|ed|ing)?|hangs|hung|freezes|froze|segfaults?|segmentation fault)\b"
-    r"|\b(?:is|am|'m|are|'re|got|get|still|been|gets|getting)\s+stuck\b|^stuck\b"
-    r"|\b(?:doesn't|does not|didn't|did not|isn't|is not|won't|not|no longer|stopped)\s+(?:seem(?:s)? to\s+)?"
-    r"(?:work|working|build|building|compile|start|load|run|respond|update|updating|posting|be picked up)\b"
-    r"|\b(?:does|did) nothing\b"
-    r"|\b(?:unable to|can't|cannot|can not|couldn't|could not|not able to)\s+(?:\w+\s+){0,2}?(?:get|find|"
-    r"install|build|compile|load|push|save|open|run|access|log\s?in|connect|reproduce|figure out|make)\b"
-    r"|\b(?:is|are|seems|looks|seem|look)\s+(?:to be\s+|maybe\s+|probably\s+|still\s+|now\s+|\w+ly\s+)?"
-    r"(?:wrong|incorrect|broken|misleading)\b"
-    r"|\b(?:error message|error:|(?:this|that|same|another|following) error\b)"
-    r"|\bstruggl(?:e|es|ing) to\b|\b(?:doesn't|does not|won't|will not) (?:allow|let) (?:me|us)\b"
-    r"|\bnot (?:reflected|picked up|recogni[sz]ed)\b|\b(?:weird|strange|unexpected|odd) (?:behaviou?r|results?|"
-    r"output|errors?)\b|\berrors? (?:about|when|while)\b|\bwreak(?:s|ing)? havoc\b",
-    _I,
+FAILURE_RE = PositionPattern(
+    re.compile(
+        r"\b(?:i|we|i'm|we're|i've|we've)\s+(?:am\s+|are\s+|have\s+|had\s+|keep\s+|still\s+|now\s+|just\s+|"
+        r"also\s+|been\s+|always\s+)*(?:getting|get|got|gets|seeing|see|saw|hitting|hit|having|had|running into|"
+        r"ran into|run into|encounter(?:ed|ing)?|facing|struggling)\b[^.?!\n]{0,60}?\b(?:error|errors|issue|"
+        r"issues|problem|problems|trouble|failures?|crash(?:es)?|segfaults?|bug)\b"
+        r"|\b(?:fails?|failed|failing)\s+(?:with|to|on|at|when|because|for|in|during|since|after|again|every|randomly|"
+        r"intermittently|consistently)\b"
+        # timeouts and errors by name: "keeps timing out", "every run errors out", "getting Permission denied"
+        r"|\b(?:keeps?|kept|is|are|was|were|still)\s+(?:timing out|failing|crashing|erroring|hanging)\b"
+        r"|\b(?:times|timed|timing) out\b|\berror(?:s|ed|ing)? out\b"
+        r"|\b(?:getting|got|seeing|hitting|throws?|threw|raises?|raised)\b[^.?!\n]{0,60}?\b(?:permission denied|"
+        r"access denied|connection refused|no such file|out of memory|exit code \d+|exception|traceback|timeout)\b"
+        r"|\b(?:crash(?:es|ed|ing)?|hangs|hung|freezes|froze|segfaults?|segmentation fault)\b"
+        r"|\b(?:is|am|'m|are|'re|got|get|still|been|gets|getting)\s+stuck\b|^stuck\b"
+        r"|\b(?:doesn't|does not|didn't|did not|isn't|is not|won't|not|no longer|stopped)\s+(?:seem(?:s)? to\s+)?"
+        r"(?:work|working|build|building|compile|start|load|run|respond|update|updating|posting|be picked up)\b"
+        r"|\b(?:does|did) nothing\b"
+        r"|\b(?:unable to|can't|cannot|can not|couldn't|could not|not able to)\s+(?:\w+\s+){0,2}?(?:get|find|"
+        r"install|build|compile|load|push|save|open|run|access|log\s?in|connect|reproduce|figure out|make)\b"
+        r"|\b(?:is|are|seems|looks|seem|look)\s+(?:to be\s+|maybe\s+|probably\s+|still\s+|now\s+|\w+ly\s+)?"
+        r"(?:wrong|incorrect|broken|misleading)\b"
+        r"|\b(?:error message|error:|(?:this|that|same|another|following) error\b)"
+        r"|\bstruggl(?:e|es|ing) to\b|\b(?:doesn't|does not|won't|will not) (?:allow|let) (?:me|us)\b"
+        r"|\bnot (?:reflected|picked up|recogni[sz]ed)\b|\b(?:weird|strange|unexpected|odd) (?:behaviou?r|results?|"
+        r"output|errors?)\b|\berrors? (?:about|when|while)\b|\bwreak(?:s|ing)? havoc\b",
+        _I,
+    )
 )
 # a failure someone else might meet, advice or a report of one fixed: not a report
 FAILURE_NOT_RE = re.compile(
@@ -170,27 +174,29 @@ LABEL_LINK_RE = re.compile(
 )
 
 # --- progress replies (status updates) ---------------------------------------------------------------
-PROGRESS_RE = re.compile(
-    r"\b(?:it |that |this |everything |the build |build |check |tests? )?(?:works|worked|is working|"
-    r"are working|(?:is |are )?working (?:now|correctly|fine)|passes|passed)\b(?:\s+now)?(?!\s+(?:on|with|for|if))"
-    r"|\b(?:i|we)(?:'ve| have)?\s+(?:just\s+|now\s+|also\s+|finally\s+)*(?:made|opened|filed|submitted|"
-    r"sent|created|committed|commited|pushed|posted|put|added|updated|fixed|merged|implemented|written|wrote|"
-    r"drafted|reviewed|applied|attached)\b[^.?!\n]{0,60}?\b(?:pr|pull request|issue|patch|fix|bug|report|"
-    r"invite|invitation|application|team|changes?|instructions|guide|commit|page|draft|version)\b"
-    r"|\b(?:pr|pull request|patch|fix|issue|application)\s+(?:is |was |has been |have been )?(?:opened|"
-    r"merged|submitted|filed|committed|sent|applied)\b"
-    r"|\b(?:this|that|which) (?:fixes|fixed|solves|solved|resolves|resolved) (?:the |my |it|this)"
-    r"|\bmanaged to\b|\bsuccessfully\b|\bdown to \d+\b"
-    r"|^\W*(?:just |now |also |finally )?(?:fixed|done|merged|submitted|added|updated|published|committed|"
-    r"pushed|sent|filed|opened|uploaded|deployed|released)\b(?! (?:by|if|when|once))"
-    r"|\b(?:should be|is|are|is now|are now|now)\s+(?:fixed|done|up|live|back online|back up)\b"
-    r"|\b(?:is|are|was|were|has been|have been)\s+(?:now\s+|also\s+)?(?:added|created|opened|filed|"
-    r"submitted|sent|merged|fixed|updated|published|posted|uploaded)\b"
-    r"|\b(?:i|we)(?:'ve| have)?\s+(?:just\s+|also\s+|now\s+)*(?:bumped|restarted|dropped|started|"
-    r"fetched|uploaded|finished|completed|cleaned up|left|set up|published|released|deployed)\b"
-    r"|^[^\n]{0,40}?\b(?:summary of (?:the )?(?:updates|activity|changes|progress)|(?:weekly|monthly) "
-    r"(?:summary|report|update))\b",
-    _I,
+PROGRESS_RE = PositionPattern(
+    re.compile(
+        r"\b(?:it |that |this |everything |the build |build |check |tests? )?(?:works|worked|is working|"
+        r"are working|(?:is |are )?working (?:now|correctly|fine)|passes|passed)\b(?:\s+now)?(?!\s+(?:on|with|for|if))"
+        r"|\b(?:i|we)(?:'ve| have)?\s+(?:just\s+|now\s+|also\s+|finally\s+)*(?:made|opened|filed|submitted|"
+        r"sent|created|committed|commited|pushed|posted|put|added|updated|fixed|merged|implemented|written|wrote|"
+        r"drafted|reviewed|applied|attached)\b[^.?!\n]{0,60}?\b(?:pr|pull request|issue|patch|fix|bug|report|"
+        r"invite|invitation|application|team|changes?|instructions|guide|commit|page|draft|version)\b"
+        r"|\b(?:pr|pull request|patch|fix|issue|application)\s+(?:is |was |has been |have been )?(?:opened|"
+        r"merged|submitted|filed|committed|sent|applied)\b"
+        r"|\b(?:this|that|which) (?:fixes|fixed|solves|solved|resolves|resolved) (?:the |my |it|this)"
+        r"|\bmanaged to\b|\bsuccessfully\b|\bdown to \d+\b"
+        r"|^\W*(?:just |now |also |finally )?(?:fixed|done|merged|submitted|added|updated|published|committed|"
+        r"pushed|sent|filed|opened|uploaded|deployed|released)\b(?! (?:by|if|when|once))"
+        r"|\b(?:should be|is|are|is now|are now|now)\s+(?:fixed|done|up|live|back online|back up)\b"
+        r"|\b(?:is|are|was|were|has been|have been)\s+(?:now\s+|also\s+)?(?:added|created|opened|filed|"
+        r"submitted|sent|merged|fixed|updated|published|posted|uploaded)\b"
+        r"|\b(?:i|we)(?:'ve| have)?\s+(?:just\s+|also\s+|now\s+)*(?:bumped|restarted|dropped|started|"
+        r"fetched|uploaded|finished|completed|cleaned up|left|set up|published|released|deployed)\b"
+        r"|^[^\n]{0,40}?\b(?:summary of (?:the )?(?:updates|activity|changes|progress)|(?:weekly|monthly) "
+        r"(?:summary|report|update))\b",
+        _I,
+    )
 )
 PROGRESS_NOT_RE = re.compile(
     r"\b(?:no activity|not|n't|never|if|once|when|until|whether|try|trying|tried to|hope|hopefully|"

@@ -70,7 +70,12 @@ _NOBODY_IN_PARTICULAR = (
 
 
 def _question_marks(text: str) -> list[int]:
-    return [i for i, c in enumerate(text) if c == "?"] if "?" in text else []
+    marks: list[int] = []
+    at = text.find("?")
+    while at >= 0:
+        marks.append(at)
+        at = text.find("?", at + 1)
+    return marks
 
 
 class FieldDetectors(ThreadDrafts):
@@ -146,7 +151,7 @@ class FieldDetectors(ThreadDrafts):
         # they themselves meet a failure ("I'm having one issue ...: make fails with ...")
         starter = msg.idx == 0 or msg.author == self.msgs[0].author
         text = msg.text
-        for m in FAILURE_RE.finditer(text):
+        for m in FAILURE_RE.finditer(text, msg.low):
             s, e = msg.sentence_at(m.start())
             sentence = text[s:e]
             if FAILURE_NOT_RE.search(sentence):
@@ -176,8 +181,10 @@ class FieldDetectors(ThreadDrafts):
     def _channel_question(self, msg: PreparedMessage) -> Draft | None:
         """A question with nobody named: open for the channel's readers."""
         text = msg.text
-        spans = [msg.sentence_at(p) for p in _question_marks(text)]
         hinted = UNMARKED_QUESTION_GATE in msg.active and any(h in msg.low for h in UNMARKED_QUESTION_HINTS)
+        if not hinted and "?" not in text:
+            return None
+        spans = [msg.sentence_at(p) for p in _question_marks(text)]
         if hinted:  # asked without a question mark: "how can I fix it."
             spans += [msg.sentence_at(m.start()) for m in UNMARKED_QUESTION_RE.finditer(text)]
         for s, e in sorted(set(spans)):
@@ -232,7 +239,7 @@ class FieldDetectors(ThreadDrafts):
         if PROGRESS_GATE not in msg.active:
             return None
         text = msg.text
-        for m in PROGRESS_RE.finditer(text):
+        for m in PROGRESS_RE.finditer(text, msg.low):
             s, e = msg.sentence_at(m.start())
             sentence = text[s:e]
             if sentence.rstrip().endswith("?") or PROGRESS_NOT_RE.search(text, s, m.end()):
