@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from outropy_pipelines.domain.item_rules import event_cues, field_cues
 from outropy_pipelines.domain.item_rules.cue_gates import (
     ANNOUNCE_TABLE,
     BLOCKER_TABLE,
@@ -16,13 +17,17 @@ from outropy_pipelines.domain.item_rules.cue_gates import (
     STATUS_TABLE,
 )
 from outropy_pipelines.domain.item_rules.cue_syntax import PositionPattern
-from outropy_pipelines.domain.item_rules.field_cues import FAILURE_RE, PROGRESS_RE
 from outropy_pipelines.domain.item_rules.message_text import normalise
 from outropy_pipelines_tests.conftest import SAMPLE_EXPORT
 
+# every pattern of the cue modules read by position, and the detector tables' patterns
 _PATTERNS = [
-    FAILURE_RE,
-    PROGRESS_RE,
+    *(
+        p
+        for module in (event_cues, field_cues)
+        for p in vars(module).values()
+        if isinstance(p, PositionPattern)
+    ),
     *(row[1] for table in (DECISION_TABLE, BLOCKER_TABLE, ANNOUNCE_TABLE, STATUS_TABLE) for row in table),
 ]
 
@@ -31,6 +36,8 @@ _INVENTED = [
     "WE DECIDED to ship on Friday; The build WORKS NOW",
     "Straße ſtuck: the İnstaller HANGS and I'm stuck",  # not ASCII: the pattern itself runs
     "<@U01ABCDEF> can you check? The deploy is Broken again",
+    "We'll postpone the Release; It Would Be Great if someone could update the docs",
+    "Fargate is Not Officially Supported and we currently don't have any plan to support it",
 ]
 
 
@@ -44,6 +51,7 @@ def _sample_texts() -> list[str]:
 
 
 def test_every_pattern_read_by_position_runs_on_the_lowercase_text():
+    assert len(_PATTERNS) >= 26
     assert all(p._low is not None for p in _PATTERNS)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from outropy_pipelines.domain.item_rules.cue_syntax import LEAD, SENT_START, Gate
+from outropy_pipelines.domain.item_rules.cue_syntax import LEAD, SENT_START, Gate, PositionPattern
 
 _I = re.IGNORECASE
 _IM = re.IGNORECASE | re.MULTILINE
@@ -149,12 +149,14 @@ INCIDENT_STRONG_RE = re.compile(
     _I,
 )
 INCIDENT_CASE_RE = re.compile(r"\b(?:FIRING|CRITICAL|ALERT)\b")
-INCIDENT_MEDIUM_RE = re.compile(
-    r"\b(?:is down|are down|went down|error rates?|spik(?:e|ed|ing)|elevated|latency|timeouts?|"
-    r"timing out|degraded|crash(?:ing|ed|es|looping)?|"
-    r"(?:customers|users) (?:are |were )?(?:reporting|seeing|hitting|getting|complaining)|"
-    r"not loading|failing|failed|broken)\b",
-    _I,
+INCIDENT_MEDIUM_RE = PositionPattern(
+    re.compile(
+        r"\b(?:is down|are down|went down|error rates?|spik(?:e|ed|ing)|elevated|latency|timeouts?|"
+        r"timing out|degraded|crash(?:ing|ed|es|looping)?|"
+        r"(?:customers|users) (?:are |were )?(?:reporting|seeing|hitting|getting|complaining)|"
+        r"not loading|failing|failed|broken)\b",
+        _I,
+    )
 )
 INCIDENT_GATE_SPEC = (
     "sev sev0 sev1 sev2 sev3 sev4 sev-1 outage outages incident incidents p0 p1 pagerduty paged pager down "
@@ -271,29 +273,37 @@ STATUS_LABEL_STRIP_RE = re.compile(rf"^(?:{_STATUS_LABELS})\s*[:\-–—]\s*", _
 
 # --- closing cues ----------------------------------------------------------------------------
 _CHECK_MARKS = r"✅|✔|☑|:white_check_mark:|:heavy_check_mark:|:ballot_box_with_check:|:done:"
-CLOSE_ACTION_RE = re.compile(
-    r"\b(?:done|did it|all done|merged|shipped|fixed|sent|updated|submitted|deployed|completed|finished|"
-    r"took care of|taken care of|all set|handled|posted|reviewed|approved|lgtm|booked|scheduled|filed|"
-    r"created|added|published|renewed|rotated|resolved|closed|uploaded|signed|delivered|"
-    r"(?:is|are) (?:up|live|out|ready|published|posted|in))\b|" + _CHECK_MARKS,
-    _I,
+CLOSE_ACTION_RE = PositionPattern(
+    re.compile(
+        r"\b(?:done|did it|all done|merged|shipped|fixed|sent|updated|submitted|deployed|completed|finished|"
+        r"took care of|taken care of|all set|handled|posted|reviewed|approved|lgtm|booked|scheduled|filed|"
+        r"created|added|published|renewed|rotated|resolved|closed|uploaded|signed|delivered|"
+        r"(?:is|are) (?:up|live|out|ready|published|posted|in))\b|" + _CHECK_MARKS,
+        _I,
+    )
 )
-CLOSE_ANYONE_RE = re.compile(
-    r"\b(?:done|all done|took care of|taken care of|all set|fixed|merged|shipped|completed)\b|"
-    + _CHECK_MARKS,
-    _I,
+CLOSE_ANYONE_RE = PositionPattern(
+    re.compile(
+        r"\b(?:done|all done|took care of|taken care of|all set|fixed|merged|shipped|completed)\b|"
+        + _CHECK_MARKS,
+        _I,
+    )
 )
-CLOSE_BLOCKER_RE = re.compile(
-    r"\b(?:unblocked|fixed|resolved|merged|landed|done|deployed|good to go|no longer blocked|"
-    r"you're clear|all clear|should work now|works now|you can (?:go ahead|proceed|merge|deploy))\b|"
-    + _CHECK_MARKS,
-    _I,
+CLOSE_BLOCKER_RE = PositionPattern(
+    re.compile(
+        r"\b(?:unblocked|fixed|resolved|merged|landed|done|deployed|good to go|no longer blocked|"
+        r"you're clear|all clear|should work now|works now|you can (?:go ahead|proceed|merge|deploy))\b|"
+        + _CHECK_MARKS,
+        _I,
+    )
 )
-CLOSE_INCIDENT_RE = re.compile(
-    r"\b(?:resolved|mitigated|all clear|recovered|back (?:up|online|to normal)|(?:is|are) (?:back )?up again|"
-    r"closing (?:the |this )?incident|incident (?:is )?(?:closed|over)|stable now|fixed|"
-    r"(?:errors?|error rate|latency) (?:is |are )?back to normal)\b",
-    _I,
+CLOSE_INCIDENT_RE = PositionPattern(
+    re.compile(
+        r"\b(?:resolved|mitigated|all clear|recovered|back (?:up|online|to normal)|(?:is|are) (?:back )?up again|"
+        r"closing (?:the |this )?incident|incident (?:is )?(?:closed|over)|stable now|fixed|"
+        r"(?:errors?|error rate|latency) (?:is |are )?back to normal)\b",
+        _I,
+    )
 )
 
 # --- prompt injection: a message talking to a model is data, and not a work item ---------------

@@ -148,22 +148,26 @@ INTRO_RE = re.compile(
     r"welcome (?:to|aboard|everyone|all)|please welcome|a warm welcome)\b",
     _I,
 )
-BROADCAST_RE = re.compile(
-    r"\b(?:starting now|on now|(?:is |are |we're |we are )?(?:back )?online now|now live|slides|recording|"
-    r"video|webinar|talk|community call|meetup|workshop|conference|hackathon|office hours?|news|newsletter|"
-    r"digest|(?:is |are )?(?:looking for|hiring)|job|position|vacancy|role|funding|grant|fellowship|"
-    r"opportunity|call for|applications?|apply|deadline|register|registration|session \d+|"
-    r"i(?:'ll| will) be (?:speaking|presenting|talking)|join us|interesting|drafted|new (?:release|version))\b",
-    _I,
+BROADCAST_RE = PositionPattern(
+    re.compile(
+        r"\b(?:starting now|on now|(?:is |are |we're |we are )?(?:back )?online now|now live|slides|recording|"
+        r"video|webinar|talk|community call|meetup|workshop|conference|hackathon|office hours?|news|newsletter|"
+        r"digest|(?:is |are )?(?:looking for|hiring)|job|position|vacancy|role|funding|grant|fellowship|"
+        r"opportunity|call for|applications?|apply|deadline|register|registration|session \d+|"
+        r"i(?:'ll| will) be (?:speaking|presenting|talking)|join us|interesting|drafted|new (?:release|version))\b",
+        _I,
+    )
 )
 EMOJI_HEAD_RE = re.compile(r"(?:^|\n)\s*:[a-z0-9_+-]+:\s*\S")
 LINK_RE = re.compile(r"https?://")
 # happening now, for whoever is around: no link needed
-NOW_RE = re.compile(
-    r"\b(?:(?:release|version|v?\d+\.\d+(?:\.\d+)*)\b[^.?!\n]{0,40}?\b(?:is|are) (?:now )?(?:out|available|live)|"
-    r"starting now|on now|(?:back )?online now|(?:has|have) (?:just )?started|is starting|gather (?:in|at|for)|"
-    r"we(?:'re| are) (?:here )?(?:in|on|at) (?:the )?(?:room|side room|tables?|hall|lobby|foyer|corner))\b",
-    _I,
+NOW_RE = PositionPattern(
+    re.compile(
+        r"\b(?:(?:release|version|v?\d+\.\d+(?:\.\d+)*)\b[^.?!\n]{0,40}?\b(?:is|are) (?:now )?(?:out|available|live)|"
+        r"starting now|on now|(?:back )?online now|(?:has|have) (?:just )?started|is starting|gather (?:in|at|for)|"
+        r"we(?:'re| are) (?:here )?(?:in|on|at) (?:the )?(?:room|side room|tables?|hall|lobby|foyer|corner))\b",
+        _I,
+    )
 )
 # a short label and a link: "Slides: <link>", "Call link: <link>"
 # (a noun phrase as the label: "Here it is: <link>", "I just wrote this: <link>" are replies, not news)
@@ -205,25 +209,27 @@ PROGRESS_NOT_RE = re.compile(
 )
 
 # --- decisions ---------------------------------------------------------------------------------------
-SETTLE_RE = re.compile(
-    r"\bwe(?:'ll| will| are going to|'re going to| plan to| have decided to)\s+(?:now\s+|then\s+|also\s+)?"
-    r"(?:run|hold|have|use|move|switch|keep|postpone|cancel|skip|add|drop|start|stop|adopt|merge|release|"
-    r"meet|do)\b"
-    r"|\bwe (?:don't|do not|won't|will not) (?:plan to|intend to|want to)\s+\w+"
-    r"|\bi(?:'ll| will| have| 've)\s+(?:postpone|postponed|cancel|cancelled|canceled|reschedule|rescheduled|"
-    r"move|moved)d?\b[^.?!\n]{0,40}\b(?:session|meeting|call|event|deadline|release|workshop)\b"
-    r"|\b(?:session|meeting|call|event|workshop|release)\s+(?:\d+\s+)?(?:is|has been|will be)\s+"
-    r"(?:cancelled|canceled|postponed|moved|rescheduled)\b"
-    r"|\bwe(?:'ll| will) (?:add|include|ship) (?:a |the )?fix\b"
-    r"|\bagreed on (?:a|the)\b|\bmakes the most sense\b|\bwe(?:'re| are) (?:hoping|planning) to [^.?!\n]{0,60}"
-    r"\bgoing forward\b"
-    # what will not be done: "X is not officially supported and we don't have any plan to support it"
-    r"|\b(?:is|are|will be) (?:not|no longer|never) (?:\w+ly )?(?:supported|planned|accepted)\b"
-    r"|\b(?:we|i) (?:don't|do not|currently don't|currently do not) have (?:any |a )?plans? to\b"
-    r"|\b(?:there are|we have|we've got) no (?:current )?plans? to\b|\bwon't be (?:fixed|supported|added)\b"
-    r"|\bwill be (?:fixed|added|included|released|shipped|supported|available) in (?:the )?(?:next|upcoming|coming|"
-    r"v?\d+(?:\.\d+)+)\b",
-    _I,
+SETTLE_RE = PositionPattern(
+    re.compile(
+        r"\bwe(?:'ll| will| are going to|'re going to| plan to| have decided to)\s+(?:now\s+|then\s+|also\s+)?"
+        r"(?:run|hold|have|use|move|switch|keep|postpone|cancel|skip|add|drop|start|stop|adopt|merge|release|"
+        r"meet|do)\b"
+        r"|\bwe (?:don't|do not|won't|will not) (?:plan to|intend to|want to)\s+\w+"
+        r"|\bi(?:'ll| will| have| 've)\s+(?:postpone|postponed|cancel|cancelled|canceled|reschedule|rescheduled|"
+        r"move|moved)d?\b[^.?!\n]{0,40}\b(?:session|meeting|call|event|deadline|release|workshop)\b"
+        r"|\b(?:session|meeting|call|event|workshop|release)\s+(?:\d+\s+)?(?:is|has been|will be)\s+"
+        r"(?:cancelled|canceled|postponed|moved|rescheduled)\b"
+        r"|\bwe(?:'ll| will) (?:add|include|ship) (?:a |the )?fix\b"
+        r"|\bagreed on (?:a|the)\b|\bmakes the most sense\b|\bwe(?:'re| are) (?:hoping|planning) to [^.?!\n]{0,60}"
+        r"\bgoing forward\b"
+        # what will not be done: "X is not officially supported and we don't have any plan to support it"
+        r"|\b(?:is|are|will be) (?:not|no longer|never) (?:\w+ly )?(?:supported|planned|accepted)\b"
+        r"|\b(?:we|i) (?:don't|do not|currently don't|currently do not) have (?:any |a )?plans? to\b"
+        r"|\b(?:there are|we have|we've got) no (?:current )?plans? to\b|\bwon't be (?:fixed|supported|added)\b"
+        r"|\bwill be (?:fixed|added|included|released|shipped|supported|available) in (?:the )?(?:next|upcoming|coming|"
+        r"v?\d+(?:\.\d+)+)\b",
+        _I,
+    )
 )
 APPROVE_RE = re.compile(
     r"^(?:(?:yes|yeah|yep|sure|ok|okay|great|perfect|thanks)[\s,!.]*)*(?:i think |i guess |imo,? )?"
@@ -256,31 +262,35 @@ ADVICE_RE = re.compile(
 # --- requests and commitments in everyday phrasing ---------------------------------------------------
 # a request to whoever picks it up (or to the person addressed): "it would be great if someone could
 # update this", "would appreciate any review", "looking for volunteers", "good first issue"
-ASK_FIELD_RE = re.compile(
-    r"\b(?:it would be (?:great|fantastic|good|nice|helpful|wonderful|welcome) if (?:you|someone|anyone|somebody|others|"
-    r"other people|people|folks|everyone)"
-    r"(?: else)? (?:could|can|would)|would (?:really )?(?:appreciate|love)(?: to get)? (?:any |your |some )?"
-    r"(?:feedback|review|reviews|help|comments|input)|(?:looking for|need|could i have|we need) (?:a |some |more )?"
-    r"volunteers?|(?:good|nice) (?:first|beginner|starter) issue|if anyone (?:else )?has (?:the )?time to|"
-    r"maybe you (?:can|could)|"
-    # a wish or feature request to whoever maintains the thing: "My wish is to have ...", "Feature request: ..."
-    r"\b(?:my|a|one)\s+(?:\w+\s+){0,2}?(?:wish|wishlist|wish list|feature request)(?: item)?(?=\s*(?:is|would be|:|that)\b)|"
-    r"^\W*(?:feature request|wishlist)(?=\s*:)|i (?:really )?wish (?:there (?:was|were)|we had|\w+ had|\w+ would)|"
-    r"it would be (?:nice|great|useful|good|helpful) to have)\b",
-    _I,
+ASK_FIELD_RE = PositionPattern(
+    re.compile(
+        r"\b(?:it would be (?:great|fantastic|good|nice|helpful|wonderful|welcome) if (?:you|someone|anyone|somebody|others|"
+        r"other people|people|folks|everyone)"
+        r"(?: else)? (?:could|can|would)|would (?:really )?(?:appreciate|love)(?: to get)? (?:any |your |some )?"
+        r"(?:feedback|review|reviews|help|comments|input)|(?:looking for|need|could i have|we need) (?:a |some |more )?"
+        r"volunteers?|(?:good|nice) (?:first|beginner|starter) issue|if anyone (?:else )?has (?:the )?time to|"
+        r"maybe you (?:can|could)|"
+        # a wish or feature request to whoever maintains the thing: "My wish is to have ...", "Feature request: ..."
+        r"\b(?:my|a|one)\s+(?:\w+\s+){0,2}?(?:wish|wishlist|wish list|feature request)(?: item)?(?=\s*(?:is|would be|:|that)\b)|"
+        r"^\W*(?:feature request|wishlist)(?=\s*:)|i (?:really )?wish (?:there (?:was|were)|we had|\w+ had|\w+ would)|"
+        r"it would be (?:nice|great|useful|good|helpful) to have)\b",
+        _I,
+    )
 )
 ASK_GATE_SPEC = (
     "great fantastic good nice helpful wonderful welcome appreciate love volunteer volunteers maybe anyone "
     "wish wishlist request"
 )
 # the speaker taking on a specific piece of work in plain words
-COMMIT_FIELD_RE = re.compile(
-    r"(?:^|[.!]\s+|\b(?:ok|okay|then|so|and),?\s+)(?:i(?:'ll| will)|will|i can|i'd|we(?:'ll| will))\s+"
-    r"(?:try (?:to )?|also |then |definitely |now )?(?:write|file|open|send|revert|ping|prep|prepare|report back|"
-    r"look into|create|update|fix|add|review|check|test|share|post|submit|draft|merge|start|ask|email|"
-    r"contact|document|make)\b"
-    r"|\bi(?:'m| am) (?:now )?looking into (?:this|it|that)\b|\bmy plan (?:at this point )?is to\b"
-    r"|\bi can try\b|\bstart to work on\b",
-    _I,
+COMMIT_FIELD_RE = PositionPattern(
+    re.compile(
+        r"(?:^|[.!]\s+|\b(?:ok|okay|then|so|and),?\s+)(?:i(?:'ll| will)|will|i can|i'd|we(?:'ll| will))\s+"
+        r"(?:try (?:to )?|also |then |definitely |now )?(?:write|file|open|send|revert|ping|prep|prepare|report back|"
+        r"look into|create|update|fix|add|review|check|test|share|post|submit|draft|merge|start|ask|email|"
+        r"contact|document|make)\b"
+        r"|\bi(?:'m| am) (?:now )?looking into (?:this|it|that)\b|\bmy plan (?:at this point )?is to\b"
+        r"|\bi can try\b|\bstart to work on\b",
+        _I,
+    )
 )
 COMMIT_GATE_SPEC = "i'll will can i'd we'll looking plan try start"

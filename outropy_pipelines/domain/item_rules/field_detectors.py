@@ -222,12 +222,12 @@ class FieldDetectors(ThreadDrafts):
         if m is None and msg.idx > 0:
             return None  # a reply ("starting now" answering "where is the call?"): an introduction is news
         if m is None:
-            m = NOW_RE.search(text)
+            m = NOW_RE.search(text, msg.low)
             cue = "broadcast"
         if m is None:  # an event, materials, a job: with a link or under an emoji heading
             if not ("://" in text or ":" in text) or not (LINK_RE.search(text) or EMOJI_HEAD_RE.search(text)):
                 return None
-            m = BROADCAST_RE.search(text)
+            m = BROADCAST_RE.search(text, msg.low)
             if m is None:
                 return None
         s, e = msg.sentence_at(m.start())
@@ -255,7 +255,7 @@ class FieldDetectors(ThreadDrafts):
         if SETTLE_GATE not in msg.active:
             return None
         text = msg.text
-        m = SETTLE_RE.search(text)
+        m = SETTLE_RE.search(text, msg.low)
         cue = "settled_plan"
         if m is None:
             if msg.idx == 0:
@@ -285,7 +285,7 @@ class FieldDetectors(ThreadDrafts):
     def _field_action(self, msg: PreparedMessage) -> Draft | None:
         text = msg.text
         if ASK_FIELD_GATE in msg.active:
-            m = ASK_FIELD_RE.search(text)
+            m = ASK_FIELD_RE.search(text, msg.low)
             if m is not None:
                 s, e = msg.sentence_at(m.start())
                 d = self._cued("action_item", msg, text[s:e], 0.5, "request", status="open")
@@ -297,7 +297,7 @@ class FieldDetectors(ThreadDrafts):
                     d.asker = msg.author
                     return d
         if COMMIT_FIELD_GATE in msg.active and msg.author:
-            m = COMMIT_FIELD_RE.search(text)
+            m = COMMIT_FIELD_RE.search(text, msg.low)
             if m is not None:
                 s, e = msg.sentence_at(m.start())
                 sentence = text[s:e]

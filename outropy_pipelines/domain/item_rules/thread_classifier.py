@@ -310,11 +310,11 @@ class _Classifier(FieldDetectors):
         m = INCIDENT_STRONG_RE.search(text)
         conf = 0.9
         if m is None:
-            m = INCIDENT_MEDIUM_RE.search(text)
+            m = INCIDENT_MEDIUM_RE.search(text, msg.low)
             if m is None:
                 return None
             if not self.incident_channel:
-                hits = {x.group(0).lower() for x in INCIDENT_MEDIUM_RE.finditer(text)}
+                hits = {x.group(0).lower() for x in INCIDENT_MEDIUM_RE.finditer(text, msg.low)}
                 if len(hits) < 2:
                     return None
             conf = 0.65
@@ -322,7 +322,9 @@ class _Classifier(FieldDetectors):
         sentence = text[s:e]
         if sentence.rstrip().endswith("?") and conf < 0.9:
             return None
-        if CLOSE_INCIDENT_RE.search(text) and not INCIDENT_CASE_RE.search(text.replace("RESOLVED", "")):
+        if CLOSE_INCIDENT_RE.search(text, msg.low) and not INCIDENT_CASE_RE.search(
+            text.replace("RESOLVED", "")
+        ):
             return None  # a resolution notice, not a new problem
         if self.incident is not None:  # one incident per thread: later reports add sources
             if len(self.incident.source_ids) < 6 and msg.id not in self.incident.source_ids:
@@ -387,7 +389,7 @@ class _Classifier(FieldDetectors):
             closed = True
         if is_q or self.open_count <= 0:
             return closed
-        m = CLOSE_ACTION_RE.search(text)
+        m = CLOSE_ACTION_RE.search(text, msg.low)
         if m is not None and not negated(text, msg.sentence_at(m.start())[0], m.start()):
             # a closing word closes an earlier ask when the message is a short ack ("done ✅") or is
             # about the same thing ("updated the runbook"); "shipped the billing page" does not close
@@ -403,10 +405,10 @@ class _Classifier(FieldDetectors):
                 for d in owned:
                     self._resolve(d, msg)
                 closed = True
-            elif open_asks and CLOSE_ANYONE_RE.search(text):
+            elif open_asks and CLOSE_ANYONE_RE.search(text, msg.low):
                 self._resolve(open_asks[-1], msg)
                 closed = True
-        m = CLOSE_BLOCKER_RE.search(text)
+        m = CLOSE_BLOCKER_RE.search(text, msg.low)
         if m is not None and not negated(text, msg.sentence_at(m.start())[0], m.start()):
             explicit = UNBLOCKED_CUE_RE.search(text) is not None
             short = n_words(strip_mentions_prefix(text)) <= 4
@@ -418,7 +420,7 @@ class _Classifier(FieldDetectors):
                     break
         inc = self.incident
         if inc is not None and inc.status == "open" and inc.msg.idx < msg.idx:
-            m = CLOSE_INCIDENT_RE.search(text)
+            m = CLOSE_INCIDENT_RE.search(text, msg.low)
             if m is not None and not negated(text, msg.sentence_at(m.start())[0], m.start()):
                 self._resolve(inc, msg)
                 closed = True
