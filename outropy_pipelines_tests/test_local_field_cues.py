@@ -454,3 +454,31 @@ def test_who_is_around_is_talk_and_works_for_me_now_is_no_decision():
         thread(("U1ALICE", "shall we move the sync to Tuesdays?"), ("U2BOB", "Tuesday works for me"))
     )
     assert "decision" in kinds(agreed)
+
+
+def test_a_choice_made_in_the_past_tense_is_a_decision():
+    for text in (
+        "We pinned _id as the only primary key",
+        "after the benchmark we went with DuckDB for the cache",
+        "The team has standardised on ruff for linting",
+    ):
+        d = only(classify(thread(("U1ALICE", text))), "decision")
+        assert d.detail == "cue: decision_terms" and d.title == f"Alice Chen: {text}"
+    # picking up work, or pinning a message, is no decision
+    for text in ("we picked up the flaky test ticket this morning", "I pinned the agenda in the channel"):
+        assert "decision" not in kinds(classify(thread(("U1ALICE", text)))), text
+
+
+def test_a_top_level_welcome_of_a_named_newcomer_is_an_announcement():
+    items = classify(thread(("U1ALICE", "Welcome Diego Silva who joins the Atlas team today!")))
+    assert kinds(items) == ["announcement"]
+    assert items[0].detail == "cue: introduction" and items[0].owners == []
+    assert items[0].title == "Alice Chen: Welcome Diego Silva who joins the Atlas team today!"
+    # the same words answering someone's introduction are a reply, not news
+    reply = classify(
+        thread(
+            ("U3CAROL", "Hi all, I started on the data team today"),
+            ("U1ALICE", "Welcome Carol, great to have you"),
+        )
+    )
+    assert reply and all("m2" not in i.source_ids for i in reply if i.kind == "announcement")

@@ -33,11 +33,16 @@ DECISION_RES: tuple[tuple[int, re.Pattern[str], float, Gate], ...] = (
         re.compile(
             r"\b(?:we|we've|we have|team|team has|the team|they|i|i've|leadership|everyone|all of us|"
             r"we all)\s+(?:have\s+|has\s+|just\s+|finally\s+|all\s+|now\s+|collectively\s+)*"
-            r"(?:decided|agreed|settled|concluded|chose|opted|committed|aligned)\b(?!\s+(?:yet|anything))",
+            r"(?:decided|agreed|settled|concluded|chose|opted|committed|aligned)\b(?!\s+(?:yet|anything))"
+            # a choice made, in the past tense: "we went with X", "we pinned _id as the only key"
+            r"|\b(?:we|we've|we have|the team|team|team has)\s+(?:have\s+|has\s+|just\s+|finally\s+|now\s+)*"
+            r"(?:went with|gone with|picked(?!\s+up)|chosen|standardi[sz]ed on|ruled out|dropped support for|"
+            r"deprecated|pinned\s+[^.?!\n]{1,60}?\s+(?:as|to|at)\b)",
             _I,
         ),
         0.85,
-        "decided agreed settled concluded chose opted committed aligned",
+        "decided agreed settled concluded chose opted committed aligned went gone picked chosen standardized "
+        "standardised ruled dropped deprecated pinned",
     ),
     (
         DEC_PHRASE,

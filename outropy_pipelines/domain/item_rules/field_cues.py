@@ -148,6 +148,12 @@ INTRO_RE = re.compile(
     r"welcome (?:to|aboard|everyone|all)|please welcome|a warm welcome)\b",
     _I,
 )
+# a top-level welcome of a named newcomer: "Welcome Diego Silva, who joins ...", "please welcome <@U..>"
+WELCOME_RE = re.compile(
+    r"^\W*(?:(?:<@\w+>|@\w+)[\s,:]*)*(?:(?:hi|hey|hello) (?:all|everyone|team|folks)[\s,!.]*)?(?:please\s+)?"
+    r"(?:join me in welcoming|welcome|say (?:hi|hello) to)\s+(?:<@\w+>|(?-i:[A-Z])[\w-]+)",
+    _I,
+)
 BROADCAST_RE = PositionPattern(
     re.compile(
         r"\b(?:starting now|on now|(?:is |are |we're |we are )?(?:back )?online now|now live|slides|recording|"

@@ -49,6 +49,7 @@ from outropy_pipelines.domain.item_rules.field_cues import (
     SOCIAL_Q_RE,
     UNMARKED_QUESTION_HINTS,
     UNMARKED_QUESTION_RE,
+    WELCOME_RE,
 )
 from outropy_pipelines.domain.item_rules.message_text import PreparedMessage, n_words
 from outropy_pipelines.domain.item_rules.thread_drafts import Draft, ThreadDrafts
@@ -221,6 +222,8 @@ class FieldDetectors(ThreadDrafts):
         cue = "introduction"
         if m is None and msg.idx > 0:
             return None  # a reply ("starting now" answering "where is the call?"): an introduction is news
+        if m is None:
+            m = WELCOME_RE.match(text)  # news of a newcomer, not their task
         if m is None:
             m = NOW_RE.search(text, msg.low)
             cue = "broadcast"

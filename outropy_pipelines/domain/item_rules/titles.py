@@ -27,8 +27,9 @@ _TRAILING_FILLER_RE = re.compile(
     _I,
 )
 LEADING_FILLER_RE = re.compile(
-    r"^(?:[\s,:;\-–—]+|(?:hey|hi|hello|ok|okay|so|also|and|but|btw|fyi|oh|ah|well|alright|great|cool|"
-    r"thanks|quick one|quick q|one more thing|one thing)\b[\s,:!\-–—]*)+",
+    r"^(?:[\s,:;\-–—]+|(?:(?:hey|hi|hello)(?:[\s,]+(?:all|everyone|everybody|folks|team|guys|y'all|there))?|ok|"
+    r"okay|so|also|and|but|btw|fyi|oh|ah|well|alright|great|cool|thanks|quick one|quick q|one more thing|one thing)"
+    r"\b[\s,:!\-–—]*)+",
     _I,
 )
 _MENTIONS_PREFIX_RE = re.compile(rf"^\s*(?:(?:{M}|@\w+)[\s,:]*)+")
