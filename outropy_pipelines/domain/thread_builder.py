@@ -89,16 +89,20 @@ RECORD_KEYS: tuple[str, ...] = (
 OWN_BRIEFING_EVENT = "outropy_briefing"
 
 
-@dataclass
+@dataclass(slots=True)
 class _Msg:
     ts: str
-    key: Decimal
     thread_ts: str | None
     user_id: str | None
     subtype: str | None
     record: dict[str, Any]
     text: str = ""
     deleted: bool = False
+
+
+def _ts_order(m: _Msg) -> Decimal:
+    """Sort key of a message: its ts as a number (made when sorting, not held by every message)."""
+    return Decimal(m.ts)
 
 
 @dataclass
@@ -150,13 +154,15 @@ class ThreadBuilder:
         """Threads with activity in `window` ([start, end) Unix seconds; None = everything).
 
         `rows` must include, for each thread active in the window, its earlier messages, and the
-        top-level messages shortly before the window as context for reconstruction."""
+        top-level messages shortly before the window as context for reconstruction. Nothing here
+        keeps a row once it is read: a caller that hands over an iterator that lets go of its rows
+        (not a list it keeps) holds a busy channel's raw rows only until they are parsed."""
         by_channel: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
         for row in rows:
             by_channel[row["channel_id"]].append(row)
         result = ThreadBuildResult(threads=[])
         for channel_id in sorted(by_channel):
-            self._build_channel(channel_id, by_channel[channel_id], day, window, result)
+            self._build_channel(channel_id, by_channel.pop(channel_id), day, window, result)
         result.threads.sort(key=lambda t: (t.channel_id, Decimal(t.root_ts)))
         return result
 
@@ -169,10 +175,16 @@ class ThreadBuilder:
         window: tuple[float, float] | None,
         result: ThreadBuildResult,
     ) -> None:
+        """Add the channel's threads to `result`. Empties `rows` (build's own list) while reading it,
+        and lets go of each intermediate (parsed messages, their order, the top-level messages) once
+        the next step no longer needs it: a busy channel-day is not held several times over."""
         start, end = window if window else (float("-inf"), float("inf"))
         msgs: dict[str, _Msg] = {}
         events: list[_Msg] = []
-        for row in rows:
+        # each raw row (its whole JSON record) is let go as soon as it is parsed
+        rows.reverse()
+        while rows:
+            row = rows.pop()
             ts = str(row["ts"])
             if float(ts) >= end:
                 continue
@@ -192,7 +204,6 @@ class ThreadBuilder:
                 record = slim
             m = _Msg(
                 ts=ts,
-                key=Decimal(ts),
                 thread_ts=row.get("thread_ts"),
                 user_id=row.get("user_id"),
                 subtype=subtype,
@@ -203,7 +214,7 @@ class ThreadBuilder:
             else:
                 msgs[ts] = m
         touched: set[str] = set()
-        for ev in sorted(events, key=lambda e: e.key):
+        for ev in sorted(events, key=_ts_order):
             target_ts = row_target(ev)
             result.assignments[(channel_id, ev.ts)] = thread_id_of(channel_id, ev.ts)
             if target_ts is None or target_ts not in msgs:
@@ -222,7 +233,8 @@ class ThreadBuilder:
             if start <= float(ev.ts) < end:
                 touched.add(target_ts)
 
-        ordered = sorted(msgs.values(), key=lambda m: m.key)
+        ordered = sorted(msgs.values(), key=_ts_order)
+        del msgs
         content: list[_Msg] = []
         for m in ordered:
             if m.deleted or self._is_noise(m):
@@ -237,6 +249,7 @@ class ThreadBuilder:
                 result.assignments[(channel_id, m.ts)] = thread_id_of(channel_id, m.ts)
                 continue
             content.append(m)
+        del ordered
 
         # Slack-native threads: replies by thread_ts; the rest is top level.
         thread_of: dict[str, str] = {}  # message ts -> root ts
@@ -264,6 +277,7 @@ class ThreadBuilder:
                 for m in top_level
             ]
             links = self.reconstructor.link(tops)
+            del tops
             roots: list[str] = []
             for i, m in enumerate(top_level):
                 j = links[i]
@@ -273,18 +287,20 @@ class ThreadBuilder:
                     roots.append(roots[j])
                 thread_of[m.ts] = roots[i]
 
-        # collect threads
+        # collect threads; a thread's messages are let go once its record is made
         members: dict[str, list[_Msg]] = defaultdict(list)
         for m in content:
             members[thread_of[m.ts]].append(m)
-        for root_ts, group in members.items():
+        del content, top_level, thread_of
+        for root_ts in list(members):
+            group = members.pop(root_ts)
             tid = thread_id_of(channel_id, root_ts)
             for m in group:
                 result.assignments[(channel_id, m.ts)] = tid
             new_flags = [start <= float(m.ts) < end for m in group]
             if not any(new_flags) and not any(m.ts in touched for m in group):
                 continue
-            group_sorted = sorted(zip(group, new_flags, strict=True), key=lambda p: p[0].key)
+            group_sorted = sorted(zip(group, new_flags, strict=True), key=lambda p: Decimal(p[0].ts))
             messages = [self._thread_message(tid, channel_id, m, is_new) for m, is_new in group_sorted]
             participants = sorted({m.user_id for m in group if m.user_id})
             kind = "slack_thread" if root_ts in slack_roots else "reconstructed"

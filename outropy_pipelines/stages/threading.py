@@ -67,6 +67,14 @@ def _channel_groups(path: str, channels: frozenset[str] | None = None) -> Iterat
         yield pending
 
 
+def _handed_over(rows: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The rows in order, each dropped from `rows` as it is handed on: the builder's copy of a busy
+    channel's rows is then the only one, and it lets go of each once parsed."""
+    rows.reverse()
+    while rows:
+        yield rows.pop()
+
+
 def channel_shares(path: str, workers: int) -> list[frozenset[str] | None]:
     """The channels of a day's rows (a Parquet file) in up to `workers` shares of about equal rows."""
     if workers <= 1:
@@ -102,9 +110,14 @@ def _build_share(
         thread_batch: list[dict[str, Any]] = []
         message_batch: list[dict[str, Any]] = []
         for rows in _channel_groups(source, channels):
-            result = builder.build(rows, day=day, window=window)
+            result = builder.build(_handed_over(rows), day=day, window=window)
             report.noise += result.noise
-            for t in result.threads:
+            # each thread is let go once its rows are made (a busy channel's are not held twice)
+            threads = result.threads
+            del result
+            threads.reverse()
+            while threads:
+                t = threads.pop()
                 row, messages = threads_store.thread_rows(day, t)
                 thread_batch.append(row)
                 message_batch.extend(messages)
