@@ -154,12 +154,15 @@ class ThreadBuilder:
         """Threads with activity in `window` ([start, end) Unix seconds; None = everything).
 
         `rows` must include, for each thread active in the window, its earlier messages, and the
-        top-level messages shortly before the window as context for reconstruction. Nothing here
-        keeps a row once it is read: a caller that hands over an iterator that lets go of its rows
-        (not a list it keeps) holds a busy channel's raw rows only until they are parsed."""
-        by_channel: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+        top-level messages shortly before the window as context for reconstruction. Each row is
+        parsed as it is read and not kept: a caller that streams its rows (an iterator, not a list
+        it keeps) never holds a busy channel's raw rows all at once."""
+        end = window[1] if window else float("inf")
+        by_channel: dict[str, list[_Msg]] = defaultdict(list)
         for row in rows:
-            by_channel[row["channel_id"]].append(row)
+            m = _parsed(row, end)
+            if m is not None:
+                by_channel[row["channel_id"]].append(m)
         result = ThreadBuildResult(threads=[])
         for channel_id in sorted(by_channel):
             self._build_channel(channel_id, by_channel.pop(channel_id), day, window, result)
@@ -170,49 +173,23 @@ class ThreadBuilder:
     def _build_channel(
         self,
         channel_id: str,
-        rows: list[Mapping[str, Any]],
+        parsed: list[_Msg],
         day: str,
         window: tuple[float, float] | None,
         result: ThreadBuildResult,
     ) -> None:
-        """Add the channel's threads to `result`. Empties `rows` (build's own list) while reading it,
-        and lets go of each intermediate (parsed messages, their order, the top-level messages) once
-        the next step no longer needs it: a busy channel-day is not held several times over."""
+        """Add the channel's threads to `result` from its parsed rows (in row order). Lets go of
+        each intermediate (the parsed messages, their order, the top-level messages) once the next
+        step no longer needs it: a busy channel-day is not held several times over."""
         start, end = window if window else (float("-inf"), float("inf"))
         msgs: dict[str, _Msg] = {}
         events: list[_Msg] = []
-        # each raw row (its whole JSON record) is let go as soon as it is parsed
-        rows.reverse()
-        while rows:
-            row = rows.pop()
-            ts = str(row["ts"])
-            if float(ts) >= end:
-                continue
-            try:
-                raw = row.get("json")
-                record = orjson.loads(raw) if isinstance(raw, str | bytes) else dict(raw or {})
-            except ValueError:
-                record = {}
-            subtype = row.get("subtype")
-            if subtype not in EVENT_SUBTYPES:
-                # keep only what building reads: a busy channel-day holds every record at once,
-                # and `blocks`, `user_profile`, `reactions`... are most of a real record's size;
-                # `blocks` are read only when there is no text (see `message_markup`)
-                slim = {k: record[k] for k in RECORD_KEYS if k in record}
-                if "blocks" in record and not str(slim.get("text") or "").strip():
-                    slim["blocks"] = record["blocks"]
-                record = slim
-            m = _Msg(
-                ts=ts,
-                thread_ts=row.get("thread_ts"),
-                user_id=row.get("user_id"),
-                subtype=subtype,
-                record=record,
-            )
+        for m in parsed:
             if m.subtype in EVENT_SUBTYPES:
                 events.append(m)
             else:
-                msgs[ts] = m
+                msgs[m.ts] = m
+        del parsed[:]
         touched: set[str] = set()
         for ev in sorted(events, key=_ts_order):
             target_ts = row_target(ev)
@@ -349,6 +326,35 @@ class ThreadBuilder:
                 "is_bot": bool(is_bot),
             },
         )
+
+
+def _parsed(row: Mapping[str, Any], end: float) -> _Msg | None:
+    """A raw row as a message (None if posted at or after `end`), its record cut to what building
+    reads unless it is an edit or deletion event."""
+    ts = str(row["ts"])
+    if float(ts) >= end:
+        return None
+    try:
+        raw = row.get("json")
+        record = orjson.loads(raw) if isinstance(raw, str | bytes) else dict(raw or {})
+    except ValueError:
+        record = {}
+    subtype = row.get("subtype")
+    if subtype not in EVENT_SUBTYPES:
+        # keep only what building reads: a busy channel-day holds every record at once,
+        # and `blocks`, `user_profile`, `reactions`... are most of a real record's size;
+        # `blocks` are read only when there is no text (see `message_markup`)
+        slim = {k: record[k] for k in RECORD_KEYS if k in record}
+        if "blocks" in record and not str(slim.get("text") or "").strip():
+            slim["blocks"] = record["blocks"]
+        record = slim
+    return _Msg(
+        ts=ts,
+        thread_ts=row.get("thread_ts"),
+        user_id=row.get("user_id"),
+        subtype=subtype,
+        record=record,
+    )
 
 
 def row_target(ev: _Msg) -> str | None:
