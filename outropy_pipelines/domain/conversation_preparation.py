@@ -9,6 +9,7 @@ words), then the sparse tf-idf overlaps of each message with the earlier ones in
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -161,13 +162,15 @@ def prepare(
         return ids
 
     author: list[int] = []
-    minutes: list[float] = []
+    # per-message values in typed arrays, not lists of Python numbers (a busy channel-day has
+    # millions): the same C casts to float32 / float64 / int64 as numpy's conversion of a list
+    minutes = array("d")
     system: list[bool] = []
     forced: list[bool] = []
     prev_same: list[int] = []
     last_targeting: list[int] = []
     partner_of: list[int] = []
-    flags: list[float] = []  # len(_MSG_FLAGS) per message
+    flags = array("f")  # len(_MSG_FLAGS) per message
     addressed: list[tuple[int, int, int]] = []  # (i, k, author) of targets[i, k]
     mentioned: list[tuple[int, int, int]] = []  # (i, k, author) of mentions[i, k]
 
@@ -177,7 +180,7 @@ def prepare(
     seen_authors: set[str] = set()
 
     vocabulary = _Vocabulary()
-    word_ids: list[int] = []  # the distinct words of each message, in set order, message after message
+    word_ids = array("q")  # the distinct words of each message, in set order, message after message
     n_words: list[int] = []  # how many words each message has there
 
     for i, m in enumerate(messages):

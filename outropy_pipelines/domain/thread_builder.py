@@ -108,7 +108,8 @@ def _ts_order(m: _Msg) -> Decimal:
 @dataclass
 class ThreadBuildResult:
     threads: list[Thread]
-    #: (channel_id, ts) -> thread_id for every message record seen, noise included (under its own id)
+    #: (channel_id, ts) -> thread_id for every message record seen, noise included (under its own id);
+    #: empty when `build` was asked not to record them
     assignments: dict[tuple[str, str], str] = field(default_factory=dict)
     noise: int = 0
     edits_applied: int = 0
@@ -149,9 +150,15 @@ class ThreadBuilder:
         )
 
     def build(
-        self, rows: Iterable[Mapping[str, Any]], day: str, window: tuple[float, float] | None = None
+        self,
+        rows: Iterable[Mapping[str, Any]],
+        day: str,
+        window: tuple[float, float] | None = None,
+        record_assignments: bool = True,
     ) -> ThreadBuildResult:
-        """Threads with activity in `window` ([start, end) Unix seconds; None = everything).
+        """Threads with activity in `window` ([start, end) Unix seconds; None = everything), and
+        with `record_assignments` the thread of every record (a caller that writes only the threads
+        need not hold an entry per message of a busy channel).
 
         `rows` must include, for each thread active in the window, its earlier messages, and the
         top-level messages shortly before the window as context for reconstruction. Each row is
@@ -165,7 +172,9 @@ class ThreadBuilder:
                 by_channel[row["channel_id"]].append(m)
         result = ThreadBuildResult(threads=[])
         for channel_id in sorted(by_channel):
-            self._build_channel(channel_id, by_channel.pop(channel_id), day, window, result)
+            self._build_channel(
+                channel_id, by_channel.pop(channel_id), day, window, result, record_assignments
+            )
         result.threads.sort(key=lambda t: (t.channel_id, Decimal(t.root_ts)))
         return result
 
@@ -177,11 +186,13 @@ class ThreadBuilder:
         day: str,
         window: tuple[float, float] | None,
         result: ThreadBuildResult,
+        record_assignments: bool,
     ) -> None:
         """Add the channel's threads to `result` from its parsed rows (in row order). Lets go of
         each intermediate (the parsed messages, their order, the top-level messages) once the next
         step no longer needs it: a busy channel-day is not held several times over."""
         start, end = window if window else (float("-inf"), float("inf"))
+        assign = result.assignments if record_assignments else None
         msgs: dict[str, _Msg] = {}
         events: list[_Msg] = []
         for m in parsed:
@@ -193,7 +204,8 @@ class ThreadBuilder:
         touched: set[str] = set()
         for ev in sorted(events, key=_ts_order):
             target_ts = row_target(ev)
-            result.assignments[(channel_id, ev.ts)] = thread_id_of(channel_id, ev.ts)
+            if assign is not None:
+                assign[(channel_id, ev.ts)] = thread_id_of(channel_id, ev.ts)
             if target_ts is None or target_ts not in msgs:
                 continue
             target = msgs[target_ts]
@@ -216,14 +228,16 @@ class ThreadBuilder:
         for m in ordered:
             if m.deleted or self._is_noise(m):
                 result.noise += 1
-                result.assignments[(channel_id, m.ts)] = thread_id_of(channel_id, m.ts)
+                if assign is not None:
+                    assign[(channel_id, m.ts)] = thread_id_of(channel_id, m.ts)
                 continue
             # credentials go here, before anything reads, clips, stores or shows the text
             record = without_unshareable(m.record, channel_id, self.audiences)
             m.text = redact(self.cleaner.clean(message_text(record)))
             if not m.text:
                 result.noise += 1
-                result.assignments[(channel_id, m.ts)] = thread_id_of(channel_id, m.ts)
+                if assign is not None:
+                    assign[(channel_id, m.ts)] = thread_id_of(channel_id, m.ts)
                 continue
             content.append(m)
         del ordered
@@ -272,8 +286,9 @@ class ThreadBuilder:
         for root_ts in list(members):
             group = members.pop(root_ts)
             tid = thread_id_of(channel_id, root_ts)
-            for m in group:
-                result.assignments[(channel_id, m.ts)] = tid
+            if assign is not None:
+                for m in group:
+                    assign[(channel_id, m.ts)] = tid
             new_flags = [start <= float(m.ts) < end for m in group]
             if not any(new_flags) and not any(m.ts in touched for m in group):
                 continue

@@ -113,7 +113,7 @@ def _build_share(
         thread_batch: list[dict[str, Any]] = []
         message_batch: list[dict[str, Any]] = []
         for rows in _channel_groups(source, channels):
-            result = builder.build(rows, day=day, window=window)
+            result = builder.build(rows, day=day, window=window, record_assignments=False)
             report.noise += result.noise
             # each thread is let go once its rows are made (a busy channel's are not held twice)
             threads = result.threads
