@@ -35,7 +35,7 @@ SYSTEM_SUBTYPES = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TopLevelMessage:
     ts: str  # Slack ts "1700000000.000100"; messages are given sorted by ts
     user_id: str | None

@@ -9,6 +9,7 @@ words), then the sparse tf-idf overlaps of each message with the earlier ones in
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -161,13 +162,15 @@ def prepare(
         return ids
 
     author: list[int] = []
-    minutes: list[float] = []
+    # per-message values in typed arrays, not lists of Python numbers (a busy channel-day has
+    # millions): the same C casts to float32 / float64 / int64 as numpy's conversion of a list
+    minutes = array("d")
     system: list[bool] = []
     forced: list[bool] = []
     prev_same: list[int] = []
     last_targeting: list[int] = []
     partner_of: list[int] = []
-    flags: list[float] = []  # len(_MSG_FLAGS) per message
+    flags = array("f")  # len(_MSG_FLAGS) per message
     addressed: list[tuple[int, int, int]] = []  # (i, k, author) of targets[i, k]
     mentioned: list[tuple[int, int, int]] = []  # (i, k, author) of mentions[i, k]
 
@@ -177,7 +180,7 @@ def prepare(
     seen_authors: set[str] = set()
 
     vocabulary = _Vocabulary()
-    word_ids: list[int] = []  # the distinct words of each message, in set order, message after message
+    word_ids = array("q")  # the distinct words of each message, in set order, message after message
     n_words: list[int] = []  # how many words each message has there
 
     for i, m in enumerate(messages):
@@ -333,15 +336,19 @@ def lexical_overlaps(
     over the n = len(norms) messages: offsets (n + 1,), and per overlapping pair, sorted by i then d:
     d = i - j (int64), cosine, count of shared words and largest shared idf (float32). The cosine's
     dot product adds the shared words' squared idfs in message i's entry order.
+
+    A busy channel-day has millions of overlapping entry pairs: entry indices are kept as int32
+    when they fit, and each pair-sized array is let go as soon as the next step has what it needs.
     """
     n = len(norms)
     # entries grouped by word, each group in message order: an entry's overlapping partners with the
     # same word follow it directly, so for k = 1, 2, ... pair entry e with e + k while any still match
-    by_word = np.argsort(word, kind="stable")
+    index_type = np.int32 if len(word) < 2**31 else np.int64
+    by_word = np.argsort(word, kind="stable").astype(index_type)
     w_sorted, m_sorted = word[by_word], msg[by_word]
     none = np.zeros(0, dtype=np.int64)
-    later_parts, earlier_parts = [none], [none]
-    earlier = np.arange(len(by_word) - 1)
+    later_parts, earlier_parts = [np.zeros(0, dtype=index_type)], [np.zeros(0, dtype=index_type)]
+    earlier = np.arange(len(by_word) - 1, dtype=index_type)
     k = 1
     while earlier.size:
         later = earlier + k
@@ -351,15 +358,23 @@ def lexical_overlaps(
         earlier_parts.append(by_word[earlier])
         k += 1
         earlier = earlier[earlier + k < len(by_word)]
-    ent_i, ent_j = np.concatenate(later_parts), np.concatenate(earlier_parts)
+    del w_sorted, m_sorted, earlier
+    ent_i = np.concatenate(later_parts)
+    del later_parts
+    ent_j = np.concatenate(earlier_parts)
+    del earlier_parts, by_word
     if not len(ent_i):
         empty = np.zeros(0, dtype=np.float32)
         return np.zeros(n + 1, dtype=np.int64), none, empty, empty, empty
     # one key per pair, ascending with i then d; within a pair keep message i's entry order, so the
     # dot product adds the same terms in the same order as a loop over message i's words would
-    key = msg[ent_i] * (window + 1) + (msg[ent_i] - msg[ent_j])
+    msg_i = msg[ent_i]
+    key = msg_i * (window + 1) + (msg_i - msg[ent_j])
+    del msg_i, ent_j
     order = np.argsort(key * len(msg) + ent_i)
-    key, v = key[order], val[ent_i[order]]
+    key = key[order]
+    v = val[ent_i[order]]
+    del order, ent_i
     new_pair = np.r_[True, key[1:] != key[:-1]]
     starts = np.flatnonzero(new_pair)
     dot = np.bincount(np.cumsum(new_pair) - 1, weights=v * v)  # sums each pair's terms in order

@@ -89,10 +89,9 @@ RECORD_KEYS: tuple[str, ...] = (
 OWN_BRIEFING_EVENT = "outropy_briefing"
 
 
-@dataclass
+@dataclass(slots=True)
 class _Msg:
     ts: str
-    key: Decimal
     thread_ts: str | None
     user_id: str | None
     subtype: str | None
@@ -101,10 +100,16 @@ class _Msg:
     deleted: bool = False
 
 
+def _ts_order(m: _Msg) -> Decimal:
+    """Sort key of a message: its ts as a number (made when sorting, not held by every message)."""
+    return Decimal(m.ts)
+
+
 @dataclass
 class ThreadBuildResult:
     threads: list[Thread]
-    #: (channel_id, ts) -> thread_id for every message record seen, noise included (under its own id)
+    #: (channel_id, ts) -> thread_id for every message record seen, noise included (under its own id);
+    #: empty when `build` was asked not to record them
     assignments: dict[tuple[str, str], str] = field(default_factory=dict)
     noise: int = 0
     edits_applied: int = 0
@@ -145,18 +150,31 @@ class ThreadBuilder:
         )
 
     def build(
-        self, rows: Iterable[Mapping[str, Any]], day: str, window: tuple[float, float] | None = None
+        self,
+        rows: Iterable[Mapping[str, Any]],
+        day: str,
+        window: tuple[float, float] | None = None,
+        record_assignments: bool = True,
     ) -> ThreadBuildResult:
-        """Threads with activity in `window` ([start, end) Unix seconds; None = everything).
+        """Threads with activity in `window` ([start, end) Unix seconds; None = everything), and
+        with `record_assignments` the thread of every record (a caller that writes only the threads
+        need not hold an entry per message of a busy channel).
 
         `rows` must include, for each thread active in the window, its earlier messages, and the
-        top-level messages shortly before the window as context for reconstruction."""
-        by_channel: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+        top-level messages shortly before the window as context for reconstruction. Each row is
+        parsed as it is read and not kept: a caller that streams its rows (an iterator, not a list
+        it keeps) never holds a busy channel's raw rows all at once."""
+        end = window[1] if window else float("inf")
+        by_channel: dict[str, list[_Msg]] = defaultdict(list)
         for row in rows:
-            by_channel[row["channel_id"]].append(row)
+            m = _parsed(row, end)
+            if m is not None:
+                by_channel[row["channel_id"]].append(m)
         result = ThreadBuildResult(threads=[])
         for channel_id in sorted(by_channel):
-            self._build_channel(channel_id, by_channel[channel_id], day, window, result)
+            self._build_channel(
+                channel_id, by_channel.pop(channel_id), day, window, result, record_assignments
+            )
         result.threads.sort(key=lambda t: (t.channel_id, Decimal(t.root_ts)))
         return result
 
@@ -164,48 +182,30 @@ class ThreadBuilder:
     def _build_channel(
         self,
         channel_id: str,
-        rows: list[Mapping[str, Any]],
+        parsed: list[_Msg],
         day: str,
         window: tuple[float, float] | None,
         result: ThreadBuildResult,
+        record_assignments: bool,
     ) -> None:
+        """Add the channel's threads to `result` from its parsed rows (in row order). Lets go of
+        each intermediate (the parsed messages, their order, the top-level messages) once the next
+        step no longer needs it: a busy channel-day is not held several times over."""
         start, end = window if window else (float("-inf"), float("inf"))
+        assign = result.assignments if record_assignments else None
         msgs: dict[str, _Msg] = {}
         events: list[_Msg] = []
-        for row in rows:
-            ts = str(row["ts"])
-            if float(ts) >= end:
-                continue
-            try:
-                raw = row.get("json")
-                record = orjson.loads(raw) if isinstance(raw, str | bytes) else dict(raw or {})
-            except ValueError:
-                record = {}
-            subtype = row.get("subtype")
-            if subtype not in EVENT_SUBTYPES:
-                # keep only what building reads: a busy channel-day holds every record at once,
-                # and `blocks`, `user_profile`, `reactions`... are most of a real record's size;
-                # `blocks` are read only when there is no text (see `message_markup`)
-                slim = {k: record[k] for k in RECORD_KEYS if k in record}
-                if "blocks" in record and not str(slim.get("text") or "").strip():
-                    slim["blocks"] = record["blocks"]
-                record = slim
-            m = _Msg(
-                ts=ts,
-                key=Decimal(ts),
-                thread_ts=row.get("thread_ts"),
-                user_id=row.get("user_id"),
-                subtype=subtype,
-                record=record,
-            )
+        for m in parsed:
             if m.subtype in EVENT_SUBTYPES:
                 events.append(m)
             else:
-                msgs[ts] = m
+                msgs[m.ts] = m
+        del parsed[:]
         touched: set[str] = set()
-        for ev in sorted(events, key=lambda e: e.key):
+        for ev in sorted(events, key=_ts_order):
             target_ts = row_target(ev)
-            result.assignments[(channel_id, ev.ts)] = thread_id_of(channel_id, ev.ts)
+            if assign is not None:
+                assign[(channel_id, ev.ts)] = thread_id_of(channel_id, ev.ts)
             if target_ts is None or target_ts not in msgs:
                 continue
             target = msgs[target_ts]
@@ -222,21 +222,25 @@ class ThreadBuilder:
             if start <= float(ev.ts) < end:
                 touched.add(target_ts)
 
-        ordered = sorted(msgs.values(), key=lambda m: m.key)
+        ordered = sorted(msgs.values(), key=_ts_order)
+        del msgs
         content: list[_Msg] = []
         for m in ordered:
             if m.deleted or self._is_noise(m):
                 result.noise += 1
-                result.assignments[(channel_id, m.ts)] = thread_id_of(channel_id, m.ts)
+                if assign is not None:
+                    assign[(channel_id, m.ts)] = thread_id_of(channel_id, m.ts)
                 continue
             # credentials go here, before anything reads, clips, stores or shows the text
             record = without_unshareable(m.record, channel_id, self.audiences)
             m.text = redact(self.cleaner.clean(message_text(record)))
             if not m.text:
                 result.noise += 1
-                result.assignments[(channel_id, m.ts)] = thread_id_of(channel_id, m.ts)
+                if assign is not None:
+                    assign[(channel_id, m.ts)] = thread_id_of(channel_id, m.ts)
                 continue
             content.append(m)
+        del ordered
 
         # Slack-native threads: replies by thread_ts; the rest is top level.
         thread_of: dict[str, str] = {}  # message ts -> root ts
@@ -264,6 +268,7 @@ class ThreadBuilder:
                 for m in top_level
             ]
             links = self.reconstructor.link(tops)
+            del tops
             roots: list[str] = []
             for i, m in enumerate(top_level):
                 j = links[i]
@@ -273,18 +278,21 @@ class ThreadBuilder:
                     roots.append(roots[j])
                 thread_of[m.ts] = roots[i]
 
-        # collect threads
+        # collect threads; a thread's messages are let go once its record is made
         members: dict[str, list[_Msg]] = defaultdict(list)
         for m in content:
             members[thread_of[m.ts]].append(m)
-        for root_ts, group in members.items():
+        del content, top_level, thread_of
+        for root_ts in list(members):
+            group = members.pop(root_ts)
             tid = thread_id_of(channel_id, root_ts)
-            for m in group:
-                result.assignments[(channel_id, m.ts)] = tid
+            if assign is not None:
+                for m in group:
+                    assign[(channel_id, m.ts)] = tid
             new_flags = [start <= float(m.ts) < end for m in group]
             if not any(new_flags) and not any(m.ts in touched for m in group):
                 continue
-            group_sorted = sorted(zip(group, new_flags, strict=True), key=lambda p: p[0].key)
+            group_sorted = sorted(zip(group, new_flags, strict=True), key=lambda p: Decimal(p[0].ts))
             messages = [self._thread_message(tid, channel_id, m, is_new) for m, is_new in group_sorted]
             participants = sorted({m.user_id for m in group if m.user_id})
             kind = "slack_thread" if root_ts in slack_roots else "reconstructed"
@@ -333,6 +341,35 @@ class ThreadBuilder:
                 "is_bot": bool(is_bot),
             },
         )
+
+
+def _parsed(row: Mapping[str, Any], end: float) -> _Msg | None:
+    """A raw row as a message (None if posted at or after `end`), its record cut to what building
+    reads unless it is an edit or deletion event."""
+    ts = str(row["ts"])
+    if float(ts) >= end:
+        return None
+    try:
+        raw = row.get("json")
+        record = orjson.loads(raw) if isinstance(raw, str | bytes) else dict(raw or {})
+    except ValueError:
+        record = {}
+    subtype = row.get("subtype")
+    if subtype not in EVENT_SUBTYPES:
+        # keep only what building reads: a busy channel-day holds every record at once,
+        # and `blocks`, `user_profile`, `reactions`... are most of a real record's size;
+        # `blocks` are read only when there is no text (see `message_markup`)
+        slim = {k: record[k] for k in RECORD_KEYS if k in record}
+        if "blocks" in record and not str(slim.get("text") or "").strip():
+            slim["blocks"] = record["blocks"]
+        record = slim
+    return _Msg(
+        ts=ts,
+        thread_ts=row.get("thread_ts"),
+        user_id=row.get("user_id"),
+        subtype=subtype,
+        record=record,
+    )
 
 
 def row_target(ev: _Msg) -> str | None:

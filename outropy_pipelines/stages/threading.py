@@ -13,6 +13,7 @@ its own Parquet files. Output is identical whatever the number of workers.
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from typing import Any
@@ -51,20 +52,30 @@ READ_BATCH_ROWS = 20_000
 PARALLEL_MIN_ROWS = 50_000
 
 
-def _channel_groups(path: str, channels: frozenset[str] | None = None) -> Iterator[list[dict[str, Any]]]:
-    """Rows of a Parquet file ordered by channel, one channel's rows at a time (only `channels`)."""
-    pending: list[dict[str, Any]] = []
+def _handed_over(rows: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The rows in order, each dropped from `rows` as it is handed on."""
+    rows.reverse()
+    while rows:
+        yield rows.pop()
+
+
+def _channel_groups(path: str, channels: frozenset[str] | None = None) -> Iterator[Iterator[dict[str, Any]]]:
+    """Rows of a Parquet file ordered by channel, one channel's rows at a time (only `channels`).
+
+    A channel's rows are read as they are consumed, a batch at a time, and each is let go once
+    handed on: a busy channel's raw rows are never all held at once. Consume each channel's rows
+    before asking for the next channel."""
     wanted = pa.array(sorted(channels), pa.string()) if channels is not None else None
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=READ_BATCH_ROWS):
-        if wanted is not None:
-            batch = batch.filter(pc.is_in(batch.column("channel_id"), value_set=wanted))
-        for channel_id, rows in itertools.groupby(batch.to_pylist(), key=lambda r: r["channel_id"]):
-            if pending and pending[0]["channel_id"] != channel_id:
-                yield pending
-                pending = []
-            pending.extend(rows)
-    if pending:
-        yield pending
+
+    def rows() -> Iterator[dict[str, Any]]:
+        # without pre-buffering, a row group's column data is read as its batches need it
+        for batch in pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=READ_BATCH_ROWS):
+            if wanted is not None:
+                batch = batch.filter(pc.is_in(batch.column("channel_id"), value_set=wanted))
+            yield from _handed_over(batch.to_pylist())
+
+    for _, channel_rows in itertools.groupby(rows(), key=operator.itemgetter("channel_id")):
+        yield channel_rows
 
 
 def channel_shares(path: str, workers: int) -> list[frozenset[str] | None]:
@@ -102,9 +113,14 @@ def _build_share(
         thread_batch: list[dict[str, Any]] = []
         message_batch: list[dict[str, Any]] = []
         for rows in _channel_groups(source, channels):
-            result = builder.build(rows, day=day, window=window)
+            result = builder.build(rows, day=day, window=window, record_assignments=False)
             report.noise += result.noise
-            for t in result.threads:
+            # each thread is let go once its rows are made (a busy channel's are not held twice)
+            threads = result.threads
+            del result
+            threads.reverse()
+            while threads:
+                t = threads.pop()
                 row, messages = threads_store.thread_rows(day, t)
                 thread_batch.append(row)
                 message_batch.extend(messages)

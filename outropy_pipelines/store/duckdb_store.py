@@ -204,20 +204,23 @@ class DuckDBStore:
         sql: str,
         params: Sequence[Any] | Mapping[str, Any] | None,
         path: str | Path,
+        row_group_size: int | None = None,
     ) -> int:
         """Write a (large) query result to a Parquet file under the lock, so the caller can read it
         back batch by batch without holding the database. Returns the number of rows. `params`
-        are positional (`?`) or named (`$name`).
+        are positional (`?`) or named (`$name`). A reader holds a whole row group's column data
+        while it reads its batches: `row_group_size` (rows; default DuckDB's, ~123k) bounds it.
 
         DuckDB writes the file itself (`COPY ... TO`), within its memory limit: through an Arrow
         reader in this process, a million-message day's rows took 2.5 GB and 7.8 s, here 0.8 GB
         and 4.3 s."""
         bound = dict(params) if isinstance(params, Mapping) else list(params or [])
         target = str(path).replace("'", "''")
+        options = "FORMAT parquet, COMPRESSION zstd"
+        if row_group_size is not None:
+            options += f", ROW_GROUP_SIZE {int(row_group_size)}"
         with self.connect() as con:
-            row = con.execute(
-                f"COPY ({sql}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)", bound
-            ).fetchone()
+            row = con.execute(f"COPY ({sql}) TO '{target}' ({options})", bound).fetchone()
         return int(row[0]) if row else 0
 
     def spill(self) -> ParquetSpill:
