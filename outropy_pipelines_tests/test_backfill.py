@@ -68,6 +68,12 @@ def test_ui_backfill_of_days_and_users_is_batched(tmp_path, monkeypatch):
         "OUTROPY_BRIEFINGS_DIR": str(settings.briefings_dir),
         "OUTROPY_SLACK_WORKSPACE_URL": settings.workspace_url,
     }
+    # this process's view of the same instance, made (its storage created and migrated) before the
+    # webserver starts: two processes migrating a fresh instance at once can both write alembic's
+    # version table ("more than one head present")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    instance = DagsterInstance.get()
+    instance.add_dynamic_partitions(SUBSCRIBED_USERS, users)
     dagster = os.path.join(os.path.dirname(sys.executable), "dagster")
     port = free_port()
     log = (tmp_path / "dagster-dev.log").open("w")
@@ -80,9 +86,6 @@ def test_ui_backfill_of_days_and_users_is_batched(tmp_path, monkeypatch):
         start_new_session=True,
     )
     try:
-        monkeypatch.setenv("DAGSTER_HOME", str(home))  # this process's view of the same instance
-        instance = DagsterInstance.get()
-        instance.add_dynamic_partitions(SUBSCRIBED_USERS, users)
         start = str(MultiPartitionKey({"date": DAYS[0], "user": users[0]}))
         end = str(MultiPartitionKey({"date": DAYS[-1], "user": users[-1]}))
         params = {
