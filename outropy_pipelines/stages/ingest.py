@@ -34,7 +34,7 @@ from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
 from outropy_pipelines.adapters.slack_records import DayRead
 from outropy_pipelines.adapters.slack_source import SlackSource
 from outropy_pipelines.domain.models import QuarantineRecord, RawMessage
-from outropy_pipelines.gc_pause import paused_gc
+from outropy_pipelines.gc_pause import paused_gc, release_freed_memory
 from outropy_pipelines.stages.parallel import balanced_shares, run_shares, worker_count
 from outropy_pipelines.store import DuckDBStore, ParquetSpill, SpilledFiles
 from outropy_pipelines.store import raw_messages as raw_messages_store
@@ -97,16 +97,25 @@ class _DayWriter:
         report.failed_conversations += chunk.failed_conversations
         report.not_joined += chunk.not_joined
         self.quarantine += [{**q.model_dump(), "day": self.day} for q in chunk.quarantine]
-        seen, seen_add, append = self.seen, self.seen.add, self._rows.append
-        for row in chunk.messages:
-            key = (row["channel_id"], row["ts"])
-            if key in seen:
-                self._duplicate(key, row)
-                continue
-            seen_add(key)
-            append(row)
-        if len(self._rows) >= SPILL_BATCH_ROWS:
-            self._buffer()
+        # the chunk's rows are taken over and let go batch by batch as they become Arrow columns:
+        # a busy conversation-day's rows are never held twice over (as dicts and as columns)
+        rows, chunk.messages = chunk.messages, []
+        seen, seen_add = self.seen, self.seen.add
+        while rows:
+            room = SPILL_BATCH_ROWS - len(self._rows)
+            batch = rows[:room]
+            del rows[:room]
+            append = self._rows.append
+            for row in batch:
+                key = (row["channel_id"], row["ts"])
+                if key in seen:
+                    self._duplicate(key, row)
+                    continue
+                seen_add(key)
+                append(row)
+            del batch
+            if len(self._rows) >= SPILL_BATCH_ROWS:
+                self._buffer()
 
     def _duplicate(self, key: tuple[str, str], row: dict[str, Any]) -> None:
         self.report.duplicates += 1
@@ -219,6 +228,7 @@ def _read_share(
         for chunk in reader.iter_day(day, timezone, folders):
             writer.add(chunk)
         writer.finish()
+    release_freed_memory()
     return writer.output(reader.files_by_utc_date)
 
 
