@@ -34,7 +34,8 @@ from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
 from outropy_pipelines.adapters.slack_records import DayRead
 from outropy_pipelines.adapters.slack_source import SlackSource
 from outropy_pipelines.domain.models import QuarantineRecord, RawMessage
-from outropy_pipelines.gc_pause import paused_gc, release_freed_memory
+from outropy_pipelines.gc_pause import paused_gc
+from outropy_pipelines.stages.memory import release_freed_memory
 from outropy_pipelines.stages.parallel import balanced_shares, run_shares, worker_count
 from outropy_pipelines.store import DuckDBStore, ParquetSpill, SpilledFiles
 from outropy_pipelines.store import raw_messages as raw_messages_store
@@ -147,6 +148,8 @@ class _DayWriter:
             self.spill.write(table.slice(offset, size))
         rest = table.slice(written)
         self._tables, self._buffered = ([rest], rest.num_rows) if rest.num_rows else ([], 0)
+        del table
+        release_freed_memory()  # the written columns' pages, for the rows read next
 
     def finish(self) -> None:
         """Spill everything still pending. No rows come after: the keys seen are dropped (freed
