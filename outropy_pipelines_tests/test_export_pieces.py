@@ -12,7 +12,12 @@ import orjson
 import pytest
 
 from outropy_pipelines.adapters import slack_export_reader
-from outropy_pipelines.adapters.export_files import array_piece_spans, parse_array_piece, parse_json_bytes
+from outropy_pipelines.adapters.export_files import (
+    array_piece_spans,
+    array_pieces,
+    parse_array_piece,
+    parse_json_bytes,
+)
 from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
 from outropy_pipelines_tests.conftest import SAMPLE_EXPORT
 
@@ -29,12 +34,12 @@ LAYOUTS = {
 
 
 def pieces(data: bytes, piece_bytes: int) -> list[Any] | str | None:
-    spans = array_piece_spans(data, piece_bytes, min_bytes=0)
-    if spans is None:
+    parts = array_pieces(data, piece_bytes, min_bytes=0)
+    if parts is None:
         return None
     out: list[Any] = []
-    for span in spans:
-        part = parse_array_piece(data, span)
+    for piece in parts:
+        part = parse_array_piece(piece)
         if part is None:
             return "whole"
         out += part
@@ -86,7 +91,7 @@ def test_an_export_with_bad_records_reads_the_same_in_pieces(tmp_path, monkeypat
         text = json.dumps(records, indent=1)
         path.write_text(text.replace('"far away"', "NaN") if nan else text)
     whole = read_all(SlackExportReader(root))
-    spans = functools.partial(array_piece_spans, piece_bytes=300, min_bytes=0)
-    monkeypatch.setattr(slack_export_reader, "array_piece_spans", spans)
+    split = functools.partial(array_pieces, piece_bytes=300, min_bytes=0)
+    monkeypatch.setattr(slack_export_reader, "array_pieces", split)
     assert read_all(SlackExportReader(root)) == whole
     assert any(q for _, _, q, _ in whole)

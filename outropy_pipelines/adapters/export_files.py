@@ -54,7 +54,7 @@ def array_piece_spans(
     data: bytes, piece_bytes: int = ARRAY_PIECE_BYTES, min_bytes: int = ARRAY_PIECE_MIN_BYTES
 ) -> list[tuple[int, int]] | None:
     """Where a big JSON array of objects may be cut into pieces of about `piece_bytes`, each read
-    as an array of its own (`parse_array_piece`), so that the whole document is never held as
+    as an array of its own (`array_pieces`), so that the whole document is never held as
     Python objects at once: spans of `data` between the brackets, cut after a `}` where the next
     element begins on a new line as the first element does (`},\n{` one record a line, `},\n    {`
     as Slack writes them). None for a document under `min_bytes` or not of that shape.
@@ -88,11 +88,23 @@ def array_piece_spans(
         piece = cut + 2
 
 
-def parse_array_piece(data: bytes, span: tuple[int, int]) -> list[Any] | None:
-    """The elements of a span of `array_piece_spans`, or None when it is not a run of whole JSON
-    values (orjson's reading, as `parse_json_bytes` reads a document orjson accepts)."""
+def array_pieces(
+    data: bytes, piece_bytes: int = ARRAY_PIECE_BYTES, min_bytes: int = ARRAY_PIECE_MIN_BYTES
+) -> list[bytes] | None:
+    """The pieces of `array_piece_spans`, each as a JSON array of its own, so that `data` can be
+    let go and each piece once parsed (`parse_array_piece`); None as there."""
+    spans = array_piece_spans(data, piece_bytes, min_bytes)
+    if spans is None:
+        return None
+    view = memoryview(data)
+    return [b"".join((b"[", view[a:b], b"]")) for a, b in spans]
+
+
+def parse_array_piece(piece: bytes) -> list[Any] | None:
+    """The elements of a piece of `array_pieces`, or None when it is not a run of whole JSON values
+    (orjson's reading, as `parse_json_bytes` reads a document orjson accepts)."""
     try:
-        values = orjson.loads(b"".join((b"[", memoryview(data)[span[0] : span[1]], b"]")))
+        values = orjson.loads(piece)
     except orjson.JSONDecodeError:
         return None
     return values if values else None

@@ -33,7 +33,7 @@ from outropy_pipelines.adapters.export_files import (
     EXPORT_LISTS,
     ExportFiles,
     ExportFormatError,
-    array_piece_spans,
+    array_pieces,
     parse_array_piece,
     parse_json_bytes,
 )
@@ -485,8 +485,8 @@ class _FileRead:
             )
 
     def run(self) -> None:
-        spans = array_piece_spans(self.data)
-        if spans is not None and self._run_pieces(spans):
+        pieces = array_pieces(self.data)
+        if pieces is not None and self._run_pieces(pieces):
             return
         try:
             records = parse_json_bytes(self.data)
@@ -503,19 +503,22 @@ class _FileRead:
         self._take(records, 0, kept)
         self.out.messages.extend(kept)
 
-    def _run_pieces(self, spans: Sequence[tuple[int, int]]) -> bool:
-        """Read a big file a piece at a time (see `array_piece_spans`): its records are never all
-        held at once. False, with nothing changed, when a piece is no run of JSON values (the
-        whole file is then parsed as one document)."""
-        data, self.data = self.data, b""
+    def _run_pieces(self, pieces: list[bytes]) -> bool:
+        """Read a big file a piece at a time (see `array_pieces`), each piece's bytes and records let
+        go once read. False, with nothing changed, when a piece is no run of JSON values: the file
+        (read again) is then parsed whole."""
+        self.data = b""
         quarantined, naming = len(self.out.quarantine), self.reader._files_by_utc_date
         kept: list[dict[str, Any]] = []
         n = 0
-        for span in spans:
-            records = parse_array_piece(data, span)
+        for k, piece in enumerate(pieces):
+            pieces[k] = b""
+            records = parse_array_piece(piece)
+            del piece
             if records is None:
                 del self.out.quarantine[quarantined:]
-                self.reader._files_by_utc_date, self.data = naming, data
+                self.reader._files_by_utc_date = naming
+                self.data = self.reader.files.read(*self.location.rsplit("/", 1))  # folder, file name
                 return False
             self._take(records, n, kept)
             n += len(records)

@@ -114,7 +114,7 @@ class _DayWriter:
                     continue
                 seen_add(key)
                 append(row)
-            del batch
+            del batch, append  # (the list is let go by `_buffer`)
             if len(self._rows) >= SPILL_BATCH_ROWS:
                 self._buffer()
 
@@ -135,10 +135,13 @@ class _DayWriter:
         del rows
         self.channels.update(columns[_RAW_COLUMNS.index("channel_id")])
         table = pa.Table.from_arrays([pa.array(c, pa.string()) for c in columns], schema=_RAW_SCHEMA)
+        del columns
         self._tables.append(table)
         self._buffered += table.num_rows
         if self._buffered >= DUCKDB_ROW_GROUP_ROWS:
             self._spill(whole_groups_only=True)
+        else:
+            release_freed_memory()  # the rows' strings, now columns
 
     def _spill(self, whole_groups_only: bool) -> None:
         table = pa.concat_tables(self._tables)
