@@ -45,7 +45,7 @@ def parse_json_bytes(data: bytes) -> Any:
 
 
 #: a day file this big is parsed a piece of about ARRAY_PIECE_BYTES at a time (see `array_piece_spans`)
-ARRAY_PIECE_MIN_BYTES = 16_000_000
+ARRAY_PIECE_MIN_BYTES = 8_000_000
 ARRAY_PIECE_BYTES = 4_000_000
 _JSON_SPACE = b" \t\n\r"
 
