@@ -44,6 +44,72 @@ def parse_json_bytes(data: bytes) -> Any:
             raise ValueError("JSON nested too deep to read") from None
 
 
+#: a day file this big is parsed a piece of about ARRAY_PIECE_BYTES at a time (see `array_piece_spans`)
+ARRAY_PIECE_MIN_BYTES = 8_000_000
+ARRAY_PIECE_BYTES = 4_000_000
+_JSON_SPACE = b" \t\n\r"
+
+
+def array_piece_spans(
+    data: bytes, piece_bytes: int = ARRAY_PIECE_BYTES, min_bytes: int = ARRAY_PIECE_MIN_BYTES
+) -> list[tuple[int, int]] | None:
+    """Where a big JSON array of objects may be cut into pieces of about `piece_bytes`, each read
+    as an array of its own (`array_pieces`), so that the whole document is never held as
+    Python objects at once: spans of `data` between the brackets, cut after a `}` where the next
+    element begins on a new line as the first element does (`},\n{` one record a line, `},\n    {`
+    as Slack writes them). None for a document under `min_bytes` or not of that shape.
+
+    A cut may still fall inside an element: a piece that is then no JSON makes the reader parse
+    the whole document instead. When every piece parses, their elements are exactly the
+    document's (the pieces joined by the commas cut out are the array's content)."""
+    if len(data) < min_bytes:
+        return None
+    start = len(_BOM) if data.startswith(_BOM) else 0
+    while start < len(data) and data[start] in _JSON_SPACE:
+        start += 1
+    end = len(data.rstrip(_JSON_SPACE)) - 1
+    if start >= end or data[start] != ord("[") or data[end] != ord("]"):
+        return None
+    first = start + 1
+    while first < end and data[first] in _JSON_SPACE:
+        first += 1
+    newline = data.rfind(b"\n", start, first)
+    if first >= end or data[first] != ord("{") or newline < 0:
+        return None
+    separator = b"},\n" + data[newline + 1 : first + 1]  # "},", the line break, the indent, "{"
+    spans: list[tuple[int, int]] = []
+    piece = start + 1
+    while True:
+        cut = data.find(separator, piece + piece_bytes, end)
+        if cut < 0:
+            spans.append((piece, end))
+            return spans
+        spans.append((piece, cut + 1))
+        piece = cut + 2
+
+
+def array_pieces(
+    data: bytes, piece_bytes: int = ARRAY_PIECE_BYTES, min_bytes: int = ARRAY_PIECE_MIN_BYTES
+) -> list[bytes] | None:
+    """The pieces of `array_piece_spans`, each as a JSON array of its own, so that `data` can be
+    let go and each piece once parsed (`parse_array_piece`); None as there."""
+    spans = array_piece_spans(data, piece_bytes, min_bytes)
+    if spans is None:
+        return None
+    view = memoryview(data)
+    return [b"".join((b"[", view[a:b], b"]")) for a, b in spans]
+
+
+def parse_array_piece(piece: bytes) -> list[Any] | None:
+    """The elements of a piece of `array_pieces`, or None when it is not a run of whole JSON values
+    (orjson's reading, as `parse_json_bytes` reads a document orjson accepts)."""
+    try:
+        values = orjson.loads(piece)
+    except orjson.JSONDecodeError:
+        return None
+    return values if values else None
+
+
 def _hidden(name: str) -> bool:
     return name.startswith(("_", ".")) or name == "__MACOSX"
 

@@ -33,6 +33,8 @@ from outropy_pipelines.adapters.export_files import (
     EXPORT_LISTS,
     ExportFiles,
     ExportFormatError,
+    array_pieces,
+    parse_array_piece,
     parse_json_bytes,
 )
 from outropy_pipelines.adapters.slack_records import (
@@ -483,6 +485,9 @@ class _FileRead:
             )
 
     def run(self) -> None:
+        pieces = array_pieces(self.data)
+        if pieces is not None and self._run_pieces(pieces):
+            return
         try:
             records = parse_json_bytes(self.data)
         except ValueError as exc:
@@ -494,6 +499,35 @@ class _FileRead:
         # a busy conversation-day is one big file: its bytes, then each record once made a row, are
         # freed as the file is read, so the file is not held two or three times over
         self.data = b""
+        kept: list[dict[str, Any]] = []
+        self._take(records, 0, kept)
+        self.out.messages.extend(kept)
+
+    def _run_pieces(self, pieces: list[bytes]) -> bool:
+        """Read a big file a piece at a time (see `array_pieces`), each piece's bytes and records let
+        go once read. False, with nothing changed, when a piece is no run of JSON values: the file
+        (read again) is then parsed whole."""
+        self.data = b""
+        quarantined, naming = len(self.out.quarantine), self.reader._files_by_utc_date
+        kept: list[dict[str, Any]] = []
+        n = 0
+        for k, piece in enumerate(pieces):
+            pieces[k] = b""
+            records = parse_array_piece(piece)
+            del piece
+            if records is None:
+                del self.out.quarantine[quarantined:]
+                self.reader._files_by_utc_date = naming
+                self.data = self.reader.files.read(*self.location.rsplit("/", 1))  # folder, file name
+                return False
+            self._take(records, n, kept)
+            n += len(records)
+        self.out.messages.extend(kept)
+        return True
+
+    def _take(self, records: list[Any], first: int, kept: list[dict[str, Any]]) -> None:
+        """The rows of the day among `records` (numbered from `first` in the file) into `kept`;
+        each record is let go once read."""
         reader, window = self.reader, self.window
         day_iso, start, end, tz = window.day, window.start, window.end, window.timezone
         # a record of another UTC date than the file's name: day files are named by local dates
@@ -501,10 +535,10 @@ class _FileRead:
         # a record outside [the day before the file's date, the day after]: no day reads this file
         near_lo = day_window(_shift(self.file_day, -1), tz)[0]
         near_hi = day_window(_shift(self.file_day, 1), tz)[1]
-        kept: list[dict[str, Any]] = []
         append = kept.append
-        for n, rec in enumerate(records):
-            records[n] = None
+        for k, rec in enumerate(records):
+            records[k] = None
+            n = first + k
             raw, problem = accept_message(rec)
             if raw is None:
                 self._quarantine(f"{self.location}#{n}", problem or "", quarantine_raw(rec))
@@ -517,7 +551,6 @@ class _FileRead:
                 append(raw_row(rec, self.channel_id, day_iso, raw))
             elif self.report:
                 self._stray(n, rec, raw, near)
-        self.out.messages.extend(kept)
 
     def _stray(self, n: int, rec: dict[str, Any], raw: str, near: bool) -> None:
         """A record of the file's own day's file that is not of that day: quarantined when no read

@@ -35,6 +35,7 @@ from outropy_pipelines.adapters.slack_records import DayRead
 from outropy_pipelines.adapters.slack_source import SlackSource
 from outropy_pipelines.domain.models import QuarantineRecord, RawMessage
 from outropy_pipelines.gc_pause import paused_gc
+from outropy_pipelines.stages.memory import release_freed_memory
 from outropy_pipelines.stages.parallel import balanced_shares, run_shares, worker_count
 from outropy_pipelines.store import DuckDBStore, ParquetSpill, SpilledFiles
 from outropy_pipelines.store import raw_messages as raw_messages_store
@@ -97,16 +98,25 @@ class _DayWriter:
         report.failed_conversations += chunk.failed_conversations
         report.not_joined += chunk.not_joined
         self.quarantine += [{**q.model_dump(), "day": self.day} for q in chunk.quarantine]
-        seen, seen_add, append = self.seen, self.seen.add, self._rows.append
-        for row in chunk.messages:
-            key = (row["channel_id"], row["ts"])
-            if key in seen:
-                self._duplicate(key, row)
-                continue
-            seen_add(key)
-            append(row)
-        if len(self._rows) >= SPILL_BATCH_ROWS:
-            self._buffer()
+        # the chunk's rows are taken over and let go batch by batch as they become Arrow columns:
+        # a busy conversation-day's rows are never held twice over (as dicts and as columns)
+        rows, chunk.messages = chunk.messages, []
+        seen, seen_add = self.seen, self.seen.add
+        while rows:
+            room = SPILL_BATCH_ROWS - len(self._rows)
+            batch = rows[:room]
+            del rows[:room]
+            append = self._rows.append
+            for row in batch:
+                key = (row["channel_id"], row["ts"])
+                if key in seen:
+                    self._duplicate(key, row)
+                    continue
+                seen_add(key)
+                append(row)
+            del batch, append  # (the list is let go by `_buffer`)
+            if len(self._rows) >= SPILL_BATCH_ROWS:
+                self._buffer()
 
     def _duplicate(self, key: tuple[str, str], row: dict[str, Any]) -> None:
         self.report.duplicates += 1
@@ -125,10 +135,13 @@ class _DayWriter:
         del rows
         self.channels.update(columns[_RAW_COLUMNS.index("channel_id")])
         table = pa.Table.from_arrays([pa.array(c, pa.string()) for c in columns], schema=_RAW_SCHEMA)
+        del columns
         self._tables.append(table)
         self._buffered += table.num_rows
         if self._buffered >= DUCKDB_ROW_GROUP_ROWS:
             self._spill(whole_groups_only=True)
+        else:
+            release_freed_memory()  # the rows' strings, now columns
 
     def _spill(self, whole_groups_only: bool) -> None:
         table = pa.concat_tables(self._tables)
@@ -138,6 +151,8 @@ class _DayWriter:
             self.spill.write(table.slice(offset, size))
         rest = table.slice(written)
         self._tables, self._buffered = ([rest], rest.num_rows) if rest.num_rows else ([], 0)
+        del table
+        release_freed_memory()  # the written columns' pages, for the rows read next
 
     def finish(self) -> None:
         """Spill everything still pending. No rows come after: the keys seen are dropped (freed
@@ -219,6 +234,7 @@ def _read_share(
         for chunk in reader.iter_day(day, timezone, folders):
             writer.add(chunk)
         writer.finish()
+    release_freed_memory()
     return writer.output(reader.files_by_utc_date)
 
 
