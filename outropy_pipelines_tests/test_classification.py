@@ -6,7 +6,7 @@ import random
 import re
 import sys
 
-from outropy_pipelines.domain import classification
+from outropy_pipelines.domain import classification, noise
 from outropy_pipelines.domain.classification import (
     CASEFOLD_EXOTIC,
     build_classify_input,
@@ -287,19 +287,19 @@ def _is_noise_text_before(text: str) -> bool:
     """is_noise_text as it was before its fast paths (gated join pattern, first-token exit)."""
     if not text or text.isspace():
         return True
-    if classification._JOIN_RE.search(text):
+    if noise._JOIN_RE.search(text):
         return True
-    stripped = classification._MENTION_MARKUP_RE.sub(" ", text)
+    stripped = noise._MENTION_MARKUP_RE.sub(" ", text)
     if ":" in stripped:
-        stripped = classification._EMOJI_CODE_RE.sub(" ", stripped)
-    if "http" in stripped and classification._LINK_RE.search(stripped):
+        stripped = noise._EMOJI_CODE_RE.sub(" ", stripped)
+    if "http" in stripped and noise._LINK_RE.search(stripped):
         return False
-    tokens = classification._TOKEN_RE.findall(stripped.lower())
+    tokens = noise._TOKEN_RE.findall(stripped.lower())
     if not tokens:
         return True
     if len(tokens) > 12:
         return False
-    return all(t.strip("'") in classification.NOISE_WORDS for t in tokens)
+    return all(t.strip("'") in noise.NOISE_WORDS for t in tokens)
 
 
 NOISE_CASES = [

@@ -4,6 +4,7 @@ written."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -11,6 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
+from outropy_pipelines.domain.classification import classify_thread_parts, classify_threads
 from outropy_pipelines.domain.models import Thread
 from outropy_pipelines.domain.thread_builder import ThreadBuilder
 from outropy_pipelines.llm.base import LLMClient
@@ -24,7 +26,7 @@ from outropy_pipelines.stages.threading import channel_shares, thread_day
 from outropy_pipelines.store import DuckDBStore
 from outropy_pipelines.store.directory import read_directory
 from outropy_pipelines.store.items import load_items
-from outropy_pipelines.store.threads import load_threads
+from outropy_pipelines.store.threads import load_threads, thread_ranges
 
 from .conftest import SAMPLE_EXPORT
 
@@ -155,6 +157,49 @@ def test_classification_in_small_chunks_writes_the_same_items(ingested):
     chunked = classify_day(store, LLMClient(LocalProvider()), directory, day, workers=1, chunk_messages=50)
     assert chunked == whole
     assert [it.model_dump() for it in load_items(store, day)] == expected
+    # at 5 messages a chunk, a channel is read a range of threads at a time: still the same items
+    assert sum(len(thread_ranges(store, day, c, 5)) > 1 for c in sizes) > 3
+    in_parts = classify_day(store, LLMClient(LocalProvider()), directory, day, workers=1, chunk_messages=5)
+    assert in_parts == whole
+    assert [it.model_dump() for it in load_items(store, day)] == expected
+
+
+def test_thread_ranges_cover_every_thread_once_within_the_limit(ingested):
+    path, days = ingested
+    store = DuckDBStore(path)
+    day = days[1]
+    thread_day(store, ThreadBuilder.for_directory(read_directory(store)), day, "UTC", workers=1)
+    threads = load_threads(store, day)
+    channel = max({t.channel_id for t in threads}, key=lambda c: sum(t.channel_id == c for t in threads))
+    whole = [t for t in threads if t.channel_id == channel]
+    ranges = thread_ranges(store, day, channel, 4)
+    assert len(ranges) > 1
+    parts = [load_threads(store, day, frozenset({channel}), r) for r in ranges]
+    assert [t for part in parts for t in part] == whole
+    for part in parts:
+        assert sum(len(t.messages) for t in part) <= 4 or len(part) == 1
+
+
+def test_classifying_threads_in_parts_gives_the_items_of_all_at_once(ingested):
+    path, days = ingested
+    store = DuckDBStore(path)
+    directory = read_directory(store)
+    day = days[1]
+    thread_day(store, ThreadBuilder.for_directory(directory), day, "UTC", workers=1)
+    threads = load_threads(store, day)
+    channels = {c.channel_id: (c.name, c.kind) for c in directory.channels}
+    names = {u.user_id: u.display_name for u in directory.users}
+    client = LLMClient(LocalProvider())
+    whole = classify_threads(threads, client, channels, names, day)
+    cuts = [0, 1, len(threads) // 3, len(threads) // 2, len(threads)]
+    parts = (threads[a:b] for a, b in itertools.pairwise(cuts))
+    in_parts = classify_thread_parts(parts, client, channels, names, day)
+    assert [it.model_dump() for it in in_parts.items] == [it.model_dump() for it in whole.items]
+    assert (in_parts.stats, in_parts.failures, in_parts.skipped) == (
+        whole.stats,
+        whole.failures,
+        whole.skipped,
+    )
 
 
 def test_channel_chunks_keep_whole_channels_under_the_limit():

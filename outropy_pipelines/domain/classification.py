@@ -25,6 +25,12 @@ from outropy_pipelines.domain.contracts import (
 )
 from outropy_pipelines.domain.item_repeats import group_repeats
 from outropy_pipelines.domain.models import OPEN_ENDED_KINDS, Item, SourceRef, Thread, ThreadMessage
+from outropy_pipelines.domain.noise import _ALERT_RE as _ALERT_RE
+from outropy_pipelines.domain.noise import CASEFOLD_EXOTIC as CASEFOLD_EXOTIC
+from outropy_pipelines.domain.noise import NOISE_WORDS as NOISE_WORDS
+from outropy_pipelines.domain.noise import has_casefold_exotic as has_casefold_exotic
+from outropy_pipelines.domain.noise import is_contentless as is_contentless
+from outropy_pipelines.domain.noise import is_noise_text as is_noise_text
 from outropy_pipelines.domain.redaction import redact
 from outropy_pipelines.domain.trusted import trusted
 from outropy_pipelines.gc_pause import paused_gc
@@ -32,112 +38,6 @@ from outropy_pipelines.gc_pause import paused_gc
 #: a message's text is cut to this many characters before it is sent (log dumps, pasted files)
 MAX_MESSAGE_CHARS = 3000
 MAX_TITLE_CHARS = 300
-
-# ---------------------------------------------------------------------------------------------
-# Noise: greetings, thanks, acknowledgements, emoji, joins. Shared with the local provider.
-# ---------------------------------------------------------------------------------------------
-
-
-def _word_set(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-NOISE_WORDS: frozenset[str] = _word_set(
-    """
-    hi hello hey heya hiya hallo yo sup howdy morning mornin gm good afternoon evening night gn
-    all everyone everybody team folks guys yall y'all there
-    thanks thank thx thnx tx ty tysm tyvm cheers appreciated appreciate appreciation much so very lot
-    a you u ya again for too as always
-    ok okay k kk okk okey alright aight cool nice great awesome perfect sweet neat amazing excellent
-    lovely brilliant fantastic wonderful
-    yes yep yeah yup ya yea sure np no nope problem worries welcome
-    lol lmao haha hahaha hehe heh rofl xd
-    congrats congratulations grats wow omg woo woohoo yay hooray
-    +1 ++ ack noted roger gotcha got it lgtm sgtm
-    """
-)
-_EMOJI_CODE_RE = re.compile(r":[a-z0-9_+\-']+:", re.IGNORECASE)
-_MENTION_MARKUP_RE = re.compile(r"<[@!#][^>]*>|@[\w.\-]+(?:\s+[A-Z][\w.\-]*)?")
-_LINK_RE = re.compile(r"<?https?://\S+")
-_TOKEN_RE = re.compile(r"[\w+']+")
-_JOIN_RE = re.compile(
-    r"^\s*(?:<@[^>]+>|\S+(?: \S+)?) (?:has )?(?:joined|left) (?:the )?(?:channel|group|conversation)\b"
-    r"|^\s*(?:<@[^>]+>|\S+) (?:set the channel (?:topic|purpose)|renamed the channel|"
-    r"archived the channel|unarchived the channel)"
-    r"|^\s*(?:<@[^>]+>\s*)?(?:added|removed|disabled|enabled) an integration\b",
-    re.IGNORECASE,
-)
-# Bot messages are noise unless they look like an alert or a failure.
-_ALERT_RE = re.compile(
-    r"\b(?:firing|critical|alert|alarm|incident|outage|down|sev[\s-]?\d|p[01]|error|errors|failed|"
-    r"failing|failure|degraded|unhealthy|panic|exception|timeout|resolved|recovered)\b"
-    r"|\[bug\s+\d+\]|\bsummary of the\b",  # a bug tracker's feed post, a bot's activity summary
-    re.IGNORECASE,
-)
-
-
-#: the only non-ASCII characters re.IGNORECASE matches to ASCII letters that they do not lowercase
-#: to (İ ı -> i, ſ -> s, K -> k); found by trying every code point (see the tests)
-CASEFOLD_EXOTIC = ("\u0130", "\u0131", "\u017f", "\u212a")
-
-
-def has_casefold_exotic(text: str) -> bool:
-    """Does `text` hold a character that re.IGNORECASE matches to an ASCII letter it does not lower
-    to? Without one, an IGNORECASE match of an ASCII literal implies that literal in `text.lower()`."""
-    if text.isascii():
-        return False
-    return "\u0130" in text or "\u0131" in text or "\u017f" in text or "\u212a" in text  # CASEFOLD_EXOTIC
-
-
-def is_noise_text(text: str) -> bool:
-    """True for a message with no content: empty, greetings, thanks, acks, emoji, joins."""
-    if not text or text.isspace():
-        return True
-    low = text.lower()
-    # every match of _JOIN_RE holds one of these words: the pattern only runs when one is there
-    if (
-        "joined" in low
-        or "left" in low
-        or "channel" in low
-        or "integration" in low
-        or has_casefold_exotic(text)
-    ) and _JOIN_RE.search(text):
-        return True
-    stripped = text
-    if "<" in text or "@" in text:
-        stripped = _MENTION_MARKUP_RE.sub(" ", stripped)
-    if ":" in stripped:
-        stripped = _EMOJI_CODE_RE.sub(" ", stripped)
-    if "http" in stripped and _LINK_RE.search(stripped):
-        return False  # a shared link is content
-    if stripped is not text:
-        low = stripped.lower()
-    # all tokens noise words, and at most 12 of them; the first token often settles it
-    first = _TOKEN_RE.search(low)
-    if first is None:
-        return True  # emoji-only, punctuation-only
-    if first.group().strip("'") not in NOISE_WORDS:
-        return False
-    rest = _TOKEN_RE.findall(low, first.end())
-    if len(rest) > 11:
-        return False
-    for t in rest:  # noqa: SIM110 (a loop: no generator on this hot path)
-        if t.strip("'") not in NOISE_WORDS:
-            return False
-    return True
-
-
-def _is_noise_message(text: str, is_bot: bool) -> bool:
-    if is_noise_text(text):
-        return True
-    return is_bot and not _ALERT_RE.search(text)
-
-
-def is_contentless(thread: Thread) -> bool:
-    """Cheap prefilter: the thread holds only greetings, thanks, emoji, joins or bot noise, so it
-    is not worth an LLM call."""
-    return all(_is_noise_message(m.clean_text, m.is_bot) for m in thread.messages)
-
 
 # ---------------------------------------------------------------------------------------------
 # Input building and output validation
@@ -496,18 +396,78 @@ def classify_threads(
     The cyclic garbage collector is paused meanwhile: the rules and the answers make no reference
     cycles, and each full collection walks every object of the day (a fifth of the local
     classifier's time on a dense day); reference counting frees everything as before."""
+    return classify_thread_parts([threads], classifier, channels, user_names, day, followed_projects)
+
+
+def classify_thread_parts(
+    parts: Iterable[Sequence[Thread]],
+    classifier: ThreadClassifier,
+    channels: Mapping[str, tuple[str, str]],
+    user_names: Mapping[str, str],
+    day: str,
+    followed_projects: Iterable[str] = (),
+) -> ClassificationResult:
+    """`classify_threads` of the threads of all `parts` (in order), taking one part at a time: a
+    part is let go before the next is asked for, so a big channel read a range of threads at a
+    time never sits in memory whole. The result is that of `classify_threads` on all the threads."""
     with paused_gc():
-        return _classify_threads(threads, classifier, channels, user_names, day, followed_projects)
+        known = KnownEntities.of(
+            (name for name, _ in channels.values()), user_names.values(), followed_projects
+        )
+        acc = _Classified(known=known)
+        for part in parts:
+            _classify_part(part, classifier, channels, user_names, day, acc)
+            del part  # the part's threads go before the next part is read
+        return acc.result()
 
 
-def _classify_threads(
+@dataclass
+class _Classified:
+    """What the parts of `classify_thread_parts` have given so far."""
+
+    known: KnownEntities
+    items: list[Item] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    rejections: list[tuple[str, str]] = field(default_factory=list)
+    threads: int = 0
+    skipped: int = 0
+    classified: int = 0
+    cached: int = 0
+    # the author of each message an item's first source is, (channel_id, ts) -> user id or name:
+    # all `group_repeats` looks up (not every message of the day)
+    author_of: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def result(self) -> ClassificationResult:
+        items = self.items
+        if len(items) > 1:  # the same thing said again by the same person or bot: one item, counted
+            items = group_repeats(items, self.author_of)
+        stats = {
+            "threads": self.threads,
+            "threads_skipped": self.skipped,
+            "threads_classified": self.classified - len(self.failures),
+            "threads_failed": len(self.failures),
+            "threads_cached": self.cached,
+            "items": len(items),
+            "items_new": sum(1 for i in items if i.is_new),
+            "items_rejected": len(self.rejections),
+        }
+        return ClassificationResult(
+            items=items,
+            failures=self.failures,
+            skipped=self.skipped,
+            stats=stats,
+            rejections=self.rejections,
+        )
+
+
+def _classify_part(
     threads: Sequence[Thread],
     classifier: ThreadClassifier,
     channels: Mapping[str, tuple[str, str]],
     user_names: Mapping[str, str],
     day: str,
-    followed_projects: Iterable[str],
-) -> ClassificationResult:
+    acc: _Classified,
+) -> None:
     todo: list[Thread] = []
     skipped = 0
     for thread in threads:
@@ -515,21 +475,21 @@ def _classify_threads(
             skipped += 1
             continue
         todo.append(thread)
+    acc.threads += len(threads)
+    acc.skipped += skipped
+    acc.classified += len(todo)
 
     outcomes = classifier.classify_threads(_LazyInputs(todo, channels, user_names, day))
-    known = KnownEntities.of((name for name, _ in channels.values()), user_names.values(), followed_projects)
     provider = classifier.provider_name
     prompt_version = classifier.classify_prompt_version
-    items: list[Item] = []
-    failures: list[tuple[str, str]] = []
-    rejections: list[tuple[str, str]] = []
-    cached = 0
+    items = acc.items
+    first_new = len(items)
     for thread, outcome in zip(todo, outcomes, strict=True):
         output = outcome.output
         if output is None:
-            failures.append((thread.thread_id, outcome.error or "no output"))
+            acc.failures.append((thread.thread_id, outcome.error or "no output"))
             continue
-        cached += int(outcome.cached)
+        acc.cached += int(outcome.cached)
         if not output.items:
             continue
         id_map = _id_map(_input_messages(thread))
@@ -543,24 +503,23 @@ def _classify_threads(
             prompt_version=prompt_version,
             new_ts=new_ts,
             user_names=user_names,
-            entities=known,
+            entities=acc.known,
         )
         items.extend(thread_items)
         if reasons:
-            rejections.extend((thread.thread_id, r) for r in reasons)
-    if len(items) > 1:  # the same thing said again by the same person or bot: one item, counted
-        author_of = {(t.channel_id, m.ts): m.user_id or m.user_name for t in todo for m in t.messages}
-        items = group_repeats(items, author_of)
-    stats = {
-        "threads": len(threads),
-        "threads_skipped": skipped,
-        "threads_classified": len(todo) - len(failures),
-        "threads_failed": len(failures),
-        "threads_cached": cached,
-        "items": len(items),
-        "items_new": sum(1 for i in items if i.is_new),
-        "items_rejected": len(rejections),
-    }
-    return ClassificationResult(
-        items=items, failures=failures, skipped=skipped, stats=stats, rejections=rejections
-    )
+            acc.rejections.extend((thread.thread_id, r) for r in reasons)
+    del outcomes
+    # an item's first source is a message of its own thread, so of this part or a later one: the
+    # author of every key wanted so far, the last thread holding it winning (as one dict of all
+    # the messages of all parts would have it)
+    wanted = acc.author_of
+    for it in items[first_new:]:
+        if it.sources:
+            wanted.setdefault((it.sources[0].channel_id, it.sources[0].ts), "")
+    if wanted:
+        for t in todo:
+            channel_id = t.channel_id
+            for m in t.messages:
+                key = (channel_id, m.ts)
+                if key in wanted:
+                    wanted[key] = m.user_id or m.user_name

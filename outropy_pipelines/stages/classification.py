@@ -11,10 +11,10 @@ cache and token budget.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from outropy_pipelines.domain.classification import classify_threads
+from outropy_pipelines.domain.classification import classify_thread_parts
 from outropy_pipelines.domain.models import Directory, Thread
 from outropy_pipelines.llm.base import LLMClient, LLMProvider, LLMStats
 from outropy_pipelines.stages.parallel import balanced_shares, run_shares, worker_count
@@ -24,8 +24,10 @@ from outropy_pipelines.store import threads as threads_store
 
 # Below this many threads a day is classified in this process: a worker costs ~1 s to start.
 PARALLEL_MIN_THREADS = 20_000
-# The day's threads are read and classified this many messages at a time (whole channels).
-CHUNK_MESSAGES = 100_000
+# The day's threads are read and classified this many messages at a time (whole channels, or a range
+# of threads of a bigger channel). What a process holds grows with it: on a generated million-message
+# day with 2 workers the stage peaked at ~745 MB (this process + worker) at 100k, ~585 MB at 50k.
+CHUNK_MESSAGES = 50_000
 
 
 @dataclass
@@ -61,11 +63,12 @@ class _Output:
 
 
 def _classify_into(
-    client: LLMClient, directory: Directory, day: str, threads: list[Thread], out: _Output
+    client: LLMClient, directory: Directory, day: str, parts: Iterable[list[Thread]], out: _Output
 ) -> None:
+    """Classify the threads of `parts` (one part at a time: see `classify_thread_parts`)."""
     channels = {c.channel_id: (c.name, c.kind) for c in directory.channels}
     user_names = {u.user_id: u.display_name for u in directory.users}
-    result = classify_threads(threads, client, channels, user_names, day)
+    result = classify_thread_parts(parts, client, channels, user_names, day)
     rows, sources = items_store.item_rows(result.items)
     out.items.write(rows)
     out.sources.write(sources)
@@ -78,7 +81,7 @@ def _classify_into(
         by_kind[it.kind] = by_kind.get(it.kind, 0) + 1
     part = ClassificationReport(
         day=day,
-        threads=len(threads),
+        threads=result.stats["threads"],
         skipped=result.skipped,
         items=len(result.items),
         new_items=sum(1 for it in result.items if it.is_new),
@@ -114,9 +117,25 @@ def _classify_chunks(
     day: str,
     chunks: Sequence[frozenset[str]],
     out: _Output,
+    chunk_messages: int = CHUNK_MESSAGES,
 ) -> None:
     for chunk in chunks:
-        _classify_into(client, directory, day, threads_store.load_threads(store, day, chunk), out)
+        _classify_into(client, directory, day, _chunk_parts(store, day, chunk, chunk_messages), out)
+
+
+def _chunk_parts(store: DuckDBStore, day: str, chunk: frozenset[str], limit: int) -> Iterator[list[Thread]]:
+    """The threads of a chunk, read when asked for: a channel of more than `limit` messages a range
+    of threads at a time (its items are still grouped over the whole channel: `classify_thread_parts`),
+    the others all at once (the 211k-message channel of a generated million-message day took ~420 MB
+    read and classified whole)."""
+    if len(chunk) == 1:
+        [channel_id] = chunk
+        ranges = threads_store.thread_ranges(store, day, channel_id, limit)
+        if len(ranges) > 1:
+            for thread_range in ranges:
+                yield threads_store.load_threads(store, day, chunk, thread_range)
+            return
+    yield threads_store.load_threads(store, day, chunk)
 
 
 @dataclass
@@ -136,12 +155,13 @@ def _classify_share(
     chunks: list[frozenset[str]],
     items_directory: str,
     sources_directory: str,
+    chunk_messages: int = CHUNK_MESSAGES,
 ) -> _ShareOutput:
     """In a worker: classify the day's threads of `chunks` with a cache-less client of
     `provider`, spilling the item rows under the two directories."""
     client = LLMClient(provider, concurrency=1)
     out = _Output(ParquetSpill(items_directory), ParquetSpill(sources_directory), _empty_report(day))
-    _classify_chunks(store, client, directory, day, chunks, out)
+    _classify_chunks(store, client, directory, day, chunks, out, chunk_messages)
     return _ShareOutput(
         report=out.report,
         stats=client.stats,
@@ -171,7 +191,7 @@ def classify_day(
     with store.spill() as items_spill, store.spill() as sources_spill:
         out = _Output(items_spill, sources_spill, _empty_report(day))
         if threads is not None:
-            _classify_into(client, directory, day, threads, out)
+            _classify_into(client, directory, day, [threads], out)
         else:
             sizes = threads_store.messages_by_channel(store, day)
             # only work done on this machine's CPU, with nothing to look up in a cache, gains from processes
@@ -181,9 +201,8 @@ def classify_day(
                 wanted = worker_count(workers)
             shares = balanced_shares(sizes, wanted)
             if len(shares) == 1:
-                _classify_chunks(
-                    store, client, directory, day, channel_chunks(sizes, limit=chunk_messages), out
-                )
+                chunks = channel_chunks(sizes, limit=chunk_messages)
+                _classify_chunks(store, client, directory, day, chunks, out, chunk_messages)
             else:
                 jobs = [
                     (
@@ -194,6 +213,7 @@ def classify_day(
                         channel_chunks(sizes, share, chunk_messages),
                         str(items_spill.directory),
                         str(sources_spill.directory),
+                        chunk_messages,
                     )
                     for share in shares
                 ]

@@ -90,8 +90,54 @@ _MESSAGE_FIELDS = list(ThreadMessage.model_fields)
 _THREAD_FIELDS = [f for f in Thread.model_fields if f not in ("day", "messages")]
 
 
-def load_threads(store: DuckDBStore, day: str, channels: frozenset[str] | None = None) -> list[Thread]:
-    """The day's threads as written by `replace_day` (of `channels` only, if given), messages in time order.
+# Columns whose values repeat from row to row (a thread's id on each of its messages, a channel's on
+# each of its rows, an author's): read as one string object per distinct value. A million-message
+# day held ~60 bytes per repeat of each (~50 MB for the 211k messages of its biggest channel).
+_REPEATED_MESSAGE_FIELDS = frozenset({"thread_id", "channel_id", "user_id", "user_name"})
+_REPEATED_THREAD_FIELDS = frozenset({"thread_id", "channel_id", "kind", "participants"})
+
+
+def _one_object_each(values: list[Any], shared: dict[str, str]) -> list[Any]:
+    """`values` with each string (or string of a list) replaced by the first equal one seen (in
+    `shared`): equal values, one object."""
+    get = shared.setdefault
+    if any(isinstance(v, list) for v in values):
+        return [v if v is None else [u if u is None else get(u, u) for u in v] for v in values]
+    return [v if v is None else get(v, v) for v in values]
+
+
+def thread_ranges(store: DuckDBStore, day: str, channel_id: str, limit: int) -> list[tuple[str, str]]:
+    """The day's threads of `channel_id` in ranges of thread ids (first, last, both included), in
+    order, of at most `limit` messages each (a bigger thread is a range of its own)."""
+    rows = store.query(
+        "SELECT thread_id, count(*) AS n FROM thread_messages WHERE day = ? AND channel_id = ? "
+        "GROUP BY thread_id ORDER BY thread_id",
+        [day, channel_id],
+    )
+    ranges: list[tuple[str, str]] = []
+    first = last = None
+    total = 0
+    for row in rows:
+        n = int(row["n"])
+        if first is not None and total + n > limit:
+            ranges.append((first, last))
+            first, total = None, 0
+        if first is None:
+            first = row["thread_id"]
+        last, total = row["thread_id"], total + n
+    if first is not None:
+        ranges.append((first, last))
+    return ranges
+
+
+def load_threads(
+    store: DuckDBStore,
+    day: str,
+    channels: frozenset[str] | None = None,
+    thread_range: tuple[str, str] | None = None,
+) -> list[Thread]:
+    """The day's threads as written by `replace_day` (of `channels` only, if given, and with ids in
+    `thread_range` (first, last) only, if given), messages in time order.
 
     The rows come from our own table, written from validated models, so they are rebuilt with
     `trusted` (no second validation: it cost more than the read itself at 200,000 messages).
@@ -102,6 +148,9 @@ def load_threads(store: DuckDBStore, day: str, channels: frozenset[str] | None =
             f"day = ? AND channel_id IN (SELECT {unnested()})",
             [day, list_param(sorted(channels))],
         )
+    if thread_range is not None:
+        where += " AND thread_id BETWEEN ? AND ?"
+        params = [*params, *thread_range]
     with store.connect() as con:
         messages = con.sql(
             f"SELECT {', '.join(_MESSAGE_FIELDS)} FROM thread_messages WHERE {where} "
@@ -114,12 +163,26 @@ def load_threads(store: DuckDBStore, day: str, channels: frozenset[str] | None =
         ).to_arrow_table()
     by_thread: dict[str, list[ThreadMessage]] = defaultdict(list)
     out = []
+    shared: dict[str, str] = {}  # one str object per distinct id or name, not one per row
     with paused_gc():
-        columns = [messages.column(f).to_pylist() for f in _MESSAGE_FIELDS]
+        columns = [
+            _one_object_each(messages.column(f).to_pylist(), shared)
+            if f in _REPEATED_MESSAGE_FIELDS
+            else messages.column(f).to_pylist()
+            for f in _MESSAGE_FIELDS
+        ]
         for values in zip(*columns, strict=True):
             record = dict(zip(_MESSAGE_FIELDS, values, strict=True))
             by_thread[values[0]].append(trusted(ThreadMessage, record))
-        for values in zip(*(threads.column(f).to_pylist() for f in _THREAD_FIELDS), strict=True):
+        del columns, messages
+        thread_columns = [
+            _one_object_each(threads.column(f).to_pylist(), shared)
+            if f in _REPEATED_THREAD_FIELDS
+            else threads.column(f).to_pylist()
+            for f in _THREAD_FIELDS
+        ]
+        del threads
+        for values in zip(*thread_columns, strict=True):
             record = {"day": day, **dict(zip(_THREAD_FIELDS, values, strict=True))}
             record["messages"] = by_thread.get(record["thread_id"], [])
             out.append(trusted(Thread, record))
