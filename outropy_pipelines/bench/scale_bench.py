@@ -485,8 +485,10 @@ def run_scale_bench(cfg: ScaleBenchConfig, say: Callable[[str], None] = print) -
     report.update(largest)
     del report["messages_per_day"]
     report["sizes"] = [{**size, "targets": judge_targets(size)} for size in sizes]
-    say("counting tokens (ours vs naive) ...")
-    report["tokens"] = token_comparison(settings, work, days[-1], cfg.token_user_counts)
+    report["tokens"] = {}
+    if cfg.token_user_counts:  # `--token-users ''`: stages only (the token pass classifies the day again)
+        say("counting tokens (ours vs naive) ...")
+        report["tokens"] = token_comparison(settings, work, days[-1], cfg.token_user_counts)
     report["dagster"] = dagster_at_scale(cfg, settings, export, work, say) if cfg.dagster_user_counts else {}
     if not cfg.keep and not cfg.workdir:
         shutil.rmtree(work, ignore_errors=True)
