@@ -8,17 +8,14 @@ import sys
 
 from outropy_pipelines.domain import classification, noise
 from outropy_pipelines.domain.classification import (
-    CASEFOLD_EXOTIC,
     build_classify_input,
     classify_threads,
-    has_casefold_exotic,
-    is_contentless,
-    is_noise_text,
     items_from_output,
     make_item_id,
 )
 from outropy_pipelines.domain.contracts import ClassifyThreadOutput, ExtractedItem
 from outropy_pipelines.domain.models import SourceRef, Thread, ThreadMessage
+from outropy_pipelines.domain.noise import CASEFOLD_EXOTIC, has_casefold_exotic, is_contentless, is_noise_text
 from outropy_pipelines.llm.base import LLMClient, LLMError, LLMProvider, LLMUsage
 from outropy_pipelines.llm.local_provider import LocalProvider
 from outropy_pipelines.llm.prompts import CLASSIFY_THREAD

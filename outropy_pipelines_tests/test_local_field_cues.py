@@ -4,7 +4,7 @@ plans. Sentences are invented for these tests."""
 
 from __future__ import annotations
 
-from outropy_pipelines.domain.classification import _ALERT_RE
+from outropy_pipelines.domain.noise import ALERT_RE
 from outropy_pipelines_tests.test_local_provider import classify, only, thread
 
 
@@ -99,8 +99,8 @@ def test_a_new_bug_report_is_a_blocker_and_a_wish_is_an_ownerless_task():
 
 
 def test_bug_tracker_bot_posts_reach_the_classifier():
-    assert _ALERT_RE.search("*[Bug 4242] Exporter writes the wrong column order*")
-    assert not _ALERT_RE.search("Deploy bot: build 812 promoted to staging")
+    assert ALERT_RE.search("*[Bug 4242] Exporter writes the wrong column order*")
+    assert not ALERT_RE.search("Deploy bot: build 812 promoted to staging")
 
 
 # --- announcements -----------------------------------------------------------------------------
@@ -222,7 +222,7 @@ def test_short_outcome_replies_are_status_updates():
 
 
 def test_a_bots_activity_summary_reaches_the_classifier():
-    assert _ALERT_RE.search("2026-03-06 19:00:00 UTC: Summary of the updates in the last 7 days")
+    assert ALERT_RE.search("2026-03-06 19:00:00 UTC: Summary of the updates in the last 7 days")
 
 
 def test_an_approval_needs_something_proposed_and_a_subject():

@@ -13,7 +13,7 @@ from pathlib import Path
 from outropy_pipelines.bench.naive_design import naive_message_lines, render_naive_messages
 from outropy_pipelines.bench.token_bench import compare_days, measure_pipeline_requests
 from outropy_pipelines.cli import main
-from outropy_pipelines.domain.classification import is_contentless
+from outropy_pipelines.domain.noise import is_contentless
 from outropy_pipelines.llm import token_count as tokens
 from outropy_pipelines.store import DuckDBStore
 from outropy_pipelines.store.directory import read_directory, subscribed_user_ids

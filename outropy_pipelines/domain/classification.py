@@ -25,12 +25,7 @@ from outropy_pipelines.domain.contracts import (
 )
 from outropy_pipelines.domain.item_repeats import group_repeats
 from outropy_pipelines.domain.models import OPEN_ENDED_KINDS, Item, SourceRef, Thread, ThreadMessage
-from outropy_pipelines.domain.noise import _ALERT_RE as _ALERT_RE
-from outropy_pipelines.domain.noise import CASEFOLD_EXOTIC as CASEFOLD_EXOTIC
-from outropy_pipelines.domain.noise import NOISE_WORDS as NOISE_WORDS
-from outropy_pipelines.domain.noise import has_casefold_exotic as has_casefold_exotic
-from outropy_pipelines.domain.noise import is_contentless as is_contentless
-from outropy_pipelines.domain.noise import is_noise_text as is_noise_text
+from outropy_pipelines.domain.noise import ALERT_RE, is_contentless
 from outropy_pipelines.domain.redaction import redact
 from outropy_pipelines.domain.trusted import trusted
 from outropy_pipelines.gc_pause import paused_gc
@@ -90,8 +85,8 @@ def _input_messages(thread: Thread) -> list[ThreadMessage]:
     messages = thread.messages
     if len(messages) == 1:
         m = messages[0]
-        return [m] if not m.is_bot or _ALERT_RE.search(m.clean_text or "") else []
-    ordered = [m for m in messages if not m.is_bot or _ALERT_RE.search(m.clean_text or "")]
+        return [m] if not m.is_bot or ALERT_RE.search(m.clean_text or "") else []
+    ordered = [m for m in messages if not m.is_bot or ALERT_RE.search(m.clean_text or "")]
     if len(ordered) > 1:
         ordered.sort(key=_message_ts_key)
     return ordered

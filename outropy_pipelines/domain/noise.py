@@ -41,7 +41,7 @@ _JOIN_RE = re.compile(
     re.IGNORECASE,
 )
 # Bot messages are noise unless they look like an alert or a failure.
-_ALERT_RE = re.compile(
+ALERT_RE = re.compile(
     r"\b(?:firing|critical|alert|alarm|incident|outage|down|sev[\s-]?\d|p[01]|error|errors|failed|"
     r"failing|failure|degraded|unhealthy|panic|exception|timeout|resolved|recovered)\b"
     r"|\[bug\s+\d+\]|\bsummary of the\b",  # a bug tracker's feed post, a bot's activity summary
@@ -103,7 +103,7 @@ def is_noise_text(text: str) -> bool:
 def _is_noise_message(text: str, is_bot: bool) -> bool:
     if is_noise_text(text):
         return True
-    return is_bot and not _ALERT_RE.search(text)
+    return is_bot and not ALERT_RE.search(text)
 
 
 def is_contentless(thread: Thread) -> bool:

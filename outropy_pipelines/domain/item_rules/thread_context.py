@@ -12,7 +12,6 @@ import re
 from collections.abc import Sequence
 from typing import TypeVar
 
-from outropy_pipelines.domain.classification import is_noise_text
 from outropy_pipelines.domain.contracts import ClassifyThreadInput, ThreadMessageInput
 from outropy_pipelines.domain.item_rules.cue_gates import active_gates
 from outropy_pipelines.domain.item_rules.due_dates import find_due
@@ -31,6 +30,7 @@ from outropy_pipelines.domain.item_rules.project_names import (
     channel_project,
     project_display,
 )
+from outropy_pipelines.domain.noise import is_noise_text
 
 _I = re.IGNORECASE
 
