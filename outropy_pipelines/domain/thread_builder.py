@@ -292,7 +292,7 @@ class ThreadBuilder:
             new_flags = [start <= float(m.ts) < end for m in group]
             if not any(new_flags) and not any(m.ts in touched for m in group):
                 continue
-            group_sorted = sorted(zip(group, new_flags, strict=True), key=lambda p: Decimal(p[0].ts))
+            group_sorted = sorted(zip(group, new_flags, strict=True), key=lambda p: _ts_order(p[0]))
             messages = [self._thread_message(tid, channel_id, m, is_new) for m, is_new in group_sorted]
             participants = sorted({m.user_id for m in group if m.user_id})
             kind = "slack_thread" if root_ts in slack_roots else "reconstructed"
