@@ -73,7 +73,8 @@ NOISE_SUBTYPES: frozenset[str] = frozenset(
 )
 EVENT_SUBTYPES: frozenset[str] = frozenset({"message_changed", "message_deleted", "message_replied"})
 # The fields of a message record that building threads reads (text and what `message_text` reads,
-# noise and bot markers, thread roots); edit and deletion events keep their whole record.
+# noise and bot markers, thread roots); edit and deletion events keep their whole record. The
+# threads stage's export of a day's rows carries only these (and `blocks`): see `store/threads.py`.
 RECORD_KEYS: tuple[str, ...] = (
     "text",
     "attachments",

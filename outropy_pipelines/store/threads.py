@@ -9,6 +9,7 @@ from typing import Any
 
 from outropy_pipelines.domain.days import shift_day
 from outropy_pipelines.domain.models import Thread, ThreadMessage
+from outropy_pipelines.domain.thread_builder import EVENT_SUBTYPES, RECORD_KEYS
 from outropy_pipelines.domain.trusted import trusted
 from outropy_pipelines.gc_pause import paused_gc
 from outropy_pipelines.store.duckdb_store import DuckDBStore, list_param, unnested
@@ -37,6 +38,26 @@ SELECT r.channel_id, r.ts, r.thread_ts, r.user_id, r.subtype, r.target_ts, r.jso
 FROM raw_messages r SEMI JOIN picked p ON r.rowid = p.rid
 """
 
+# The building reads only some fields of a message record (`thread_builder.RECORD_KEYS`, and
+# `blocks` when the text is empty), and the whole record of an edit or deletion: the export
+# carries each record cut to those fields, cut by DuckDB in one parse of it. A real record is
+# mostly `blocks`, `user_profile` and `reactions`: the cut records are what the export sorts,
+# what the Parquet file holds and what a worker parses, a fraction of the whole. A record DuckDB
+# cannot parse goes whole, for the builder to deal with as before. Keys whose value is null are
+# left out (`json_merge_patch`), which the builder cannot tell from absent ones: it reads with `get`.
+_KEPT_KEYS = (*RECORD_KEYS, "blocks")
+_KEPT_PATHS = ", ".join(f"'$.{key}'" for key in _KEPT_KEYS)
+_KEPT_OBJECT = ", ".join(f"'{key}', kept[{i}]" for i, key in enumerate(_KEPT_KEYS, start=1))
+_EVENTS = ", ".join(f"'{subtype}'" for subtype in sorted(EVENT_SUBTYPES))
+_CUT_RECORDS_SQL = f"""
+WITH picked_rows AS ({DAY_ROWS_SQL}),
+parsed AS (SELECT *, TRY(json_extract(json, [{_KEPT_PATHS}])) AS kept FROM picked_rows)
+SELECT channel_id, ts, thread_ts, user_id, subtype, target_ts,
+    CASE WHEN subtype IN ({_EVENTS}) OR kept IS NULL THEN json
+         ELSE CAST(json_merge_patch('{{}}', json_object({_KEPT_OBJECT})) AS VARCHAR) END AS json
+FROM parsed
+"""
+
 
 # Rows per row group of that file: its readers (one per worker) hold a row group's data while they
 # read it, ~100 MB at DuckDB's default (~123k rows) for a million-message day, ~16 MB at this size.
@@ -44,11 +65,12 @@ DAY_ROWS_ROW_GROUP = 20_000
 
 
 def export_day_rows(store: DuckDBStore, day: str, path: str | Path) -> int:
-    """The raw rows the day's threads need (`DAY_ROWS_SQL`), ordered by channel, into a Parquet
-    file (the database lock is held only for the export); returns how many."""
+    """The raw rows the day's threads need (`DAY_ROWS_SQL`), their records cut to what building
+    reads, ordered by channel, into a Parquet file (the database lock is held only for the
+    export); returns how many."""
     params = {"day": day, "previous_day": shift_day(day, -1)}
     return store.query_to_parquet(
-        DAY_ROWS_SQL + " ORDER BY r.channel_id", params, path, row_group_size=DAY_ROWS_ROW_GROUP
+        _CUT_RECORDS_SQL + " ORDER BY channel_id", params, path, row_group_size=DAY_ROWS_ROW_GROUP
     )
 
 
