@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 from outropy_pipelines.domain.days import day_window
 from outropy_pipelines.domain.thread_builder import ThreadBuilder
 from outropy_pipelines.gc_pause import paused_gc
+from outropy_pipelines.stages.memory import release_freed_memory
 from outropy_pipelines.stages.parallel import balanced_shares, run_shares, worker_count
 from outropy_pipelines.store import DuckDBStore, ParquetSpill, SpilledFiles
 from outropy_pipelines.store import threads as threads_store
@@ -73,6 +74,7 @@ def _channel_groups(path: str, channels: frozenset[str] | None = None) -> Iterat
             if wanted is not None:
                 batch = batch.filter(pc.is_in(batch.column("channel_id"), value_set=wanted))
             yield from _handed_over(batch.to_pylist())
+            release_freed_memory()
 
     for _, channel_rows in itertools.groupby(rows(), key=operator.itemgetter("channel_id")):
         yield channel_rows
