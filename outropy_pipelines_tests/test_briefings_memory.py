@@ -91,3 +91,38 @@ def test_source_messages_maps_share_their_keys_and_match_the_messages(sample_run
     assert thread_ts_of == {(r["channel_id"], r["ts"]): r["thread_ts"] for r in rows}
     assert authors_of == {(r["channel_id"], r["ts"]): r["user_id"] for r in rows}
     assert _shared(list(authors_of.values()))
+
+
+def test_briefings_written_through_parquet_batches_are_the_pipelines(sample_run, tmp_path, monkeypatch):
+    """`replace_day_users` in batches of 2 briefings writes the rows the pipeline wrote (copy of
+    the sample run's store; the briefings built again by `brief_day`)."""
+    import shutil
+
+    from outropy_pipelines.store import DuckDBStore
+
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(sample_run.store.path, copy)
+    store = DuckDBStore(copy)
+    day = sample_run.days[-1]
+    columns = {
+        "briefings": "user_id, user_name, markdown, blocks_json, html, plain_text, item_count, "
+        "llm_tokens, content_hash",
+        "briefing_lines": "user_id, position, section, item_id, kind, text, reason, score, channel_id, "
+        "sources, permalinks",
+    }
+
+    def rows(table: str) -> list[dict]:
+        return store.query(f"SELECT {columns[table]} FROM {table} WHERE day = ? ORDER BY ALL", [day])
+
+    before = {table: rows(table) for table in columns}
+    users = sorted({r["user_id"] for r in before["briefings"]})
+    assert len(users) > 4 and len(before["briefing_lines"]) > 10
+    store.execute("DELETE FROM briefings WHERE day = ?", [day])
+    store.execute("DELETE FROM briefing_lines WHERE day = ?", [day])
+    monkeypatch.setattr(briefings_store, "SPILL_BRIEFINGS", 2)
+    report = briefings_stage.brief_day(
+        store, read_directory(store), day, users, sample_run.settings.slack_workspace_url
+    )
+    assert report.lines == len(before["briefing_lines"])
+    assert {table: rows(table) for table in columns} == before
+    assert not list((copy.parent / "copy.duckdb.spill").glob("outropy-spill-*"))  # spills removed
