@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import duckdb
 
@@ -37,7 +37,10 @@ def entity_summaries_from(
     entity_kind: str | None = None,
 ) -> list[EntitySummary]:
     """`load_entity_summaries` on an open connection. The rows were written by `replace_day` from
-    validated summaries: they are turned back into models without validating them again."""
+    validated summaries: they are turned back into models without validating them again.
+
+    The open items' values of few distinct values (kind, channel, owners, days) are kept as one
+    `str` per value (`one`): JSON decoding makes a new one per occurrence."""
     sql = (
         "SELECT day, entity_id, scope, entity_kind, name, summary, open_items, item_ids_today, as_of, "
         "provider FROM entity_summaries WHERE day = ?"
@@ -49,6 +52,7 @@ def entity_summaries_from(
     if entity_kind is not None:
         sql += " AND entity_kind = ?"
         params.append(entity_kind)
+    one: Callable[[str, str], str] = {}.setdefault
     return [
         trusted(
             EntitySummary,
@@ -59,7 +63,7 @@ def entity_summaries_from(
                 "entity_kind": entity_kind,
                 "name": name,
                 "summary": summary,
-                "open_items": [_open_item(o) for o in json.loads(open_items or "[]")],
+                "open_items": [_open_item(o, one) for o in json.loads(open_items or "[]")],
                 "item_ids_today": item_ids_today or [],
                 "as_of": as_of,
                 "provider": provider,
@@ -80,20 +84,22 @@ def entity_summaries_from(
     ]
 
 
-def _open_item(o: dict) -> OpenItem:
-    """An open item from its JSON (`replace_day` writes `model_dump(mode="json")`)."""
+def _open_item(o: dict, one: Callable[[str, str], str]) -> OpenItem:
+    """An open item from its JSON (`replace_day` writes `model_dump(mode="json")`); `one(v, v)`
+    is the one `str` kept for a value `v` (`dict.setdefault` of a dict shared by the rows)."""
     return trusted(
         OpenItem,
         {
             "item_id": o["item_id"],
-            "kind": o["kind"],
+            "kind": one(o["kind"], o["kind"]),
             "title": o["title"],
-            "channel_id": o["channel_id"],
-            "owners": o["owners"],
-            "since_day": o["since_day"],
-            "last_seen_day": o["last_seen_day"],
+            "channel_id": one(o["channel_id"], o["channel_id"]),
+            "owners": [one(u, u) for u in o["owners"]],
+            "since_day": one(o["since_day"], o["since_day"]),
+            "last_seen_day": one(o["last_seen_day"], o["last_seen_day"]),
             "sources": [
-                trusted(SourceRef, {"channel_id": s["channel_id"], "ts": s["ts"]}) for s in o["sources"]
+                trusted(SourceRef, {"channel_id": one(s["channel_id"], s["channel_id"]), "ts": s["ts"]})
+                for s in o["sources"]
             ],
         },
     )
