@@ -6,8 +6,6 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Sequence
 
-import pyarrow as pa
-
 from outropy_pipelines.domain.models import Briefing, SourceRef
 from outropy_pipelines.store.duckdb_store import DuckDBStore, list_param, to_json, unnested
 
@@ -48,38 +46,6 @@ def source_messages(
 
 #: briefings per Parquet file of a write (`replace_day_users`)
 SPILL_BRIEFINGS = 100
-
-_BRIEFINGS_SCHEMA = pa.schema(
-    [
-        ("day", pa.string()),
-        ("user_id", pa.string()),
-        ("user_name", pa.string()),
-        ("markdown", pa.string()),
-        ("blocks_json", pa.string()),
-        ("html", pa.string()),
-        ("plain_text", pa.string()),
-        ("item_count", pa.int64()),
-        ("llm_tokens", pa.int64()),
-        ("content_hash", pa.string()),
-        ("created_at", pa.timestamp("us")),
-    ]
-)
-_LINES_SCHEMA = pa.schema(
-    [
-        ("day", pa.string()),
-        ("user_id", pa.string()),
-        ("position", pa.int64()),
-        ("section", pa.string()),
-        ("item_id", pa.string()),
-        ("kind", pa.string()),
-        ("text", pa.string()),
-        ("reason", pa.string()),
-        ("score", pa.float64()),
-        ("channel_id", pa.string()),
-        ("sources", pa.string()),
-        ("permalinks", pa.list_(pa.string())),
-    ]
-)
 
 
 def replace_day_users(
@@ -146,8 +112,8 @@ def replace_day_users(
                             "permalinks": line.permalinks,
                         }
                     )
-            briefing_spill.write(pa.Table.from_pylist(briefing_rows, schema=_BRIEFINGS_SCHEMA))
-            line_spill.write(pa.Table.from_pylist(line_rows, schema=_LINES_SCHEMA))
+            briefing_spill.write(briefing_rows)
+            line_spill.write(line_rows)
         store.replace_partitions([("briefings", keys, briefing_spill), ("briefing_lines", keys, line_spill)])
         return line_spill.num_rows
 
