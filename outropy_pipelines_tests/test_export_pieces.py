@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 import pytest
 
-from outropy_pipelines.adapters import slack_export_reader
+from outropy_pipelines.adapters import export_day_file
 from outropy_pipelines.adapters.export_files import (
     array_piece_spans,
     array_pieces,
@@ -92,6 +92,6 @@ def test_an_export_with_bad_records_reads_the_same_in_pieces(tmp_path, monkeypat
         path.write_text(text.replace('"far away"', "NaN") if nan else text)
     whole = read_all(SlackExportReader(root))
     split = functools.partial(array_pieces, piece_bytes=300, min_bytes=0)
-    monkeypatch.setattr(slack_export_reader, "array_pieces", split)
+    monkeypatch.setattr(export_day_file, "array_pieces", split)
     assert read_all(SlackExportReader(root)) == whole
     assert any(q for _, _, q, _ in whole)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import copy
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pyarrow as pa
@@ -77,9 +77,31 @@ class _ShareOutput:
     files_by_utc_date: bool | None  # the reader's view of the export's day-file names after the share
 
 
+@dataclass
+class _Mark:
+    """What a `_DayWriter` had taken before a run of provisional chunks (see `DayRead`): what it
+    goes back to when they are retracted."""
+
+    spilled: SpilledFiles
+    tables: list[pa.Table]  # the columns of kept rows not spilled yet
+    buffered: int
+    report: IngestReport
+    quarantined: int
+    channels: set[str]
+    keys: list[tuple[str, str]] = field(default_factory=list)  # (channel, ts) first seen since
+
+
 class _DayWriter:
     """Rows of a day (or of a share of it) de-duplicated on (channel, ts), the first record kept,
-    and spilled to Parquet; quarantine and counts gathered on the way."""
+    and spilled to Parquet; quarantine and counts gathered on the way.
+
+    Provisional chunks (a big file's pieces, see `DayRead`) are taken like any other: their rows
+    become columns and whole row groups of them are spilled as they come, so a big file's rows are
+    never all held. Before the first of them the writer sets a `_Mark`; a chunk that keeps them
+    drops it, one that retracts them goes back to it: the Parquet files written since are
+    removed, and the columns, keys, quarantine and counts are those of the mark. The spilled
+    files are the same either way: a row group is a slice of the rows in the order taken, however
+    they came in batches."""
 
     def __init__(self, day: str, source: str, spill: ParquetSpill) -> None:
         self.day, self.source, self.spill = day, source, spill
@@ -90,8 +112,13 @@ class _DayWriter:
         self._rows: list[dict[str, Any]] = []
         self._tables: list[pa.Table] = []
         self._buffered = 0
+        self._mark: _Mark | None = None
 
     def add(self, chunk: DayRead) -> None:
+        if chunk.retract:
+            self._retract()
+        if chunk.provisional and self._mark is None:
+            self._set_mark()
         report = self.report
         report.files_read += chunk.files_read
         report.duplicates += chunk.duplicates
@@ -102,6 +129,7 @@ class _DayWriter:
         # a busy conversation-day's rows are never held twice over (as dicts and as columns)
         rows, chunk.messages = chunk.messages, []
         seen, seen_add = self.seen, self.seen.add
+        first_seen = self._mark.keys.append if self._mark is not None else None
         while rows:
             room = SPILL_BATCH_ROWS - len(self._rows)
             batch = rows[:room]
@@ -113,10 +141,42 @@ class _DayWriter:
                     self._duplicate(key, row)
                     continue
                 seen_add(key)
+                if first_seen is not None:
+                    first_seen(key)
                 append(row)
             del batch, append  # (the list is let go by `_buffer`)
             if len(self._rows) >= SPILL_BATCH_ROWS:
                 self._buffer()
+        if not chunk.provisional:
+            self._mark = None  # what the provisional chunks before gave is kept
+
+    def _set_mark(self) -> None:
+        if self._rows:
+            self._buffer()  # so that the kept rows not spilled yet are all in `_tables`
+        report = self.report
+        self._mark = _Mark(
+            spilled=self.spill.handoff(),
+            tables=list(self._tables),
+            buffered=self._buffered,
+            report=replace(
+                report,
+                failed_conversations=list(report.failed_conversations),
+                not_joined=list(report.not_joined),
+            ),
+            quarantined=len(self.quarantine),
+            channels=set(self.channels),
+        )
+
+    def _retract(self) -> None:
+        mark, self._mark = self._mark, None
+        if mark is None:
+            raise ValueError("a chunk retracts provisional chunks that were not given")
+        self.spill.truncate(mark.spilled)
+        self._rows, self._tables, self._buffered = [], mark.tables, mark.buffered
+        self.report, self.channels = mark.report, mark.channels
+        del self.quarantine[mark.quarantined :]
+        self.seen.difference_update(mark.keys)
+        release_freed_memory()
 
     def _duplicate(self, key: tuple[str, str], row: dict[str, Any]) -> None:
         self.report.duplicates += 1
@@ -157,6 +217,8 @@ class _DayWriter:
     def finish(self) -> None:
         """Spill everything still pending. No rows come after: the keys seen are dropped (freed
         now, before the garbage collector, paused while they were made, would go through them)."""
+        if self._mark is not None:
+            raise ValueError("the chunks ended in a provisional one: nothing kept or retracted it")
         if self._rows:
             self._buffer()
         if self._tables:
