@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,8 @@ def test_a_big_file_read_in_pieces_ingests_as_read_whole(tmp_path, monkeypatch, 
     assert sum(c.provisional for c in chunks) > 5
     assert [c.retract for c in chunks].count(True) == (defect != "none")
     assert _ingest(root, tmp_path / "pieces.duckdb", workers=1) == whole
+    zipped = shutil.make_archive(str(tmp_path / "export"), "zip", root)  # read back from the archive
+    assert _ingest(Path(zipped), tmp_path / "zip.duckdb", workers=1) == whole
     # the busy file (the biggest) is read in this process, the others in workers
     assert _ingest(root, tmp_path / "workers.duckdb", workers=3, parallel_min_bytes=0) == whole
 

@@ -1,13 +1,13 @@
 """One day file of a Slack export read for one day (see `SlackExportReader.iter_day`): its records
 of the day as rows, its problems quarantined, what it says about the naming of day files.
 
-A big file (see `export_files.array_pieces`) is read a piece at a time, and each piece's rows are
-handed on as soon as they are made, as a *provisional* chunk: a later piece may turn out to be no
+A big file (see `export_files.array_pieces`) is read from disk a piece at a time, and each piece's
+rows are handed on as soon as they are made, as a *provisional* chunk: a later piece may turn out to be no
 JSON (the file is invalid, or a cut fell inside a record), and then the file is parsed whole again
 and its rows are those of that parse. So the chunks of one file are zero or more provisional ones
-followed by one final chunk: the last piece's, which keeps the provisional chunks before it, or the
-whole parse's, which `retracts` them (see `DayRead`). A file's `files_read` is counted on its final
-chunk.
+(one a piece) followed by one final chunk: an empty one once every piece parsed, which keeps them,
+or the whole parse's, which `retract`s them (see `DayRead`). A file's `files_read` is counted on its
+final chunk.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from outropy_pipelines.adapters.export_files import array_pieces, parse_array_piece, parse_json_bytes
 from outropy_pipelines.adapters.slack_records import (
@@ -66,57 +66,59 @@ class DayFileRead:
     def __init__(
         self,
         reader: SlackExportReader,
-        data: bytes,
+        stream: BinaryIO,
+        size: int,
         location: str,
         channel_id: str,
         file_day: str,
         window: DayFiles,
         report: bool,
     ) -> None:
-        self.reader, self.data, self.location, self.channel_id = reader, data, location, channel_id
+        self.reader, self.stream, self.size = reader, stream, size
+        self.location, self.channel_id = location, channel_id
         self.file_day, self.window, self.report = file_day, window, report
 
     def chunks(self) -> Iterator[DayRead]:
-        """The file's chunks (see the module's docstring). The bytes are let go once cut into
-        pieces (and read again for a whole parse), each piece once parsed, each record once made
-        a row: a busy conversation-day's file is never held two or three times over."""
-        pieces = array_pieces(self.data)
+        """The file's chunks (see the module's docstring). A big file is read from the stream a
+        piece at a time, each piece let go once parsed, each record once made a row: it is never
+        held whole, as bytes or as Python objects; a smaller one (or a big one that must be parsed
+        whole after all) is read whole, its bytes let go once parsed."""
+        pieces = array_pieces(self.stream, self.size)
         if pieces is None:
             yield self._whole(retract=False)
             return
         naming = self.reader._files_by_utc_date
-        self.data = b""
         n = 0
-        for k, piece in enumerate(pieces):
-            pieces[k] = b""
-            records = parse_array_piece(piece)
+        for piece in pieces:
+            records = None if piece is None else parse_array_piece(piece)
             del piece
             if records is None:
                 # undo what the pieces read said about the naming; the chunks they gave are retracted
                 self.reader._files_by_utc_date = naming
-                self.data = self.reader.files.read(*self.location.rsplit("/", 1))  # folder, file name
-                yield self._whole(retract=k > 0)
+                yield self._whole(retract=n > 0)
                 return
-            last = k == len(pieces) - 1
-            chunk = DayRead(provisional=not last, files_read=int(last))
+            chunk = DayRead(provisional=True)
             self._take(records, n, chunk)
             n += len(records)
             del records
             yield chunk
             del chunk
+        yield DayRead(files_read=1)  # keeps the pieces' chunks
 
     def _whole(self, retract: bool) -> DayRead:
         """The file parsed whole: its rows, or the file quarantined when it is no JSON list."""
         out = DayRead(files_read=1, retract=retract)
+        self.stream.seek(0)
+        data = self.stream.read()
         try:
-            records = parse_json_bytes(self.data)
+            records = parse_json_bytes(data)
         except ValueError as exc:
-            self._quarantine(out, self.location, f"invalid JSON: {exc}", quarantine_text(self.data))
+            self._quarantine(out, self.location, f"invalid JSON: {exc}", quarantine_text(data))
             return out
         if not isinstance(records, list):
-            self._quarantine(out, self.location, "day file is not a JSON list", quarantine_text(self.data))
+            self._quarantine(out, self.location, "day file is not a JSON list", quarantine_text(data))
             return out
-        self.data = b""
+        del data
         self._take(records, 0, out)
         return out
 

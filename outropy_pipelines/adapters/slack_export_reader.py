@@ -383,26 +383,33 @@ class SlackExportReader:
         """The chunks of a folder's files of `names` (see `DayFileRead`), in that order."""
         channel_id = self.folder_map().get(folder)
         for file_day in names:
+            name, report = f"{file_day}.json", file_day == window.day
+            location = f"{folder}/{name}"
             try:
-                data = self.files.read(folder, f"{file_day}.json")
+                stream = self.files.open(folder, name)
             except FileNotFoundError:
                 continue
-            location = f"{folder}/{file_day}.json"
-            report = file_day == window.day
-            if channel_id is None:  # a folder that appeared after the directory was read
-                if report:
+            with stream:
+                if channel_id is not None:
+                    read = DayFileRead(
+                        self,
+                        stream,
+                        self.files.size(folder, name),
+                        location,
+                        channel_id,
+                        file_day,
+                        window,
+                        report,
+                    )
+                    yield from read.chunks()
+                elif report:  # a folder that appeared after the directory was read
                     reason = "unknown channel folder: not there when the directory was read"
-                    raw = quarantine_text(data)
+                    raw = quarantine_text(stream.read())
                     yield DayRead(
                         quarantine=[
                             QuarantineRecord(source="export", location=location, reason=reason, raw=raw)
                         ]
                     )
-                continue
-            read = DayFileRead(self, data, location, channel_id, file_day, window, report)
-            del data  # the bytes are dropped once cut into pieces (`DayFileRead.chunks`), not held here
-            yield from read.chunks()
-            del read
 
     @staticmethod
     def _drop_duplicates(out: DayRead) -> None:
