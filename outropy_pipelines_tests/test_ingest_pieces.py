@@ -71,12 +71,14 @@ def _ingest(root: Path, db: Path, **kwargs: Any) -> tuple[list[Any], list[dict],
 
 
 def _pieces(monkeypatch: pytest.MonkeyPatch, piece_bytes: int | None) -> None:
-    """Big files cut into pieces of `piece_bytes` (None: every file read whole); the writer's
-    batches and row groups small, so that provisional rows are spilled before they are retracted."""
+    """Big files cut into pieces of `piece_bytes`, a file parsed whole after all handed on a few
+    records at a time (None: every file read whole, in one chunk); the writer's batches and row
+    groups small, so that provisional rows are spilled before they are retracted."""
     if piece_bytes is None:
         split = functools.partial(array_pieces, min_bytes=10**12)
     else:
         split = functools.partial(array_pieces, piece_bytes=piece_bytes, min_bytes=0)
+        monkeypatch.setattr(export_day_file, "WHOLE_CHUNK_RECORDS", 7)
     monkeypatch.setattr(export_day_file, "array_pieces", split)
     monkeypatch.setattr(ingest, "SPILL_BATCH_ROWS", 7)
     monkeypatch.setattr(ingest, "DUCKDB_ROW_GROUP_ROWS", 10)

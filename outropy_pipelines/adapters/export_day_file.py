@@ -1,13 +1,13 @@
 """One day file of a Slack export read for one day (see `SlackExportReader.iter_day`): its records
 of the day as rows, its problems quarantined, what it says about the naming of day files.
 
-A big file (see `export_files.array_pieces`) is read from disk a piece at a time, and each piece's
-rows are handed on as soon as they are made, as a *provisional* chunk: a later piece may turn out to be no
-JSON (the file is invalid, or a cut fell inside a record), and then the file is parsed whole again
-and its rows are those of that parse. So the chunks of one file are zero or more provisional ones
-(one a piece) followed by one final chunk: an empty one once every piece parsed, which keeps them,
-or the whole parse's, which `retract`s them (see `DayRead`). A file's `files_read` is counted on its
-final chunk.
+A big file (see `export_files.array_pieces`) is read from disk a piece at a time, and each
+piece's rows are handed on as soon as they are made, as a *provisional* chunk: a later piece may
+turn out to be no JSON (the file is invalid, or a cut fell inside a record), and then the file is
+parsed whole again and its rows are those of that parse. So the chunks of one file are zero or
+more provisional ones (one a piece), then either an empty chunk that keeps them, once every piece
+parsed, or one that `retract`s them (see `DayRead`) followed by the chunks of the whole parse. A
+file's `files_read` is counted on its last chunk.
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ from outropy_pipelines.domain.models import QuarantineRecord
 
 if TYPE_CHECKING:
     from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
+
+#: a file parsed whole is handed on this many records' rows at a time
+WHOLE_CHUNK_RECORDS = 10_000
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ class DayFileRead:
         whole after all) is read whole, its bytes let go once parsed."""
         pieces = array_pieces(self.stream, self.size)
         if pieces is None:
-            yield self._whole(retract=False)
+            yield from self._whole()
             return
         naming = self.reader._files_by_utc_date
         n = 0
@@ -93,9 +96,12 @@ class DayFileRead:
             records = None if piece is None else parse_array_piece(piece)
             del piece
             if records is None:
-                # undo what the pieces read said about the naming; the chunks they gave are retracted
+                # what the pieces read said about the naming is undone, the chunks they gave are
+                # retracted (before the whole parse, so that whoever took them lets them go first)
                 self.reader._files_by_utc_date = naming
-                yield self._whole(retract=n > 0)
+                if n:
+                    yield DayRead(provisional=True, retract=True)
+                yield from self._whole()
                 return
             chunk = DayRead(provisional=True)
             self._take(records, n, chunk)
@@ -105,21 +111,36 @@ class DayFileRead:
             del chunk
         yield DayRead(files_read=1)  # keeps the pieces' chunks
 
-    def _whole(self, retract: bool) -> DayRead:
-        """The file parsed whole: its rows, or the file quarantined when it is no JSON list."""
-        out = DayRead(files_read=1, retract=retract)
+    def _whole(self) -> Iterator[DayRead]:
+        """The file parsed whole: its rows, WHOLE_CHUNK_RECORDS records' at a time, each chunk
+        handed on as soon as it is made; or the file quarantined when it is no JSON list."""
         self.stream.seek(0)
         data = self.stream.read()
         try:
             records = parse_json_bytes(data)
         except ValueError as exc:
-            self._quarantine(out, self.location, f"invalid JSON: {exc}", quarantine_text(data))
-            return out
+            yield self._unreadable(f"invalid JSON: {exc}", data)
+            return
         if not isinstance(records, list):
-            self._quarantine(out, self.location, "day file is not a JSON list", quarantine_text(data))
-            return out
+            yield self._unreadable("day file is not a JSON list", data)
+            return
         del data
-        self._take(records, 0, out)
+        n = 0
+        while True:
+            batch = records[:WHOLE_CHUNK_RECORDS]
+            del records[:WHOLE_CHUNK_RECORDS]
+            chunk = DayRead(files_read=int(not records))
+            self._take(batch, n, chunk)
+            n += len(batch)
+            del batch
+            yield chunk
+            del chunk
+            if not records:
+                return
+
+    def _unreadable(self, reason: str, data: bytes) -> DayRead:
+        out = DayRead(files_read=1)
+        self._quarantine(out, self.location, reason, quarantine_text(data))
         return out
 
     def _quarantine(self, out: DayRead, location: str, reason: str, raw: str) -> None:

@@ -9,8 +9,9 @@ and identified by the folder) whose members are the people who posted in it; it 
 unless `unlisted_visibility` is "public", and the directory warns about it.
 
 Messages stream: `iter_day` yields a day one conversation folder at a time (of all folders, or of a
-subset, so that worker processes can each read a share of them), so memory is bounded by the largest
-conversation-day, never by the day.
+subset, so that worker processes can each read a share of them), a day file at a time, and a big
+file a piece at a time (provisional chunks, see `DayRead`), so memory is bounded by a piece of the
+largest conversation-day's file, never by the day.
 
 Nothing unreadable is dropped silently: an invalid JSON file, a file whose name is no date, a record
 that does not fit the boundary model (`domain/slack_message.py`), a duplicate `ts`, a message filed

@@ -28,11 +28,11 @@ class DayRead:
     and quarantine.
 
     A chunk may be `provisional`: the rows of a big file still being read a piece at a time (see
-    `export_day_file.py`), handed on early so that they need not all be held at once. Whoever
-    takes chunks holds on to what provisional chunks say until the next chunk that is not
-    provisional: that one keeps them, unless it `retract`s them (everything since the last chunk
-    that was not provisional is then void, and this chunk holds what replaces it). `settled`
-    gives the chunks as they stand."""
+    `export_day_file.py`), handed on early so that they need not all be held at once. What
+    provisional chunks give stands only once a chunk that is not provisional comes: that one keeps
+    it, unless it `retract`s it (everything since the last chunk that was not provisional is then
+    void, and this chunk holds what replaces it). `settled` gives the chunks that stand; the
+    ingest stage's writer takes chunks as they come and undoes retracted ones."""
 
     messages: list[dict[str, Any]] = field(default_factory=list)
     quarantine: list[QuarantineRecord] = field(default_factory=list)

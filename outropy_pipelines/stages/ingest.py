@@ -1,9 +1,10 @@
 """Stage: one day of raw Slack messages into DuckDB (`raw_messages`, `quarantine`).
 
-Streams: the source's chunks (one conversation folder at a time for an export) are de-duplicated on
+Streams: the source's chunks (for an export, a day file at a time, a big file a piece at a time
+in provisional chunks that the writer undoes when they are retracted) are de-duplicated on
 (channel, ts), the first record kept, and spilled to Parquet in batches, then written in one
-transaction; a day of a million messages never sits in memory as Python objects, and the database
-lock is held only for the final write.
+transaction; a day of a million messages never sits in memory as Python objects, nor a big file's
+rows, and the database lock is held only for the final write.
 
 An export's big day is split into shares of conversation folders of about equal bytes, one per
 worker process (OUTROPY_WORKERS, default: the CPUs available): this process reads the first share
@@ -82,7 +83,8 @@ class _ShareOutput:
 @dataclass
 class _Mark:
     """What a `_DayWriter` had taken before a run of provisional chunks (see `DayRead`): what it
-    goes back to when they are retracted."""
+    goes back to when they are retracted. Its `tables` are held until then, even once spilled
+    along with provisional rows (less than a row group of them)."""
 
     spilled: SpilledFiles
     tables: list[pa.Table]  # the columns of kept rows not spilled yet
