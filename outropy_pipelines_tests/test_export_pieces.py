@@ -1,9 +1,10 @@
-"""A big day file is read a piece at a time (`array_piece_spans`): exactly the records, rows and
+"""A big day file is read a piece at a time (`array_pieces`): exactly the records, rows and
 quarantine of reading it whole, whatever its layout; a piece that is no JSON means a whole read."""
 
 from __future__ import annotations
 
 import functools
+import io
 import json
 import shutil
 from typing import Any
@@ -11,13 +12,8 @@ from typing import Any
 import orjson
 import pytest
 
-from outropy_pipelines.adapters import slack_export_reader
-from outropy_pipelines.adapters.export_files import (
-    array_piece_spans,
-    array_pieces,
-    parse_array_piece,
-    parse_json_bytes,
-)
+from outropy_pipelines.adapters import export_day_file, export_files
+from outropy_pipelines.adapters.export_files import array_pieces, parse_array_piece, parse_json_bytes
 from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
 from outropy_pipelines_tests.conftest import SAMPLE_EXPORT
 
@@ -33,13 +29,13 @@ LAYOUTS = {
 }
 
 
-def pieces(data: bytes, piece_bytes: int) -> list[Any] | str | None:
-    parts = array_pieces(data, piece_bytes, min_bytes=0)
+def pieces(data: bytes, piece_bytes: int, min_bytes: int = 0) -> list[Any] | str | None:
+    parts = array_pieces(io.BytesIO(data), len(data), piece_bytes, min_bytes)
     if parts is None:
         return None
     out: list[Any] = []
     for piece in parts:
-        part = parse_array_piece(piece)
+        part = None if piece is None else parse_array_piece(piece)
         if part is None:
             return "whole"
         out += part
@@ -48,16 +44,22 @@ def pieces(data: bytes, piece_bytes: int) -> list[Any] | str | None:
 
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
 @pytest.mark.parametrize("piece_bytes", [1, 50, 1000, 10**9])
-def test_pieces_hold_exactly_the_documents_records(layout, piece_bytes):
+@pytest.mark.parametrize("read_bytes", [1, 7, 1 << 20])
+def test_pieces_hold_exactly_the_documents_records(monkeypatch, layout, piece_bytes, read_bytes):
+    """Whatever the size of the pieces, and of the reads of the stream they are cut from."""
+    monkeypatch.setattr(export_files, "_READ_BYTES", read_bytes)
     data = LAYOUTS[layout]
     # CRLF: "},\r\n" is not the separator looked for, the document is one piece
     assert pieces(data, piece_bytes) == parse_json_bytes(data)
 
 
 def test_what_is_not_an_array_of_objects_on_lines_is_read_whole():
-    for data in (b'{"a": 1}', b"[]", b"[1, 2]", b'[{"a": 1}, {"b": 2}]', b"[\n{}\n"):
-        assert array_piece_spans(data, 1, min_bytes=0) is None
-    assert array_piece_spans(LAYOUTS["indent 2"], 1) is None  # small: whole
+    for data in (b'{"a": 1}', b"[]", b"[1, 2]", b'[{"a": 1}, {"b": 2}]', b"[", b"  \n"):
+        assert pieces(data, 1) is None
+    # known at the end only: the pieces read so far are then retracted (see `export_day_file.py`)
+    for data in (b"[\n{}\n", b"[\n{},\n{}\n] x", LAYOUTS["indent 2"][:-1]):
+        assert pieces(data, 1) == "whole"
+    assert pieces(LAYOUTS["indent 2"], 1, min_bytes=len(LAYOUTS["indent 2"]) + 1) is None  # small: whole
 
 
 @pytest.mark.parametrize(
@@ -92,6 +94,6 @@ def test_an_export_with_bad_records_reads_the_same_in_pieces(tmp_path, monkeypat
         path.write_text(text.replace('"far away"', "NaN") if nan else text)
     whole = read_all(SlackExportReader(root))
     split = functools.partial(array_pieces, piece_bytes=300, min_bytes=0)
-    monkeypatch.setattr(slack_export_reader, "array_pieces", split)
+    monkeypatch.setattr(export_day_file, "array_pieces", split)
     assert read_all(SlackExportReader(root)) == whole
     assert any(q for _, _, q, _ in whole)

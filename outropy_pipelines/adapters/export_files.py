@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import os
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -44,60 +45,80 @@ def parse_json_bytes(data: bytes) -> Any:
             raise ValueError("JSON nested too deep to read") from None
 
 
-#: a day file this big is parsed a piece of about ARRAY_PIECE_BYTES at a time (see `array_piece_spans`)
+#: a day file this big is parsed a piece of about ARRAY_PIECE_BYTES at a time (see `array_pieces`)
 ARRAY_PIECE_MIN_BYTES = 8_000_000
 ARRAY_PIECE_BYTES = 4_000_000
 _JSON_SPACE = b" \t\n\r"
+_READ_BYTES = 1 << 20
 
 
-def array_piece_spans(
-    data: bytes, piece_bytes: int = ARRAY_PIECE_BYTES, min_bytes: int = ARRAY_PIECE_MIN_BYTES
-) -> list[tuple[int, int]] | None:
-    """Where a big JSON array of objects may be cut into pieces of about `piece_bytes`, each read
-    as an array of its own (`array_pieces`), so that the whole document is never held as
-    Python objects at once: spans of `data` between the brackets, cut after a `}` where the next
-    element begins on a new line as the first element does (`},\n{` one record a line, `},\n    {`
-    as Slack writes them). None for a document under `min_bytes` or not of that shape.
+def array_pieces(
+    stream: BinaryIO,
+    size: int,
+    piece_bytes: int = ARRAY_PIECE_BYTES,
+    min_bytes: int = ARRAY_PIECE_MIN_BYTES,
+) -> Iterator[bytes | None] | None:
+    """A big JSON array of objects (`size` bytes, read from `stream`) cut into pieces of about
+    `piece_bytes`, each a JSON array of its own (`parse_array_piece`), read from the stream as they
+    are needed: neither the document nor its Python objects are ever held whole. Cut after a `}`
+    where the next element begins on a new line as the first element does (`},\n{` one record a
+    line, `},\n    {` as Slack writes them). None for a document under `min_bytes` or that does not
+    begin so (`[`, a line break, `{`); a piece is None when the document turns out not to end as
+    such an array does (`]`).
 
     A cut may still fall inside an element: a piece that is then no JSON makes the reader parse
     the whole document instead. When every piece parses, their elements are exactly the
     document's (the pieces joined by the commas cut out are the array's content)."""
-    if len(data) < min_bytes:
+    if size < min_bytes:
         return None
-    start = len(_BOM) if data.startswith(_BOM) else 0
-    while start < len(data) and data[start] in _JSON_SPACE:
-        start += 1
-    end = len(data.rstrip(_JSON_SPACE)) - 1
-    if start >= end or data[start] != ord("[") or data[end] != ord("]"):
+    buf = bytearray()
+    while len(buf) < len(_BOM) and (more := stream.read(_READ_BYTES)):
+        buf += more
+    start = _skip_space(stream, buf, len(_BOM) if buf.startswith(_BOM) else 0)
+    if start >= len(buf) or buf[start] != ord("["):
         return None
-    first = start + 1
-    while first < end and data[first] in _JSON_SPACE:
-        first += 1
-    newline = data.rfind(b"\n", start, first)
-    if first >= end or data[first] != ord("{") or newline < 0:
+    first = _skip_space(stream, buf, start + 1)
+    newline = buf.rfind(b"\n", start, first)
+    if first >= len(buf) or buf[first] != ord("{") or newline < 0:
         return None
-    separator = b"},\n" + data[newline + 1 : first + 1]  # "},", the line break, the indent, "{"
-    spans: list[tuple[int, int]] = []
-    piece = start + 1
+    separator = b"},\n" + bytes(buf[newline + 1 : first + 1])  # "},", the line break, the indent, "{"
+    del buf[: start + 1]
+    return _pieces(stream, buf, separator, piece_bytes)
+
+
+def _skip_space(stream: BinaryIO, buf: bytearray, i: int) -> int:
+    """The index of the first byte from `i` on that is no JSON space, reading more into `buf` as
+    needed (len(buf) at the end of the stream)."""
     while True:
-        cut = data.find(separator, piece + piece_bytes, end)
-        if cut < 0:
-            spans.append((piece, end))
-            return spans
-        spans.append((piece, cut + 1))
-        piece = cut + 2
+        while i < len(buf) and buf[i] in _JSON_SPACE:
+            i += 1
+        if i < len(buf):
+            return i
+        more = stream.read(_READ_BYTES)
+        if not more:
+            return i
+        buf += more
 
 
-def array_pieces(
-    data: bytes, piece_bytes: int = ARRAY_PIECE_BYTES, min_bytes: int = ARRAY_PIECE_MIN_BYTES
-) -> list[bytes] | None:
-    """The pieces of `array_piece_spans`, each as a JSON array of its own, so that `data` can be
-    let go and each piece once parsed (`parse_array_piece`); None as there."""
-    spans = array_piece_spans(data, piece_bytes, min_bytes)
-    if spans is None:
-        return None
-    view = memoryview(data)
-    return [b"".join((b"[", view[a:b], b"]")) for a, b in spans]
+def _pieces(stream: BinaryIO, buf: bytearray, separator: bytes, piece_bytes: int) -> Iterator[bytes | None]:
+    """The pieces of `array_pieces`, `buf` holding what was read of the current one."""
+    searched = piece_bytes  # no cut before here in the current piece
+    while True:
+        cut = buf.find(separator, searched)
+        if cut >= 0:
+            yield b"".join((b"[", buf[: cut + 1], b"]"))
+            del buf[: cut + 2]
+            searched = piece_bytes
+            continue
+        searched = max(piece_bytes, len(buf) - len(separator) + 1)
+        more = stream.read(_READ_BYTES)
+        if more:
+            buf += more
+            continue
+        content = bytes(buf).rstrip(_JSON_SPACE)
+        del buf[:]
+        yield b"".join((b"[", content[:-1], b"]")) if content.endswith(b"]") else None
+        return
 
 
 def parse_array_piece(piece: bytes) -> list[Any] | None:
@@ -219,6 +240,14 @@ class ExportFiles:
                 raise FileNotFoundError(f"{folder}/{name}")
             return self._zipfile().read(f"{self._prefix}{folder}/{name}")
         return (self._root / folder / name).read_bytes()
+
+    def open(self, folder: str, name: str) -> BinaryIO:
+        """A folder's file, to be read as a stream. Raises FileNotFoundError."""
+        if self.is_zip:
+            if name not in self._folders.get(folder, {}):
+                raise FileNotFoundError(f"{folder}/{name}")
+            return self._zipfile().open(f"{self._prefix}{folder}/{name}")
+        return (self._root / folder / name).open("rb")
 
     def size(self, folder: str, name: str) -> int:
         """A folder's file's size in bytes (uncompressed), 0 when it is not there."""

@@ -9,8 +9,9 @@ and identified by the folder) whose members are the people who posted in it; it 
 unless `unlisted_visibility` is "public", and the directory warns about it.
 
 Messages stream: `iter_day` yields a day one conversation folder at a time (of all folders, or of a
-subset, so that worker processes can each read a share of them), so memory is bounded by the largest
-conversation-day, never by the day.
+subset, so that worker processes can each read a share of them), a day file at a time, and a big
+file a piece at a time (provisional chunks, see `DayRead`), so memory is bounded by a piece of the
+largest conversation-day's file, never by the day.
 
 Nothing unreadable is dropped silently: an invalid JSON file, a file whose name is no date, a record
 that does not fit the boundary model (`domain/slack_message.py`), a duplicate `ts`, a message filed
@@ -25,16 +26,14 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from outropy_pipelines.adapters.export_day_file import DayFileRead, DayFiles
 from outropy_pipelines.adapters.export_files import (
     EXPORT_LISTS,
     ExportFiles,
     ExportFormatError,
-    array_pieces,
-    parse_array_piece,
     parse_json_bytes,
 )
 from outropy_pipelines.adapters.slack_records import (
@@ -44,10 +43,11 @@ from outropy_pipelines.adapters.slack_records import (
     quarantine_raw,
     quarantine_text,
     raw_row,
+    settled,
     user_from_record,
     users_from_profiles,
 )
-from outropy_pipelines.domain.days import day_of_ts, day_window, parse_day
+from outropy_pipelines.domain.days import day_of_ts, day_window, shift_day
 from outropy_pipelines.domain.models import Channel, Directory, QuarantineRecord, User
 from outropy_pipelines.domain.slack_message import TS_PATTERN, conversation_problem, user_problem
 
@@ -72,32 +72,6 @@ def _day_name(name: str) -> str | None:
     except ValueError:
         return None
     return m.group(1)
-
-
-@dataclass(frozen=True)
-class _DayFiles:
-    """A day's ts window and the names (dates) of the day files that may hold its records."""
-
-    day: str  # ISO date
-    timezone: str
-    start: float
-    end: float
-    utc_names: tuple[str, ...]  # the UTC dates the window overlaps
-    neighbour_names: tuple[str, ...]  # the day before and after, when not among those
-
-    @property
-    def all_names(self) -> tuple[str, ...]:
-        return tuple(sorted(self.utc_names + self.neighbour_names))
-
-    @classmethod
-    def of(cls, day: str | dt.date, timezone: str) -> _DayFiles:
-        d = parse_day(day)
-        start, end = day_window(d, timezone)
-        first = dt.datetime.fromtimestamp(start, dt.UTC).date()
-        last = dt.datetime.fromtimestamp(end - 1e-6, dt.UTC).date()
-        utc = tuple((first + dt.timedelta(days=k)).isoformat() for k in range((last - first).days + 1))
-        around = sorted({(d + dt.timedelta(days=k)).isoformat() for k in (-1, 1)} - set(utc))
-        return cls(d.isoformat(), timezone, start, end, utc, tuple(around))
 
 
 class SlackExportReader:
@@ -311,9 +285,9 @@ class SlackExportReader:
     def read_day(self, day: str | dt.date, timezone: str = "UTC") -> DayRead:
         """Every message whose ts falls in `day` (workspace time zone), from every conversation.
 
-        See `iter_day`; this gathers its chunks and drops duplicate ts across them."""
+        See `iter_day`; this gathers its chunks (as `settled`) and drops duplicate ts across them."""
         out = DayRead()
-        for chunk in self.iter_day(day, timezone):
+        for chunk in settled(self.iter_day(day, timezone)):
             out.messages.extend(chunk.messages)
             out.quarantine.extend(chunk.quarantine)
             out.files_read += chunk.files_read
@@ -338,7 +312,7 @@ class SlackExportReader:
     def day_file_sizes(self, day: str | dt.date, timezone: str = "UTC") -> dict[str, int]:
         """Bytes of the files `iter_day` reads first for `day`, per conversation folder (every
         folder, 0 when it has none): what splitting a day into equal shares goes by."""
-        window = _DayFiles.of(day, timezone)
+        window = DayFiles.of(day, timezone)
         names = window.utc_names if self._files_by_utc_date else window.all_names
         return {
             folder: sum(self.files.size(folder, f"{name}.json") for name in names)
@@ -349,8 +323,10 @@ class SlackExportReader:
         self, day: str | dt.date, timezone: str = "UTC", folders: Collection[str] | None = None
     ) -> Iterator[DayRead]:
         """The day's messages one conversation folder at a time (only the folders named in
-        `folders`, if given), so memory stays bounded by the largest conversation-day. Duplicate ts
-        are not dropped here (`read_day` and the ingest stage do).
+        `folders`, if given), a day file at a time, and a big file a piece at a time in
+        provisional chunks (see `DayRead` and `export_day_file.py`), so memory stays bounded by a
+        piece of the largest conversation-day's file. Duplicate ts are not dropped here (`read_day`
+        and the ingest stage do).
 
         Records are kept by their ts. Slack exports may name day files by UTC date or by a local
         date. The first day a reader reads, it reads the files of the day before and after too,
@@ -369,10 +345,10 @@ class SlackExportReader:
         day, in an export named by UTC date, is missed when a run reads its day (not first) and
         another run its file.
         """
-        window = _DayFiles.of(day, timezone)
+        window = DayFiles.of(day, timezone)
         probing = self._files_by_utc_date is None
         for folder in self._named_folders(folders):
-            yield self._read_folder(folder, window, window.utc_names)
+            yield from self._read_folder(folder, window, window.utc_names)
         if probing or not self._files_by_utc_date:
             yield from self._neighbour_files(window, folders)
         if probing and self._files_by_utc_date is None:
@@ -388,13 +364,14 @@ class SlackExportReader:
         export named by local dates. From this call on the reader takes the export to be named so.
         """
         self._files_by_utc_date = False
-        return self._neighbour_files(_DayFiles.of(day, timezone), folders)
+        return self._neighbour_files(DayFiles.of(day, timezone), folders)
 
-    def _neighbour_files(self, window: _DayFiles, folders: Collection[str] | None) -> Iterator[DayRead]:
+    def _neighbour_files(self, window: DayFiles, folders: Collection[str] | None) -> Iterator[DayRead]:
         self._utc_only_days = self._utc_only_days - {window.day}
         return (
-            self._read_folder(folder, window, window.neighbour_names)
+            chunk
             for folder in self._named_folders(folders)
+            for chunk in self._read_folder(folder, window, window.neighbour_names)
         )
 
     def _named_folders(self, names: Collection[str] | None) -> Iterator[str]:
@@ -403,32 +380,37 @@ class SlackExportReader:
         wanted = set(names)
         return (folder for folder in self.files.folders() if folder in wanted)
 
-    def _read_folder(self, folder: str, window: _DayFiles, names: Sequence[str]) -> DayRead:
+    def _read_folder(self, folder: str, window: DayFiles, names: Sequence[str]) -> Iterator[DayRead]:
+        """The chunks of a folder's files of `names` (see `DayFileRead`), in that order."""
         channel_id = self.folder_map().get(folder)
-        out = DayRead()
         for file_day in names:
+            name, report = f"{file_day}.json", file_day == window.day
+            location = f"{folder}/{name}"
             try:
-                data = self.files.read(folder, f"{file_day}.json")
+                stream = self.files.open(folder, name)
             except FileNotFoundError:
                 continue
-            location = f"{folder}/{file_day}.json"
-            report = file_day == window.day
-            if channel_id is None:  # a folder that appeared after the directory was read
-                if report:
-                    out.quarantine.append(
-                        QuarantineRecord(
-                            source="export",
-                            location=location,
-                            reason="unknown channel folder: not there when the directory was read",
-                            raw=quarantine_text(data),
-                        )
+            with stream:
+                if channel_id is not None:
+                    read = DayFileRead(
+                        self,
+                        stream,
+                        self.files.size(folder, name),
+                        location,
+                        channel_id,
+                        file_day,
+                        window,
+                        report,
                     )
-                continue
-            out.files_read += 1
-            read = _FileRead(self, data, location, channel_id, file_day, window, report, out)
-            del data  # the bytes are dropped once parsed (`_FileRead.run`), not held here
-            read.run()
-        return out
+                    yield from read.chunks()
+                elif report:  # a folder that appeared after the directory was read
+                    reason = "unknown channel folder: not there when the directory was read"
+                    raw = quarantine_text(stream.read())
+                    yield DayRead(
+                        quarantine=[
+                            QuarantineRecord(source="export", location=location, reason=reason, raw=raw)
+                        ]
+                    )
 
     @staticmethod
     def _drop_duplicates(out: DayRead) -> None:
@@ -460,129 +442,14 @@ class SlackExportReader:
                 yield raw_row(rec, channel_id, day_of_ts(rec["ts"], timezone), raw)
 
 
-class _FileRead:
-    """One day file read for one day: its records of the day as rows, its problems quarantined
-    (when the file is the day's own), and what it says about the naming of day files."""
-
-    def __init__(
-        self,
-        reader: SlackExportReader,
-        data: bytes,
-        location: str,
-        channel_id: str,
-        file_day: str,
-        window: _DayFiles,
-        report: bool,
-        out: DayRead,
-    ) -> None:
-        self.reader, self.data, self.location, self.channel_id = reader, data, location, channel_id
-        self.file_day, self.window, self.report, self.out = file_day, window, report, out
-
-    def _quarantine(self, location: str, reason: str, raw: str) -> None:
-        if self.report:
-            self.out.quarantine.append(
-                QuarantineRecord(source="export", location=location, reason=reason, raw=raw)
-            )
-
-    def run(self) -> None:
-        pieces = array_pieces(self.data)
-        if pieces is not None and self._run_pieces(pieces):
-            return
-        try:
-            records = parse_json_bytes(self.data)
-        except ValueError as exc:
-            self._quarantine(self.location, f"invalid JSON: {exc}", quarantine_text(self.data))
-            return
-        if not isinstance(records, list):
-            self._quarantine(self.location, "day file is not a JSON list", quarantine_text(self.data))
-            return
-        # a busy conversation-day is one big file: its bytes, then each record once made a row, are
-        # freed as the file is read, so the file is not held two or three times over
-        self.data = b""
-        kept: list[dict[str, Any]] = []
-        self._take(records, 0, kept)
-        self.out.messages.extend(kept)
-
-    def _run_pieces(self, pieces: list[bytes]) -> bool:
-        """Read a big file a piece at a time (see `array_pieces`), each piece's bytes and records let
-        go once read. False, with nothing changed, when a piece is no run of JSON values: the file
-        (read again) is then parsed whole."""
-        self.data = b""
-        quarantined, naming = len(self.out.quarantine), self.reader._files_by_utc_date
-        kept: list[dict[str, Any]] = []
-        n = 0
-        for k, piece in enumerate(pieces):
-            pieces[k] = b""
-            records = parse_array_piece(piece)
-            del piece
-            if records is None:
-                del self.out.quarantine[quarantined:]
-                self.reader._files_by_utc_date = naming
-                self.data = self.reader.files.read(*self.location.rsplit("/", 1))  # folder, file name
-                return False
-            self._take(records, n, kept)
-            n += len(records)
-        self.out.messages.extend(kept)
-        return True
-
-    def _take(self, records: list[Any], first: int, kept: list[dict[str, Any]]) -> None:
-        """The rows of the day among `records` (numbered from `first` in the file) into `kept`;
-        each record is let go once read."""
-        reader, window = self.reader, self.window
-        day_iso, start, end, tz = window.day, window.start, window.end, window.timezone
-        # a record of another UTC date than the file's name: day files are named by local dates
-        lo, hi = day_window(self.file_day, "UTC")
-        # a record outside [the day before the file's date, the day after]: no day reads this file
-        near_lo = day_window(_shift(self.file_day, -1), tz)[0]
-        near_hi = day_window(_shift(self.file_day, 1), tz)[1]
-        append = kept.append
-        for k, rec in enumerate(records):
-            records[k] = None
-            n = first + k
-            raw, problem = accept_message(rec)
-            if raw is None:
-                self._quarantine(f"{self.location}#{n}", problem or "", quarantine_raw(rec))
-                continue
-            ts = float(rec["ts"])
-            near = near_lo <= ts < near_hi
-            if not lo <= ts < hi and near and reader._files_by_utc_date is not False:
-                reader._files_by_utc_date = False
-            if start <= ts < end:
-                append(raw_row(rec, self.channel_id, day_iso, raw))
-            elif self.report:
-                self._stray(n, rec, raw, near)
-
-    def _stray(self, n: int, rec: dict[str, Any], raw: str, near: bool) -> None:
-        """A record of the file's own day's file that is not of that day: quarantined when no read
-        of its own day finds it (see `SlackExportReader.iter_day`), else left to that day."""
-        reader, tz = self.reader, self.window.timezone
-        true_day = day_of_ts(rec["ts"], tz)
-        where = f"{self.location}#{n}"
-        if not near:
-            self._quarantine(
-                where,
-                f"message of {true_day} ({tz}) filed in {self.file_day}.json, more than a day away: "
-                "no day reads it",
-                raw,
-            )
-        elif true_day in reader._utc_only_days and self.file_day not in _DayFiles.of(true_day, tz).utc_names:
-            self._quarantine(
-                where,
-                f"message of {true_day} ({tz}) filed in {self.file_day}.json: {true_day} was read before "
-                f"this export showed that its day files are named by local dates; run {true_day} again "
-                "to ingest it",
-                raw,
-            )
-
-
 def _days_near(records: Any, file_day: str, timezone: str) -> set[str]:
     """The days (in `timezone`) of the records of a day file that are not of the file's own day,
-    within a day of it (see `_FileRead._stray` for the others)."""
+    within a day of it (see `DayFileRead._stray` for the others)."""
     if not isinstance(records, list):
         return set()
     start, end = day_window(file_day, timezone)
-    near_lo = day_window(_shift(file_day, -1), timezone)[0]
-    near_hi = day_window(_shift(file_day, 1), timezone)[1]
+    near_lo = day_window(shift_day(file_day, -1), timezone)[0]
+    near_hi = day_window(shift_day(file_day, 1), timezone)[1]
     days: set[str] = set()
     for rec in records:
         ts = rec.get("ts") if type(rec) is dict else None
@@ -592,7 +459,3 @@ def _days_near(records: Any, file_day: str, timezone: str) -> set[str]:
         if not start <= value < end and near_lo <= value < near_hi:
             days.add(day_of_ts(value, timezone))
     return days
-
-
-def _shift(day: str, days: int) -> str:
-    return (dt.date.fromisoformat(day) + dt.timedelta(days=days)).isoformat()

@@ -6,7 +6,7 @@ Records reach these functions only after the boundary (`domain/slack_message.py`
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +24,15 @@ _CLIP_DEPTH = 32
 
 @dataclass
 class DayRead:
-    """The rows of one day: raw message rows (dicts with RawMessage's fields) and quarantine."""
+    """The rows of one day, or of a chunk of it: raw message rows (dicts with RawMessage's fields)
+    and quarantine.
+
+    A chunk may be `provisional`: the rows of a big file still being read a piece at a time (see
+    `export_day_file.py`), handed on early so that they need not all be held at once. What
+    provisional chunks give stands only once a chunk that is not provisional comes: that one keeps
+    it, unless it `retract`s it (everything since the last chunk that was not provisional is then
+    void, and this chunk holds what replaces it). `settled` gives the chunks that stand; the
+    ingest stage's writer takes chunks as they come and undoes retracted ones."""
 
     messages: list[dict[str, Any]] = field(default_factory=list)
     quarantine: list[QuarantineRecord] = field(default_factory=list)
@@ -32,6 +40,24 @@ class DayRead:
     duplicates: int = 0
     failed_conversations: list[str] = field(default_factory=list)  # ids that could not be read
     not_joined: list[str] = field(default_factory=list)  # conversations the bot is not a member of
+    provisional: bool = False
+    retract: bool = False
+
+
+def settled(chunks: Iterable[DayRead]) -> Iterator[DayRead]:
+    """The chunks that are kept, each once the chunk that keeps it has come (see `DayRead`):
+    provisional chunks are held here, so this is for readers of a day that hold it whole anyway
+    (`SlackExportReader.read_day`), not for the ingest stage's writer."""
+    pending: list[DayRead] = []
+    for chunk in chunks:
+        if chunk.retract:
+            pending.clear()
+        pending.append(chunk)
+        if not chunk.provisional:
+            yield from pending
+            pending.clear()
+    if pending:
+        raise ValueError("day read ended in a provisional chunk: nothing kept or retracted it")
 
 
 def _text(value: Any) -> str:

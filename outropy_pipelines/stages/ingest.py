@@ -1,9 +1,10 @@
 """Stage: one day of raw Slack messages into DuckDB (`raw_messages`, `quarantine`).
 
-Streams: the source's chunks (one conversation folder at a time for an export) are de-duplicated on
+Streams: the source's chunks (for an export, a day file at a time, a big file a piece at a time
+in provisional chunks that the writer undoes when they are retracted) are de-duplicated on
 (channel, ts), the first record kept, and spilled to Parquet in batches, then written in one
-transaction; a day of a million messages never sits in memory as Python objects, and the database
-lock is held only for the final write.
+transaction; a day of a million messages never sits in memory as Python objects, nor a big file's
+rows, and the database lock is held only for the final write.
 
 An export's big day is split into shares of conversation folders of about equal bytes, one per
 worker process (OUTROPY_WORKERS, default: the CPUs available): this process reads the first share
@@ -24,7 +25,7 @@ from __future__ import annotations
 import copy
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pyarrow as pa
@@ -40,10 +41,12 @@ from outropy_pipelines.stages.parallel import balanced_shares, run_shares, worke
 from outropy_pipelines.store import DuckDBStore, ParquetSpill, SpilledFiles
 from outropy_pipelines.store import raw_messages as raw_messages_store
 
-# rows are turned into Arrow columns every SPILL_BATCH_ROWS, and written to Parquet files of
-# DuckDB's row group size: DuckDB inserts whole row groups in parallel (a million rows in half the
-# time it takes from files of 50,000 rows)
-SPILL_BATCH_ROWS = 50_000
+# rows are turned into Arrow columns every SPILL_BATCH_ROWS (as dicts, ~1.3 KB a row, they are much
+# of what a share's reader holds: 10,000 rows a batch rather than 50,000 took 50-80 MB off a share
+# of 500,000 rows, and no CPU time), and written to Parquet files of DuckDB's row group size:
+# DuckDB inserts whole row groups in parallel (a million rows in half the time it takes from files
+# of 50,000 rows); the files are the same whatever the batches (a row group is a slice of the rows)
+SPILL_BATCH_ROWS = 10_000
 DUCKDB_ROW_GROUP_ROWS = 122_880
 # Below this many bytes of day files (~100,000 messages of ~450 bytes) a day is read in this
 # process: a worker starts reading ~0.5-1 s after this process, and processes reading side by side
@@ -77,9 +80,32 @@ class _ShareOutput:
     files_by_utc_date: bool | None  # the reader's view of the export's day-file names after the share
 
 
+@dataclass
+class _Mark:
+    """What a `_DayWriter` had taken before a run of provisional chunks (see `DayRead`): what it
+    goes back to when they are retracted. Its `tables` are held until then, even once spilled
+    along with provisional rows (less than a row group of them)."""
+
+    spilled: SpilledFiles
+    tables: list[pa.Table]  # the columns of kept rows not spilled yet
+    buffered: int
+    report: IngestReport
+    quarantined: int
+    channels: set[str]
+    keys: list[tuple[str, str]] = field(default_factory=list)  # (channel, ts) first seen since
+
+
 class _DayWriter:
     """Rows of a day (or of a share of it) de-duplicated on (channel, ts), the first record kept,
-    and spilled to Parquet; quarantine and counts gathered on the way."""
+    and spilled to Parquet; quarantine and counts gathered on the way.
+
+    Provisional chunks (a big file's pieces, see `DayRead`) are taken like any other: their rows
+    become columns and whole row groups of them are spilled as they come, so a big file's rows are
+    never all held. Before the first of them the writer sets a `_Mark`; a chunk that keeps them
+    drops it, one that retracts them goes back to it: the Parquet files written since are
+    removed, and the columns, keys, quarantine and counts are those of the mark. The spilled
+    files are the same either way: a row group is a slice of the rows in the order taken, however
+    they came in batches."""
 
     def __init__(self, day: str, source: str, spill: ParquetSpill) -> None:
         self.day, self.source, self.spill = day, source, spill
@@ -90,8 +116,13 @@ class _DayWriter:
         self._rows: list[dict[str, Any]] = []
         self._tables: list[pa.Table] = []
         self._buffered = 0
+        self._mark: _Mark | None = None
 
     def add(self, chunk: DayRead) -> None:
+        if chunk.retract:
+            self._retract()
+        if chunk.provisional and self._mark is None:
+            self._set_mark()
         report = self.report
         report.files_read += chunk.files_read
         report.duplicates += chunk.duplicates
@@ -102,6 +133,7 @@ class _DayWriter:
         # a busy conversation-day's rows are never held twice over (as dicts and as columns)
         rows, chunk.messages = chunk.messages, []
         seen, seen_add = self.seen, self.seen.add
+        first_seen = self._mark.keys.append if self._mark is not None else None
         while rows:
             room = SPILL_BATCH_ROWS - len(self._rows)
             batch = rows[:room]
@@ -113,10 +145,42 @@ class _DayWriter:
                     self._duplicate(key, row)
                     continue
                 seen_add(key)
+                if first_seen is not None:
+                    first_seen(key)
                 append(row)
             del batch, append  # (the list is let go by `_buffer`)
             if len(self._rows) >= SPILL_BATCH_ROWS:
                 self._buffer()
+        if not chunk.provisional:
+            self._mark = None  # what the provisional chunks before gave is kept
+
+    def _set_mark(self) -> None:
+        if self._rows:
+            self._buffer()  # so that the kept rows not spilled yet are all in `_tables`
+        report = self.report
+        self._mark = _Mark(
+            spilled=self.spill.handoff(),
+            tables=list(self._tables),
+            buffered=self._buffered,
+            report=replace(
+                report,
+                failed_conversations=list(report.failed_conversations),
+                not_joined=list(report.not_joined),
+            ),
+            quarantined=len(self.quarantine),
+            channels=set(self.channels),
+        )
+
+    def _retract(self) -> None:
+        mark, self._mark = self._mark, None
+        if mark is None:
+            raise ValueError("a chunk retracts provisional chunks that were not given")
+        self.spill.truncate(mark.spilled)
+        self._rows, self._tables, self._buffered = [], mark.tables, mark.buffered
+        self.report, self.channels = mark.report, mark.channels
+        del self.quarantine[mark.quarantined :]
+        self.seen.difference_update(mark.keys)
+        release_freed_memory()
 
     def _duplicate(self, key: tuple[str, str], row: dict[str, Any]) -> None:
         self.report.duplicates += 1
@@ -138,10 +202,9 @@ class _DayWriter:
         del columns
         self._tables.append(table)
         self._buffered += table.num_rows
+        release_freed_memory()  # the rows' strings, now columns (before a spill's Parquet encoding)
         if self._buffered >= DUCKDB_ROW_GROUP_ROWS:
             self._spill(whole_groups_only=True)
-        else:
-            release_freed_memory()  # the rows' strings, now columns
 
     def _spill(self, whole_groups_only: bool) -> None:
         table = pa.concat_tables(self._tables)
@@ -157,6 +220,8 @@ class _DayWriter:
     def finish(self) -> None:
         """Spill everything still pending. No rows come after: the keys seen are dropped (freed
         now, before the garbage collector, paused while they were made, would go through them)."""
+        if self._mark is not None:
+            raise ValueError("the chunks ended in a provisional one: nothing kept or retracted it")
         if self._rows:
             self._buffer()
         if self._tables:

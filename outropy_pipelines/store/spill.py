@@ -79,6 +79,14 @@ class ParquetSpill:
         """What a worker process hands back: the files it wrote, for the writer to `adopt`."""
         return SpilledFiles(paths=tuple(str(p) for p in self.paths), num_rows=self.num_rows)
 
+    def truncate(self, files: SpilledFiles) -> None:
+        """Go back to what `handoff` gave as `files`: the files written since are removed."""
+        kept = len(files.paths)
+        for path in self.paths[kept:]:
+            path.unlink()
+        del self.paths[kept:]
+        self.num_rows = files.num_rows
+
     def adopt(self, files: SpilledFiles) -> None:
         """Take over Parquet files another process wrote under this spill's directory (so they are
         removed with it), as if written by `write`."""
