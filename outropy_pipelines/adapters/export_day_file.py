@@ -64,7 +64,7 @@ class DayFiles:
 class DayFileRead:
     """One day file read for one day: `chunks` yields its records of the day as rows, its problems
     quarantined (when the file is the day's own), and tells the reader about the naming of day
-    files (`SlackExportReader._files_by_utc_date`)."""
+    files (`SlackExportReader.files_by_utc_date`)."""
 
     def __init__(
         self,
@@ -90,7 +90,7 @@ class DayFileRead:
         if pieces is None:
             yield from self._whole()
             return
-        naming = self.reader._files_by_utc_date
+        naming = self.reader.files_by_utc_date
         n = 0
         for piece in pieces:
             records = None if piece is None else parse_array_piece(piece)
@@ -98,7 +98,7 @@ class DayFileRead:
             if records is None:
                 # what the pieces read said about the naming is undone, the chunks they gave are
                 # retracted (before the whole parse, so that whoever took them lets them go first)
-                self.reader._files_by_utc_date = naming
+                self.reader.restore_naming(naming)
                 if n:
                     yield DayRead(provisional=True, retract=True)
                 yield from self._whole()
@@ -169,8 +169,8 @@ class DayFileRead:
                 continue
             ts = float(rec["ts"])
             near = near_lo <= ts < near_hi
-            if not lo <= ts < hi and near and reader._files_by_utc_date is not False:
-                reader._files_by_utc_date = False
+            if not lo <= ts < hi and near and reader.files_by_utc_date is not False:
+                reader.found_local_date_names()
             if start <= ts < end:
                 append(raw_row(rec, self.channel_id, day_iso, raw))
             elif self.report:
@@ -190,7 +190,10 @@ class DayFileRead:
                 "no day reads it",
                 raw,
             )
-        elif true_day in reader._utc_only_days and self.file_day not in DayFiles.of(true_day, tz).utc_names:
+        elif (
+            reader.read_by_utc_names_only(true_day)
+            and self.file_day not in DayFiles.of(true_day, tz).utc_names
+        ):
             self._quarantine(
                 out,
                 where,

@@ -301,6 +301,21 @@ class SlackExportReader:
         first day is read."""
         return self._files_by_utc_date
 
+    def found_local_date_names(self) -> None:
+        """A day file holds a record of another UTC date than its name, within a day of it: the
+        export's day files are named by local dates (see `iter_day`)."""
+        self._files_by_utc_date = False
+
+    def restore_naming(self, files_by_utc_date: bool | None) -> None:
+        """Undo what a read that was given up found about the naming (`files_by_utc_date` as it
+        was before it)."""
+        self._files_by_utc_date = files_by_utc_date
+
+    def read_by_utc_names_only(self, day: str) -> bool:
+        """Whether `day` was read from its UTC-date files only, before the export showed that its
+        day files are named by local dates (its records in other files were then not read)."""
+        return day in self._utc_only_days
+
     def learn_naming(self, files_by_utc_date: Iterable[bool | None]) -> None:
         """Take what worker processes found out about the naming of day files."""
         found = list(files_by_utc_date)
