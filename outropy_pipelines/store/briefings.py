@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 
 from outropy_pipelines.domain.models import Briefing, SourceRef
 from outropy_pipelines.store.duckdb_store import DuckDBStore, list_param, to_json, unnested
+from outropy_pipelines.store.shared_strings import SharedStrings
 
 
 def content_hash(b: Briefing) -> str:
@@ -33,14 +34,13 @@ def source_messages(
         ).fetchall()
     # both maps share each key, and one str per channel and per author (a million-message day's
     # briefings cite ~180,000 messages)
-    shared: dict[str | None, str | None] = {}
-    one = shared.setdefault
+    one = SharedStrings()
     thread_ts_of: dict[tuple[str, str], str | None] = {}
     authors_of: dict[tuple[str, str], str | None] = {}
     for channel_id, ts, thread_ts, user_id in rows:
-        key = (one(channel_id, channel_id), ts)
+        key = (one(channel_id), ts)
         thread_ts_of[key] = thread_ts
-        authors_of[key] = one(user_id, user_id)
+        authors_of[key] = one(user_id)
     return thread_ts_of, authors_of
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import duckdb
 
 from outropy_pipelines.domain.models import EntitySummary, OpenItem, SourceRef
 from outropy_pipelines.domain.trusted import trusted
 from outropy_pipelines.store.duckdb_store import DuckDBStore, list_param, to_json, unnested
+from outropy_pipelines.store.shared_strings import SharedStrings
 
 
 def replace_day(store: DuckDBStore, day: str, summaries: Sequence[EntitySummary]) -> None:
@@ -40,7 +41,7 @@ def entity_summaries_from(
     validated summaries: they are turned back into models without validating them again.
 
     The open items' values of few distinct values (kind, channel, owners, days) are kept as one
-    `str` per value (`one`): JSON decoding makes a new one per occurrence."""
+    `str` per value (`SharedStrings`): JSON decoding makes a new one per occurrence."""
     sql = (
         "SELECT day, entity_id, scope, entity_kind, name, summary, open_items, item_ids_today, as_of, "
         "provider FROM entity_summaries WHERE day = ?"
@@ -52,7 +53,7 @@ def entity_summaries_from(
     if entity_kind is not None:
         sql += " AND entity_kind = ?"
         params.append(entity_kind)
-    one: Callable[[str, str], str] = {}.setdefault
+    one = SharedStrings()
     return [
         trusted(
             EntitySummary,
@@ -84,22 +85,21 @@ def entity_summaries_from(
     ]
 
 
-def _open_item(o: dict, one: Callable[[str, str], str]) -> OpenItem:
-    """An open item from its JSON (`replace_day` writes `model_dump(mode="json")`); `one(v, v)`
-    is the one `str` kept for a value `v` (`dict.setdefault` of a dict shared by the rows)."""
+def _open_item(o: dict, one: SharedStrings) -> OpenItem:
+    """An open item from its JSON (`replace_day` writes `model_dump(mode="json")`), its values of
+    few distinct values shared by the rows through `one`."""
     return trusted(
         OpenItem,
         {
             "item_id": o["item_id"],
-            "kind": one(o["kind"], o["kind"]),
+            "kind": one(o["kind"]),
             "title": o["title"],
-            "channel_id": one(o["channel_id"], o["channel_id"]),
-            "owners": [one(u, u) for u in o["owners"]],
-            "since_day": one(o["since_day"], o["since_day"]),
-            "last_seen_day": one(o["last_seen_day"], o["last_seen_day"]),
+            "channel_id": one(o["channel_id"]),
+            "owners": one.each(o["owners"]),
+            "since_day": one(o["since_day"]),
+            "last_seen_day": one(o["last_seen_day"]),
             "sources": [
-                trusted(SourceRef, {"channel_id": one(s["channel_id"], s["channel_id"]), "ts": s["ts"]})
-                for s in o["sources"]
+                trusted(SourceRef, {"channel_id": one(s["channel_id"]), "ts": s["ts"]}) for s in o["sources"]
             ],
         },
     )

@@ -13,6 +13,7 @@ from outropy_pipelines.domain.thread_builder import EVENT_SUBTYPES, RECORD_KEYS
 from outropy_pipelines.domain.trusted import trusted
 from outropy_pipelines.gc_pause import paused_gc
 from outropy_pipelines.store.duckdb_store import DuckDBStore, list_param, unnested
+from outropy_pipelines.store.shared_strings import SharedStrings
 from outropy_pipelines.store.spill import ParquetSpill
 
 # Raw rows a day's threads need: all of the day, the top-level messages of the day before (context
@@ -119,15 +120,6 @@ _REPEATED_MESSAGE_FIELDS = frozenset({"thread_id", "channel_id", "user_id", "use
 _REPEATED_THREAD_FIELDS = frozenset({"thread_id", "channel_id", "kind", "participants"})
 
 
-def _one_object_each(values: list[Any], shared: dict[str, str]) -> list[Any]:
-    """`values` with each string (or string of a list) replaced by the first equal one seen (in
-    `shared`): equal values, one object."""
-    get = shared.setdefault
-    if any(isinstance(v, list) for v in values):
-        return [v if v is None else [u if u is None else get(u, u) for u in v] for v in values]
-    return [v if v is None else get(v, v) for v in values]
-
-
 def thread_ranges(store: DuckDBStore, day: str, channel_id: str, limit: int) -> list[tuple[str, str]]:
     """The day's threads of `channel_id` in ranges of thread ids (first, last, both included), in
     order, of at most `limit` messages each (a bigger thread is a range of its own)."""
@@ -185,10 +177,10 @@ def load_threads(
         ).to_arrow_table()
     by_thread: dict[str, list[ThreadMessage]] = defaultdict(list)
     out = []
-    shared: dict[str, str] = {}  # one str object per distinct id or name, not one per row
+    shared = SharedStrings()  # one str object per distinct id or name, not one per row
     with paused_gc():
         columns = [
-            _one_object_each(messages.column(f).to_pylist(), shared)
+            shared.column(messages.column(f).to_pylist())
             if f in _REPEATED_MESSAGE_FIELDS
             else messages.column(f).to_pylist()
             for f in _MESSAGE_FIELDS
@@ -198,7 +190,7 @@ def load_threads(
             by_thread[values[0]].append(trusted(ThreadMessage, record))
         del columns, messages
         thread_columns = [
-            _one_object_each(threads.column(f).to_pylist(), shared)
+            shared.column(threads.column(f).to_pylist())
             if f in _REPEATED_THREAD_FIELDS
             else threads.column(f).to_pylist()
             for f in _THREAD_FIELDS
