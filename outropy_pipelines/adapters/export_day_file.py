@@ -61,6 +61,12 @@ class DayFiles:
         return cls(d.isoformat(), timezone, start, end, utc, tuple(around))
 
 
+def near_span(file_day: str, timezone: str) -> tuple[float, float]:
+    """[start, end) of the records of a day file that some day reads: from the day before the
+    file's date to the day after it, in `timezone` (a record outside is read by no day)."""
+    return day_window(shift_day(file_day, -1), timezone)[0], day_window(shift_day(file_day, 1), timezone)[1]
+
+
 class DayFileRead:
     """One day file read for one day: `chunks` yields its records of the day as rows, its problems
     quarantined (when the file is the day's own), and tells the reader about the naming of day
@@ -156,9 +162,7 @@ class DayFileRead:
         day_iso, start, end, tz = window.day, window.start, window.end, window.timezone
         # a record of another UTC date than the file's name: day files are named by local dates
         lo, hi = day_window(self.file_day, "UTC")
-        # a record outside [the day before the file's date, the day after]: no day reads this file
-        near_lo = day_window(shift_day(self.file_day, -1), tz)[0]
-        near_hi = day_window(shift_day(self.file_day, 1), tz)[1]
+        near_lo, near_hi = near_span(self.file_day, tz)
         append = out.messages.append
         for k, rec in enumerate(records):
             records[k] = None

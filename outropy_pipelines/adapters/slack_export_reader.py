@@ -29,7 +29,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from outropy_pipelines.adapters.export_day_file import DayFileRead, DayFiles
+from outropy_pipelines.adapters.export_day_file import DayFileRead, DayFiles, near_span
 from outropy_pipelines.adapters.export_files import (
     EXPORT_LISTS,
     ExportFiles,
@@ -47,7 +47,7 @@ from outropy_pipelines.adapters.slack_records import (
     user_from_record,
     users_from_profiles,
 )
-from outropy_pipelines.domain.days import day_of_ts, day_window, shift_day
+from outropy_pipelines.domain.days import day_of_ts, day_window
 from outropy_pipelines.domain.models import Channel, Directory, QuarantineRecord, User
 from outropy_pipelines.domain.slack_message import TS_PATTERN, conversation_problem, user_problem
 
@@ -463,8 +463,7 @@ def _days_near(records: Any, file_day: str, timezone: str) -> set[str]:
     if not isinstance(records, list):
         return set()
     start, end = day_window(file_day, timezone)
-    near_lo = day_window(shift_day(file_day, -1), timezone)[0]
-    near_hi = day_window(shift_day(file_day, 1), timezone)[1]
+    near_lo, near_hi = near_span(file_day, timezone)
     days: set[str] = set()
     for rec in records:
         ts = rec.get("ts") if type(rec) is dict else None
