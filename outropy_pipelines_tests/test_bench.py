@@ -1,5 +1,6 @@
 """A small smoke run of `outropy bench` at two sizes: the report, its per-stage table, the Markdown
-table and the chart are complete (no timing assertions); the targets' verdicts on made-up figures."""
+table and the chart are complete (no timing assertions); the targets' verdicts on made-up figures;
+the Dagster floor runs the stages' partitions."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from dagster import AssetKey, DagsterEventType, DagsterInstance, EventRecordsFilter
 
 from outropy_pipelines.bench.bench_report import (
     TARGETS,
@@ -20,8 +22,16 @@ from outropy_pipelines.bench.bench_report import (
     sibling,
     write_report_files,
 )
+from outropy_pipelines.bench.floors import DagsterFloor
 from outropy_pipelines.bench.scale_bench import bench_sizes
 from outropy_pipelines.cli.bench import _sizes
+from outropy_pipelines.defs.assets import pipeline_assets
+from outropy_pipelines.defs.partitions import (
+    SUBSCRIBED_USERS,
+    briefing_key,
+    briefing_range_tags,
+    day_range_tags,
+)
 
 STAGES = [
     "slack_directory", "raw_slack_messages", "slack_threads", "classified_items", "entity_summaries",
@@ -70,9 +80,14 @@ def test_bench_smoke_report_is_complete(tmp_path):
         assert checks["peak_rss_mb"]["judged"] and checks["pass"] == checks["peak_rss_mb"]["pass"]
     for s in r["stages"]:
         assert s["seconds"] > 0 and s["messages_per_second"] > 0 and s["peak_rss_mb"] > 0
+    # Dagster's floor: every stage's runs again, with assets that do nothing
+    floors = {s["name"]: s["dagster_floor_seconds"] for s in r["stages"]}
+    assert list(floors) == STAGES and all(f > 0 for f in floors.values())
+    assert r["dagster_floor_seconds"] == pytest.approx(sum(floors.values()), abs=0.01)
     assert r["end_to_end_messages_per_second"] > 0 and r["peak_rss_mb"] > 0 and r["duckdb_file_mb"] > 0
     scan = r["ingest_vs_duckdb_scan"]
     assert scan["duckdb_rows"] == 3000 and scan["ratio"] > 0
+    assert scan["duckdb_typed_insert_seconds"] > 0 and scan["typed_insert_vs_read_json"] > 0
     assert set(r["tokens"]) == {"10", "40"}
     for t in r["tokens"].values():
         assert t["ours"] > 0 and t["naive"] > 0 and t["ratio"] == round(t["naive"] / t["ours"], 1)
@@ -89,6 +104,8 @@ def test_bench_smoke_report_is_complete(tmp_path):
         assert ui["seconds_median"] > 0 and ui["materialized_user_partitions_in_answer"] == partitions
     assert "end to end" in proc.stdout and "naive/ours" in proc.stdout
     assert ">= 20,000 msg/s" in proc.stdout and "ingest <= 2x" in proc.stdout
+    assert "DuckDB's own typed insert of the same files into a DuckDB file" in proc.stdout
+    assert "end to end (1,500 a day)" in proc.stdout and ">= 20,000 msg/s leaves 0.15s" in proc.stdout
     # the Markdown table next to the JSON: a row per stage and size, plus end to end per size
     md = (tmp_path / "report.md").read_text()
     for n in ("750", "1,500"):
@@ -159,3 +176,26 @@ def test_sizes_and_sibling_files():
             _sizes(bad)
     assert sibling(Path("out/b.json"), ".png") == Path("out/b.png")
     assert sibling(Path("b.md"), ".md") == Path("b.md.md") and sibling(Path("b"), ".md") == Path("b.md")
+
+
+def test_dagster_floor_runs_the_stage_partitions_with_assets_that_do_nothing():
+    instance = DagsterInstance.ephemeral()
+    users = ["U1", "U2", "U3"]
+    instance.add_dynamic_partitions(SUBSCRIBED_USERS, users)
+    floor = DagsterFloor(pipeline_assets, instance)
+    days = ("2026-10-05", "2026-10-06")
+    assert floor.seconds("user_briefings", [briefing_range_tags(*days, users)]) > 0
+    assert floor.seconds("raw_slack_messages", [day_range_tags(*days)]) > 0
+    assert floor.seconds("slack_directory", [{}]) > 0
+
+    def materialized(name: str) -> list[str | None]:
+        records = instance.get_event_records(
+            EventRecordsFilter(DagsterEventType.ASSET_MATERIALIZATION, asset_key=AssetKey(name))
+        )
+        return sorted(r.partition_key for r in records)
+
+    # each twin reports exactly the partitions of the runs it was given, and touches no real asset
+    assert materialized("floor_user_briefings") == sorted(briefing_key(d, u) for d in days for u in users)
+    assert materialized("floor_raw_slack_messages") == list(days)
+    assert materialized("floor_slack_directory") == [None]
+    assert materialized("user_briefings") == []

@@ -5,8 +5,9 @@
    one Dagster run over all the days (on an ephemeral instance), timing each and sampling the
    resident memory of the process and its workers (peak RSS per asset).
 3. Baselines in the same run: DuckDB's own `read_json` scan of the same export files (what ingest
-   is compared with), and the naive LLM design's input tokens (every subscribed user's visible
-   messages sent whole) at several user counts.
+   is compared with), the floors (`floors.py`: Dagster's own cost of each stage's runs, DuckDB's
+   typed insert of the same files into a DuckDB file), and the naive LLM design's input tokens
+   (every subscribed user's visible messages sent whole) at several user counts.
 4. Dagster at scale: the day's briefings for N subscribed users through the real job on a real
    (SQLite) instance, batched as the sensor batches them, and a multi-day backfill; the UI's
    partition-status GraphQL query time on a local webserver.
@@ -42,6 +43,7 @@ import psutil
 from dagster import AssetsDefinition, DagsterInstance
 
 from outropy_pipelines.bench.bench_report import judge_targets
+from outropy_pipelines.bench.floors import DagsterFloor, duckdb_typed_insert_seconds
 from outropy_pipelines.bench.token_bench import compare_days, measure_pipeline_requests
 from outropy_pipelines.defs.assets import pipeline_assets, raw_slack_messages, user_briefings
 from outropy_pipelines.defs.partitions import briefing_range_tags, day_range_tags, user_chunks
@@ -182,20 +184,24 @@ def run_stages(
     daily = runner.defs.resolve_job_def("daily_pipeline")
     summary = RunSummary()
     readers: list[str] = []
+    runs_tags: dict[str, list[dict[str, str]]] = {}  # stage -> the tags of each of its runs
     for asset_def in stage_order(pipeline_assets):
         name = asset_def.key.to_user_string()
         say(f"  {name} ...")
         with timer.stage(name):
             if asset_def.key == user_briefings.key:
                 readers = runner.sync_user_partitions()[: cfg.users]
-                for group in user_chunks(readers, cfg.users_per_run):
-                    runner.execute(
-                        "user_briefings_job", briefing_range_tags(days[0], days[-1], group), summary
-                    )
+                runs_tags[name] = [
+                    briefing_range_tags(days[0], days[-1], group)
+                    for group in user_chunks(readers, cfg.users_per_run)
+                ]
+                for tags in runs_tags[name]:
+                    runner.execute("user_briefings_job", tags, summary)
             else:
+                runs_tags[name] = [day_range_tags(days[0], days[-1])]
                 result = daily.execute_in_process(
                     instance=runner.instance,
-                    tags=day_range_tags(days[0], days[-1]),
+                    tags=runs_tags[name][0],
                     asset_selection=[asset_def.key],
                     raise_on_error=False,
                 )
@@ -204,16 +210,22 @@ def run_stages(
         if not summary.ok:
             raise RuntimeError(f"the {name} run failed")
     rss.stop()
+    say("  floors: Dagster's (the same runs, assets that do nothing) and DuckDB's typed insert ...")
+    floor = DagsterFloor(pipeline_assets, runner.instance)
+    floors = {name: floor.seconds(name, tags) for name, tags in runs_tags.items()}
     store = runner.store
     per_day = day_counts(store, days)
     messages = sum(int(r["messages"]) for r in per_day)
-    scan_seconds, scan_rows = duckdb_scan_seconds([f for day in days for f in _day_files(export, day)])
+    day_files = [f for day in days for f in _day_files(export, day)]
+    scan_seconds, scan_rows = duckdb_scan_seconds(day_files)
+    typed_insert = duckdb_typed_insert_seconds(day_files, settings.duckdb_path.parent)
     stages = [
         {
             "name": name,
             "seconds": round(seconds, 3),
             "messages_per_second": round(messages / seconds) if seconds else None,
             "peak_rss_mb": round(timer.peak_mb.get(name, 0.0), 1),
+            "dagster_floor_seconds": round(floors[name], 3),
         }
         for name, seconds in timer.seconds.items()
     ]
@@ -227,6 +239,7 @@ def run_stages(
         "stages": stages,
         "end_to_end_seconds": round(total, 3),
         "end_to_end_messages_per_second": round(messages / total) if total else None,
+        "dagster_floor_seconds": round(sum(floors.values()), 3),
         "peak_rss_mb": round(rss.overall_mb, 1),
         "duckdb_file_mb": round(settings.duckdb_path.stat().st_size / 2**20, 1),
         "ingest_vs_duckdb_scan": {
@@ -234,6 +247,8 @@ def run_stages(
             "duckdb_read_json_seconds": round(scan_seconds, 3),
             "duckdb_rows": int(scan_rows),
             "ratio": round(ingest / scan_seconds, 2) if scan_seconds else None,
+            "duckdb_typed_insert_seconds": round(typed_insert, 3),
+            "typed_insert_vs_read_json": round(typed_insert / scan_seconds, 2) if scan_seconds else None,
         },
     }
 
