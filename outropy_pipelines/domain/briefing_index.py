@@ -60,6 +60,7 @@ from outropy_pipelines.domain.briefing_ranking import (
     is_visible_to,
     open_item_as_item,
     placement,
+    reaches_non_members,
     reason,
     score,
     scored_line,
@@ -142,9 +143,12 @@ class BriefingIndex:
             (dup_ids if i.item_id in seen else seen).add(i.item_id)
             if key is not None:
                 (dup_keys if key in seen_keys else seen_keys).add(key)
-        # Items sharing an item_id or their sources: placed one by one for each reader (`_rare`).
+        # Items sharing an item_id or their sources: placed one by one for each reader who can get
+        # them (`_rare_for`, `_rare`).
         rare = [i.item_id in dup_ids or k in dup_keys for i, k in zip(new_items, keys, strict=True)]
-        self._rare_idx: list[int] = []
+        self._rare_anyone: list[int] = []
+        self._rare_members: dict[str, list[int]] = defaultdict(list)
+        self._rare_personal: dict[str, list[int]] = defaultdict(list)
         # the other items by their sources, to find those a reader's carried item cites too
         self._idx_by_key: dict[frozenset, int] = {}
 
@@ -187,7 +191,9 @@ class BriefingIndex:
                 None if not (personal or foreign or author is not _NOBODY) else (personal, foreign, author)
             )
             if is_rare:
-                self._rare_idx.append(idx)
+                (self._rare_anyone if reaches_non_members(item) else self._rare_members[cid]).append(idx)
+                for u in personal:
+                    self._rare_personal[u].append(idx)
                 self._member_why.append(None)
                 continue
             if key is not None:
@@ -202,7 +208,7 @@ class BriefingIndex:
                 section, tier, _ = placed
                 lists = member_lists.setdefault(cid, ([], [], []))
                 lists[section - 1].append((-score(tier, item, True), item.item_id, idx))
-            if item.kind == "incident" or (item.kind == "decision" and entities):
+            if reaches_non_members(item):
                 entry = (-score(TIER_KIND[item.kind], item, False), item.item_id, idx)
                 if item.kind == "incident":
                     (public_incidents if cid in self._public else other_incidents[cid]).append(entry)
@@ -366,9 +372,10 @@ class BriefingIndex:
 
         # 3. Rare items, placed one by one: items sharing an item_id or sources, the reader's carried
         # open items and the day's items citing the same messages as those.
-        if carried or self._rare_idx:
+        rare = self._rare_for(reader)
+        if carried or rare:
             shown_all = (shown_ids, shown_keys, shown_titles)
-            candidates += self._rare(reader, carried, sorted(same_sources), shown_all)
+            candidates += self._rare(reader, [*rare, *sorted(same_sources)], carried, shown_all)
 
         # 4. The caps, then reasons for the chosen lines only.
         candidates.sort(key=_candidate_key)
@@ -439,23 +446,29 @@ class BriefingIndex:
         origin = _PERSONAL if mine or mentioned else _ROUTE
         return section, -score(tier, item, member), item.item_id, origin, (idx, why, project)
 
+    def _rare_for(self, reader: ReaderContext) -> list[int]:
+        """The day's rare items that `placement` can place for the reader, in index order: those
+        any reader who sees them may get (`reaches_non_members`), those of the conversations they
+        are a member of, and their own (owner or mentioned). `_candidate` checks each."""
+        rare = set(self._rare_anyone)
+        rare.update(self._rare_personal.get(reader.user_id, ()))
+        for cid in reader.member_channels:
+            rare.update(self._rare_members.get(cid, ()))
+        return sorted(rare)
+
     def _rare(
-        self,
-        reader: ReaderContext,
-        carried: Sequence[OpenItem],
-        also: Sequence[int] = (),
-        shown: tuple[frozenset, frozenset, frozenset] = (frozenset(), frozenset(), frozenset()),
+        self, reader: ReaderContext, indexes: Sequence[int], carried: Sequence[OpenItem], shown: tuple
     ) -> list[tuple]:
-        """The candidates of the day's items sharing an item_id or sources with another, of `also`
-        (indexes of items citing the messages of a carried one) and of the reader's carried open
-        items (origin `_RARE`, their `ScoredItem` made here), each checked and placed for this
-        reader; then, in briefing order, those whose item_id or sources an earlier one has are
-        dropped (the best placement counts, the first one on a tie)."""
+        """The candidates of the day's items `indexes` (the rare items that can be the reader's,
+        then the items citing the messages of a carried one) and of the reader's carried open items
+        (origin `_RARE`, their `ScoredItem` made here), each checked and placed for this reader;
+        then, in briefing order, those whose item_id or sources an earlier one has are dropped (the
+        best placement counts, the first one on a tie)."""
         uid = reader.user_id
-        shown_ids, shown_keys, shown_titles = shown  # the waiting sections'
+        shown_ids, shown_keys, shown_titles = shown  # the waiting sections' (ids, keys, titles)
         items, keys_of = self._items, self._keys
         placed: list[tuple[tuple, frozenset | None]] = []  # (candidate, source_key)
-        for idx in (*self._rare_idx, *also):
+        for idx in indexes:
             if (items[idx].channel_id, items[idx].title) in shown_titles:
                 continue
             candidate = self._candidate(idx, reader)
@@ -483,7 +496,8 @@ class BriefingIndex:
         kept: list[tuple] = []
         ids: set[str] = set(shown_ids)
         keys: set[frozenset] = set(shown_keys)
-        for candidate, key in sorted(placed, key=_placed_key):  # stable: the first considered wins a tie
+        # stable: the first considered wins a tie
+        for candidate, key in sorted(placed, key=lambda p: _candidate_key(p[0])):
             item_id = candidate[2]
             if item_id in ids or (key is not None and key in keys):
                 continue
@@ -583,7 +597,3 @@ def _candidate_key(candidate: tuple) -> tuple[int, float, str]:
 
 def _candidate_section(candidate: tuple) -> str:
     return BRIEFING_SECTIONS[candidate[0]]
-
-
-def _placed_key(placed: tuple[tuple, frozenset | None]) -> tuple[int, float, str]:
-    return _candidate_key(placed[0])
