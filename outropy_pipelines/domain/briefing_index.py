@@ -88,7 +88,7 @@ from outropy_pipelines.domain.reader_preferences import apply_preferences, ranki
 
 _SECTION_INDEX = {s: i for i, s in enumerate(BRIEFING_SECTIONS)}
 _NOBODY = object()  # "no single author" (never equal to a user id)
-_ROUTE, _PERSONAL, _RARE = 0, 1, 2  # where a candidate came from
+_ROUTE, _PERSONAL, _CARRIED = 0, 1, 2  # a candidate's line: shared by readers, the reader's own, made already
 
 
 def _project_of(entities: tuple[tuple[str, str], ...], projects: frozenset[str]) -> str | None:
@@ -384,7 +384,7 @@ class BriefingIndex:
             candidates, _candidate_section, max_lines, caps
         ):
             name = BRIEFING_SECTIONS[section]
-            if origin == _RARE:
+            if origin == _CARRIED:
                 out.append(payload)
                 continue
             idx, why, project = payload
@@ -461,7 +461,7 @@ class BriefingIndex:
     ) -> list[tuple]:
         """The candidates of the day's items `indexes` (the rare items that can be the reader's,
         then the items citing the messages of a carried one) and of the reader's carried open items
-        (origin `_RARE`, their `ScoredItem` made here), each checked and placed for this reader;
+        (origin `_CARRIED`, their `ScoredItem` made here), each checked and placed for this reader;
         then, in briefing order, those whose item_id or sources an earlier one has are dropped (the
         best placement counts, the first one on a tie)."""
         uid = reader.user_id
@@ -491,7 +491,7 @@ class BriefingIndex:
                 authors_of=self.authors_of,
             )
             if line is not None:
-                candidate = (_SECTION_INDEX[line.section], -line.score, item.item_id, _RARE, line)
+                candidate = (_SECTION_INDEX[line.section], -line.score, item.item_id, _CARRIED, line)
                 placed.append((candidate, source_key(item.sources)))
         kept: list[tuple] = []
         ids: set[str] = set(shown_ids)
