@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import typing
 
 import pytest
 
@@ -11,11 +12,22 @@ from outropy_pipelines.domain.briefing_index import BriefingIndex
 from outropy_pipelines.domain.briefing_ranking import (
     DEFAULT_SECTION_CAPS,
     ReaderContext,
+    placement,
+    reaches_non_members,
     reader_context,
     visible_channel_ids,
 )
 from outropy_pipelines.domain.briefing_rendering import render_plain_text, split_slack_messages
-from outropy_pipelines.domain.models import BRIEFING_SECTIONS, Channel, Item, OpenItem, SourceRef, User
+from outropy_pipelines.domain.models import (
+    BRIEFING_SECTIONS,
+    Channel,
+    Item,
+    ItemKind,
+    ItemStatus,
+    OpenItem,
+    SourceRef,
+    User,
+)
 from outropy_pipelines_tests.reference_ranking import build_briefing, rank_items_for_reader
 
 DAY = "2026-11-03"
@@ -505,6 +517,19 @@ def test_project_decisions_reach_followers_outside_the_channel():
     assert briefing_for("UANN", [d]).lines == []
     b = briefing_for("UANN", [d], projects=["atlas"])
     assert [(ln.section, ln.reason) for ln in b.lines] == [("decisions", "decision about Atlas in #general")]
+
+
+def test_reaches_non_members_holds_every_item_placement_gives_a_stranger():
+    """The rare items' index (`BriefingIndex._rare_for`) offers a reader who is neither a member,
+    an owner nor mentioned only the items `reaches_non_members` names."""
+    for kind in typing.get_args(ItemKind):
+        for status in typing.get_args(ItemStatus):
+            for entities in ((), ("Atlas",)):
+                item = make_item("i", "CGEN", kind, status=status, entities=entities)
+                for project in (None, "Atlas" if entities else None):
+                    placed = placement(item, member=False, mine=False, mentioned=False, project=project)
+                    if placed is not None:
+                        assert reaches_non_members(item), (kind, status, entities)
 
 
 # --- permalinks on lines -----------------------------------------------------------------------------

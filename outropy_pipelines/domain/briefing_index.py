@@ -60,6 +60,7 @@ from outropy_pipelines.domain.briefing_ranking import (
     is_visible_to,
     open_item_as_item,
     placement,
+    reaches_non_members,
     reason,
     score,
     scored_line,
@@ -87,7 +88,7 @@ from outropy_pipelines.domain.reader_preferences import apply_preferences, ranki
 
 _SECTION_INDEX = {s: i for i, s in enumerate(BRIEFING_SECTIONS)}
 _NOBODY = object()  # "no single author" (never equal to a user id)
-_ROUTE, _PERSONAL, _RARE = 0, 1, 2  # where a candidate came from
+_ROUTE, _PERSONAL, _CARRIED = 0, 1, 2  # a candidate's line: shared by readers, the reader's own, made already
 
 
 def _project_of(entities: tuple[tuple[str, str], ...], projects: frozenset[str]) -> str | None:
@@ -142,9 +143,12 @@ class BriefingIndex:
             (dup_ids if i.item_id in seen else seen).add(i.item_id)
             if key is not None:
                 (dup_keys if key in seen_keys else seen_keys).add(key)
-        # Items sharing an item_id or their sources: placed one by one for each reader (`_rare`).
+        # Items sharing an item_id or their sources: placed one by one for each reader who can get
+        # them (`_rare_for`, `_rare`).
         rare = [i.item_id in dup_ids or k in dup_keys for i, k in zip(new_items, keys, strict=True)]
-        self._dup_items = [i for i, r in zip(new_items, rare, strict=True) if r]
+        self._rare_anyone: list[int] = []
+        self._rare_members: dict[str, list[int]] = defaultdict(list)
+        self._rare_personal: dict[str, list[int]] = defaultdict(list)
         # the other items by their sources, to find those a reader's carried item cites too
         self._idx_by_key: dict[frozenset, int] = {}
 
@@ -165,11 +169,7 @@ class BriefingIndex:
         other_decisions: dict[str, list[Entry]] = defaultdict(list)
 
         for item, key, is_rare in zip(new_items, keys, rare, strict=True):
-            if is_rare:
-                continue
             idx = len(self._items)
-            if key is not None:
-                self._idx_by_key[key] = idx
             cid = item.channel_id
             owners, mentions = frozenset(item.owners), frozenset(item.mentions)
             foreign = tuple(dict.fromkeys(s.channel_id for s in item.sources if s.channel_id != cid))
@@ -190,6 +190,14 @@ class BriefingIndex:
             self._check.append(
                 None if not (personal or foreign or author is not _NOBODY) else (personal, foreign, author)
             )
+            if is_rare:
+                (self._rare_anyone if reaches_non_members(item) else self._rare_members[cid]).append(idx)
+                for u in personal:
+                    self._rare_personal[u].append(idx)
+                self._member_why.append(None)
+                continue
+            if key is not None:
+                self._idx_by_key[key] = idx
             for u in personal:
                 self._by_user[u].append(idx)
 
@@ -200,7 +208,7 @@ class BriefingIndex:
                 section, tier, _ = placed
                 lists = member_lists.setdefault(cid, ([], [], []))
                 lists[section - 1].append((-score(tier, item, True), item.item_id, idx))
-            if item.kind == "incident" or (item.kind == "decision" and entities):
+            if reaches_non_members(item):
                 entry = (-score(TIER_KIND[item.kind], item, False), item.item_id, idx)
                 if item.kind == "incident":
                     (public_incidents if cid in self._public else other_incidents[cid]).append(entry)
@@ -269,7 +277,7 @@ class BriefingIndex:
         uid = reader.user_id
         visible, member_channels, projects = reader.visible_channels, reader.member_channels, reader.projects
         items, owners_of, mentions_of = self._items, self._owners, self._mentions
-        foreign_of, author_of, check_of = self._foreign, self._author, self._check
+        check_of = self._check
 
         # (section, -score, item_id, origin, payload): payload is (idx, why, project) or a ScoredItem.
         candidates: list[tuple] = []
@@ -304,27 +312,9 @@ class BriefingIndex:
         for idx in self._by_user.get(uid, ()):
             if idx in same_sources or hidden(idx):
                 continue
-            item = items[idx]
-            cid = item.channel_id
-            if cid not in visible or any(c not in visible for c in foreign_of[idx]):
-                continue
-            if author_of[idx] == uid:  # resolved, and every source is the reader's own message
-                continue
-            member = cid in member_channels
-            project = _project_of(self._entities[idx], projects) if item.kind == "decision" else None
-            placed = placement(
-                item,
-                member=member,
-                mine=uid in owners_of[idx],
-                mentioned=uid in mentions_of[idx],
-                project=project,
-            )
-            if placed is None:
-                continue
-            section, tier, why = placed
-            candidates.append(
-                (section, -score(tier, item, member), item.item_id, _PERSONAL, (idx, why, project))
-            )
+            candidate = self._candidate(idx, reader)
+            if candidate is not None:
+                candidates.append(candidate)
 
         # 2. Non-personal candidates, per section the first `cap` accepted entries of each route.
         def plain_ok(entry: Entry) -> bool:
@@ -382,11 +372,10 @@ class BriefingIndex:
 
         # 3. Rare items, placed one by one: items sharing an item_id or sources, the reader's carried
         # open items and the day's items citing the same messages as those.
-        if carried or self._dup_items:
-            also = [items[idx] for idx in sorted(same_sources)]
+        rare = self._rare_for(reader)
+        if carried or rare:
             shown_all = (shown_ids, shown_keys, shown_titles)
-            for s in self._rare(reader, carried, also, shown_all):
-                candidates.append((_SECTION_INDEX[s.section], -s.score, s.item.item_id, _RARE, s))
+            candidates += self._rare(reader, [*rare, *sorted(same_sources)], carried, shown_all)
 
         # 4. The caps, then reasons for the chosen lines only.
         candidates.sort(key=_candidate_key)
@@ -395,7 +384,7 @@ class BriefingIndex:
             candidates, _candidate_section, max_lines, caps
         ):
             name = BRIEFING_SECTIONS[section]
-            if origin == _RARE:
+            if origin == _CARRIED:
                 out.append(payload)
                 continue
             idx, why, project = payload
@@ -435,24 +424,58 @@ class BriefingIndex:
             out.append(scored)
         return out
 
+    def _candidate(self, idx: int, reader: ReaderContext) -> tuple | None:
+        """The day's item `idx` placed for `reader`: (section, -score, item_id, origin, (idx, why,
+        project)), the origin `_PERSONAL` when the reader owns it or is mentioned, else `_ROUTE`;
+        None when the reader may not see it, wrote it (resolved, every source theirs), or it is not
+        for them (`placement`)."""
+        item = self._items[idx]
+        uid, visible = reader.user_id, reader.visible_channels
+        cid = item.channel_id
+        if cid not in visible or any(c not in visible for c in self._foreign[idx]):
+            return None
+        if self._author[idx] == uid:
+            return None
+        member = cid in reader.member_channels
+        project = _project_of(self._entities[idx], reader.projects) if item.kind == "decision" else None
+        mine, mentioned = uid in self._owners[idx], uid in self._mentions[idx]
+        placed = placement(item, member=member, mine=mine, mentioned=mentioned, project=project)
+        if placed is None:
+            return None
+        section, tier, why = placed
+        origin = _PERSONAL if mine or mentioned else _ROUTE
+        return section, -score(tier, item, member), item.item_id, origin, (idx, why, project)
+
+    def _rare_for(self, reader: ReaderContext) -> list[int]:
+        """The day's rare items that `placement` can place for the reader, in index order: those
+        any reader who sees them may get (`reaches_non_members`), those of the conversations they
+        are a member of, and their own (owner or mentioned). `_candidate` checks each."""
+        rare = set(self._rare_anyone)
+        rare.update(self._rare_personal.get(reader.user_id, ()))
+        for cid in reader.member_channels:
+            rare.update(self._rare_members.get(cid, ()))
+        return sorted(rare)
+
     def _rare(
-        self,
-        reader: ReaderContext,
-        carried: Sequence[OpenItem],
-        also: Sequence[Item] = (),
-        shown: tuple[frozenset, frozenset, frozenset] = (frozenset(), frozenset(), frozenset()),
-    ) -> list[ScoredItem]:
-        """The day's items sharing an item_id or sources with another, `also` (items citing the
-        messages of a carried one) and the reader's carried open items, each checked and placed for
-        this reader; then, in briefing order, those whose item_id or sources an earlier line has
-        are dropped (the best placement counts, the first one on a tie)."""
+        self, reader: ReaderContext, indexes: Sequence[int], carried: Sequence[OpenItem], shown: tuple
+    ) -> list[tuple]:
+        """The candidates of the day's items `indexes` (the rare items that can be the reader's,
+        then the items citing the messages of a carried one) and of the reader's carried open items
+        (origin `_CARRIED`, their `ScoredItem` made here), each checked and placed for this reader;
+        then, in briefing order, those whose item_id or sources an earlier one has are dropped (the
+        best placement counts, the first one on a tie)."""
         uid = reader.user_id
-        placed_items: list[ScoredItem] = []
-        considered: list[tuple[Item, str | None]] = [(item, None) for item in self._dup_items]
-        considered += [(item, None) for item in also]
-        considered += [(open_item_as_item(o), o.since_day) for o in carried]
-        shown_ids, shown_keys, shown_titles = shown  # the waiting sections'
-        for item, open_since in considered:
+        shown_ids, shown_keys, shown_titles = shown  # the waiting sections' (ids, keys, titles)
+        items, keys_of = self._items, self._keys
+        placed: list[tuple[tuple, frozenset | None]] = []  # (candidate, source_key)
+        for idx in indexes:
+            if (items[idx].channel_id, items[idx].title) in shown_titles:
+                continue
+            candidate = self._candidate(idx, reader)
+            if candidate is not None:
+                placed.append((candidate, keys_of[idx]))
+        for o in carried:
+            item = open_item_as_item(o)
             if (item.channel_id, item.title) in shown_titles:
                 continue
             if not is_visible_to(reader, item.channel_id, item.sources):
@@ -463,23 +486,25 @@ class BriefingIndex:
                 item,
                 reader,
                 self.label(item.channel_id, uid),
-                open_since=open_since,
+                open_since=o.since_day,
                 user_names=self.user_names,
                 authors_of=self.authors_of,
             )
             if line is not None:
-                placed_items.append(line)
-        kept: list[ScoredItem] = []
+                candidate = (_SECTION_INDEX[line.section], -line.score, item.item_id, _CARRIED, line)
+                placed.append((candidate, source_key(item.sources)))
+        kept: list[tuple] = []
         ids: set[str] = set(shown_ids)
         keys: set[frozenset] = set(shown_keys)
-        for s in sorted(placed_items, key=_line_key):  # stable: the first considered wins a tie
-            key = source_key(s.item.sources)
-            if s.item.item_id in ids or (key is not None and key in keys):
+        # stable: the first considered wins a tie
+        for candidate, key in sorted(placed, key=lambda p: _candidate_key(p[0])):
+            item_id = candidate[2]
+            if item_id in ids or (key is not None and key in keys):
                 continue
-            ids.add(s.item.item_id)
+            ids.add(item_id)
             if key is not None:
                 keys.add(key)
-            kept.append(s)
+            kept.append(candidate)
         return kept
 
     # -----------------------------------------------------------------------------------------------
@@ -572,7 +597,3 @@ def _candidate_key(candidate: tuple) -> tuple[int, float, str]:
 
 def _candidate_section(candidate: tuple) -> str:
     return BRIEFING_SECTIONS[candidate[0]]
-
-
-def _line_key(s: ScoredItem) -> tuple[int, float, str]:
-    return _SECTION_INDEX[s.section], -s.score, s.item.item_id

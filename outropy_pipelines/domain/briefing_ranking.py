@@ -289,6 +289,13 @@ def placement(
     return UPDATES, tier, "update"
 
 
+def reaches_non_members(item: Item) -> bool:
+    """Whether `placement` can place the item for a reader who is neither a member of its
+    conversation, an owner nor mentioned: an incident, or a decision with entities (one may be a
+    project the reader follows)."""
+    return item.kind == "incident" or (item.kind == "decision" and bool(item.entities))
+
+
 def followed_project(entities: Iterable[str], projects: frozenset[str]) -> str | None:
     """The project a decision is "about" for a reader: the first of its entities, in sorted order,
     that the reader follows (`projects` are lower-cased)."""

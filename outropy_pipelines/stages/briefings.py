@@ -18,6 +18,7 @@ from outropy_pipelines.domain.reader_feedback import (
     adjustments_from,
     window_of,
 )
+from outropy_pipelines.gc_pause import paused_gc
 from outropy_pipelines.store import DuckDBStore
 from outropy_pipelines.store import briefings as briefings_store
 from outropy_pipelines.store import feedback as feedback_store
@@ -53,10 +54,14 @@ def brief_day(
 
     The briefings are built first (`_build`) and only then written: the day's items, memory and
     index are gone by the time DuckDB takes its memory for the write (at a million messages a day
-    they are ~400 MB of the process, the write ~200 MB more).
+    they are ~400 MB of the process, the write ~200 MB more). The cyclic garbage collector is paused
+    while they are built (`paused_gc`): what `_build` makes is acyclic, so reference counting frees
+    it, and each collection of the old generation would walk the day's items and every briefing
+    made so far.
     """
     report = BriefingsReport(day=day)
-    plain_texts = _build(store, directory, day, user_ids, workspace_url, feedback, report)
+    with paused_gc():
+        plain_texts = _build(store, directory, day, user_ids, workspace_url, feedback, report)
     report.lines = briefings_store.replace_day_users(store, day, user_ids, report.briefings, plain_texts)
     del plain_texts
     if briefings_dir is not None:
