@@ -69,16 +69,20 @@ def near_span(file_day: str, timezone: str) -> tuple[float, float]:
     return day_window(shift_day(file_day, -1), timezone)[0], day_window(shift_day(file_day, 1), timezone)[1]
 
 
-def _of_file_date_only(record: Any, lo: float, hi: float, start: float, end: float) -> bool:
-    """Whether `record` has a ts (as a day file's records carry it: a string of the Slack pattern)
-    in the file's UTC date [lo, hi) but not in the day's window [start, end): read for a day that
-    is not its file's own, it neither is of the day nor says anything of the naming of day files,
-    so it need not pass the boundary or be serialised."""
+def ts_seconds(record: Any) -> float | None:
+    """A day file's record's ts as Unix seconds, when it is a string of the Slack pattern (as
+    exports write it), else None."""
     ts = record.get("ts") if type(record) is dict else None
-    if type(ts) is not str or not _ts_match(ts):
-        return False
-    seconds = float(ts)
-    return lo <= seconds < hi and not start <= seconds < end
+    return float(ts) if type(ts) is str and _ts_match(ts) else None
+
+
+def _of_file_date_only(record: Any, lo: float, hi: float, start: float, end: float) -> bool:
+    """Whether `record`'s ts (see `ts_seconds`) is in its file's UTC date [lo, hi) but not in the
+    day's window [start, end): read for a day that is not its file's own, such a record neither is
+    of the day nor says anything of the naming of day files, so it need not pass the boundary or be
+    serialised."""
+    seconds = ts_seconds(record)
+    return seconds is not None and lo <= seconds < hi and not start <= seconds < end
 
 
 class DayFileRead:
