@@ -27,12 +27,14 @@ from outropy_pipelines.adapters.slack_records import (
 )
 from outropy_pipelines.domain.days import day_of_ts, day_window, parse_day, shift_day
 from outropy_pipelines.domain.models import QuarantineRecord
+from outropy_pipelines.domain.slack_message import TS_PATTERN
 
 if TYPE_CHECKING:
     from outropy_pipelines.adapters.slack_export_reader import SlackExportReader
 
 #: a file parsed whole is handed on this many records' rows at a time
 WHOLE_CHUNK_RECORDS = 10_000
+_ts_match = TS_PATTERN.match
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,22 @@ def near_span(file_day: str, timezone: str) -> tuple[float, float]:
     """[start, end) of the records of a day file that some day reads: from the day before the
     file's date to the day after it, in `timezone` (a record outside is read by no day)."""
     return day_window(shift_day(file_day, -1), timezone)[0], day_window(shift_day(file_day, 1), timezone)[1]
+
+
+def ts_seconds(record: Any) -> float | None:
+    """A day file's record's ts as Unix seconds, when it is a string of the Slack pattern (as
+    exports write it), else None."""
+    ts = record.get("ts") if type(record) is dict else None
+    return float(ts) if type(ts) is str and _ts_match(ts) else None
+
+
+def _of_file_date_only(record: Any, lo: float, hi: float, start: float, end: float) -> bool:
+    """Whether `record`'s ts (see `ts_seconds`) is in its file's UTC date [lo, hi) but not in the
+    day's window [start, end): read for a day that is not its file's own, such a record neither is
+    of the day nor says anything of the naming of day files, so it need not pass the boundary or be
+    serialised."""
+    seconds = ts_seconds(record)
+    return seconds is not None and lo <= seconds < hi and not start <= seconds < end
 
 
 class DayFileRead:
@@ -158,7 +176,7 @@ class DayFileRead:
     def _take(self, records: list[Any], first: int, out: DayRead) -> None:
         """The rows of the day among `records` (numbered from `first` in the file) into `out`;
         each record is let go once read."""
-        reader, window = self.reader, self.window
+        reader, window, report = self.reader, self.window, self.report
         day_iso, start, end, tz = window.day, window.start, window.end, window.timezone
         # a record of another UTC date than the file's name: day files are named by local dates
         lo, hi = day_window(self.file_day, "UTC")
@@ -166,6 +184,8 @@ class DayFileRead:
         append = out.messages.append
         for k, rec in enumerate(records):
             records[k] = None
+            if not report and _of_file_date_only(rec, lo, hi, start, end):
+                continue
             n = first + k
             raw, problem = accept_message(rec)
             if raw is None:
@@ -177,7 +197,7 @@ class DayFileRead:
                 reader.found_local_date_names()
             if start <= ts < end:
                 append(raw_row(rec, self.channel_id, day_iso, raw))
-            elif self.report:
+            elif report:
                 self._stray(out, n, rec, raw, near)
 
     def _stray(self, out: DayRead, n: int, rec: dict[str, Any], raw: str, near: bool) -> None:

@@ -29,7 +29,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from outropy_pipelines.adapters.export_day_file import DayFileRead, DayFiles, near_span
+from outropy_pipelines.adapters.export_day_file import DayFileRead, DayFiles, near_span, ts_seconds
 from outropy_pipelines.adapters.export_files import (
     EXPORT_LISTS,
     ExportFiles,
@@ -49,7 +49,7 @@ from outropy_pipelines.adapters.slack_records import (
 )
 from outropy_pipelines.domain.days import day_of_ts, day_window
 from outropy_pipelines.domain.models import Channel, Directory, QuarantineRecord, User
-from outropy_pipelines.domain.slack_message import TS_PATTERN, conversation_problem, user_problem
+from outropy_pipelines.domain.slack_message import conversation_problem, user_problem
 
 __all__ = ["DayRead", "ExportFormatError", "SlackExportReader", "accept_message"]
 
@@ -466,10 +466,7 @@ def _days_near(records: Any, file_day: str, timezone: str) -> set[str]:
     near_lo, near_hi = near_span(file_day, timezone)
     days: set[str] = set()
     for rec in records:
-        ts = rec.get("ts") if type(rec) is dict else None
-        if type(ts) is not str or not TS_PATTERN.match(ts):
-            continue
-        value = float(ts)
-        if not start <= value < end and near_lo <= value < near_hi:
+        value = ts_seconds(rec)
+        if value is not None and not start <= value < end and near_lo <= value < near_hi:
             days.add(day_of_ts(value, timezone))
     return days

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
+import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 #: A Slack ts: Unix seconds (9 to 11 digits) and up to 6 decimals, e.g. "1700000000.000100"
@@ -128,7 +129,14 @@ class SlackConversation(_Tolerant):
 
 def structure_problem(value: Any) -> str | None:
     """A string that is not valid Unicode, or nesting deeper than `MAX_DEPTH`, anywhere in `value`
-    (keys included), or None. Iterative: any depth is measured without recursion."""
+    (keys included), or None. A value orjson serialises has neither (it refuses both); any other is
+    walked, iteratively: any depth is measured without recursion."""
+    try:
+        orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        pass  # a problem, or something else orjson refuses (e.g. integers beyond 64 bits): walked
+    else:
+        return None
     # (item, depth, where): `where` is (key, parent's where), built only as deep as it goes
     stack: list[tuple[Any, int, tuple[Any, ...]]] = [(value, 1, ())]
     while stack:
