@@ -83,6 +83,7 @@ def test_bench_smoke_report_is_complete(tmp_path):
     # Dagster's floor: every stage's runs again, with assets that do nothing
     floors = {s["name"]: s["dagster_floor_seconds"] for s in r["stages"]}
     assert list(floors) == STAGES and all(f > 0 for f in floors.values())
+    assert r["dagster_planned_events"] == "per partition"  # Dagster's default
     assert r["dagster_floor_seconds"] == pytest.approx(sum(floors.values()), abs=0.01)
     assert r["end_to_end_messages_per_second"] > 0 and r["peak_rss_mb"] > 0 and r["duckdb_file_mb"] > 0
     scan = r["ingest_vs_duckdb_scan"]

@@ -240,6 +240,10 @@ def run_stages(
         "end_to_end_seconds": round(total, 3),
         "end_to_end_messages_per_second": round(messages / total) if total else None,
         "dagster_floor_seconds": round(sum(floors.values()), 3),
+        # one planned event per run with Dagster's DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS
+        "dagster_planned_events": "per run"
+        if runner.instance.event_log_storage.supports_partition_subset_in_asset_materialization_planned_events
+        else "per partition",
         "peak_rss_mb": round(rss.overall_mb, 1),
         "duckdb_file_mb": round(settings.duckdb_path.stat().st_size / 2**20, 1),
         "ingest_vs_duckdb_scan": {
